@@ -1,0 +1,23 @@
+// Bundles the agent into one executable file and the simulator launcher into dist/.
+import { chmodSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+await build({
+  ...common,
+  entryPoints: ['fence-agents/fence_atca.ts'],
+  outfile: 'fence-agents/fence_atca',
+  banner: { js: '#!/usr/bin/env node' },
+  minify: true,
+});
+chmodSync('fence-agents/fence_atca', 0o755);
+
+await build({ ...common, entryPoints: ['src/sim/main.ts'], outfile: 'dist/sim-main.mjs', sourcemap: true });

@@ -1,0 +1,65 @@
+/**
+ * The one error catalogue. Codes are stable: never reuse or renumber one, only add.
+ * `fence` names the fence-agents family message class the agent reports the error under;
+ * `docs/errors.md` documents every code and a test keeps the two in step.
+ */
+export type FenceClass =
+  | 'usage' // bad option or argument
+  | 'login' // could not log in to any shelf manager
+  | 'connection' // the shelf manager stopped answering mid-way
+  | 'status' // the state of the plug could not be read or is not trustworthy
+  | 'waiting-off'
+  | 'waiting-on'
+  | 'refused' // the shelf refused a command
+  | 'internal';
+
+interface Entry {
+  readonly message: string;
+  readonly fence: FenceClass;
+}
+
+export const ERRORS = {
+  ATCA_ERR_BAD_OPTION: { message: 'Invalid option value', fence: 'usage' },
+  ATCA_ERR_UNKNOWN_OPTION: { message: 'Unknown command-line option', fence: 'usage' },
+  ATCA_ERR_MISSING_OPTION: { message: 'A required option is missing', fence: 'usage' },
+  ATCA_ERR_UNKNOWN_ACTION: { message: 'Unrecognised action', fence: 'usage' },
+  ATCA_ERR_PASSWORD_SCRIPT: { message: 'The password script failed', fence: 'usage' },
+  ATCA_ERR_IPMITOOL_MISSING: { message: 'ipmitool is not installed or not executable', fence: 'usage' },
+  ATCA_ERR_LOGIN_REJECTED: { message: 'The shelf manager rejected the login', fence: 'login' },
+  ATCA_ERR_SHMC_UNREACHABLE: { message: 'No shelf manager answered', fence: 'login' },
+  ATCA_ERR_SHMC_LOST: { message: 'The shelf manager stopped answering', fence: 'connection' },
+  ATCA_ERR_IPMI_TIMEOUT: { message: 'Timed out waiting for the shelf manager', fence: 'connection' },
+  ATCA_ERR_SLOT_UNKNOWN: { message: 'The shelf has no such slot', fence: 'status' },
+  ATCA_ERR_IPMC_UNREACHABLE: { message: "The blade's IPMC does not answer: its state is unknown", fence: 'status' },
+  ATCA_ERR_STATE_UNKNOWN: { message: 'The hot-swap state is not one that proves on or off', fence: 'status' },
+  ATCA_ERR_NOT_HOTSWAP_SENSOR: { message: 'The configured sensor is not a FRU Hot Swap sensor', fence: 'status' },
+  ATCA_ERR_BAD_RESPONSE: { message: 'The shelf answered with a malformed response', fence: 'status' },
+  ATCA_ERR_IPMI_CC: { message: 'The shelf refused the command', fence: 'refused' },
+  ATCA_ERR_FRU_LOCKED: { message: 'The FRU is deactivation-locked', fence: 'refused' },
+  ATCA_ERR_FRU_ABSENT: { message: 'No FRU is installed in the slot', fence: 'refused' },
+  ATCA_ERR_POWER_OFF_TIMEOUT: { message: 'Timed out waiting to power OFF', fence: 'waiting-off' },
+  ATCA_ERR_POWER_ON_TIMEOUT: { message: 'Timed out waiting to power ON', fence: 'waiting-on' },
+  ATCA_ERR_INTERNAL: { message: 'Internal error', fence: 'internal' },
+} as const satisfies Record<string, Entry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AtcaError extends Error {
+  readonly code: ErrorCode;
+  readonly fence: FenceClass;
+  /** Free text with the specifics (slot, address, state); never holds a secret. */
+  readonly detail: string;
+
+  constructor(code: ErrorCode, detail = '', options?: { cause?: unknown }) {
+    const entry = ERRORS[code];
+    super(detail ? `${entry.message}: ${detail}` : entry.message, options);
+    this.name = 'AtcaError';
+    this.code = code;
+    this.fence = entry.fence;
+    this.detail = detail;
+  }
+}
+
+export function isAtcaError(e: unknown, code?: ErrorCode): e is AtcaError {
+  return e instanceof AtcaError && (code === undefined || e.code === code);
+}

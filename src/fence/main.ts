@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { AtcaError } from '../errors.js';
+import type { IpmiConnectOptions, IpmiEndpoint } from '../ipmi/session.js';
+import { IpmitoolShellSession } from '../ipmi/shell-session.js';
+import { AtcaDevice } from './atca-device.js';
+import { type AgentLog, createLog } from './log.js';
+import { parseArgv, parseStdin, type RawInput } from './parse-input.js';
+import { checkRequired, type FenceOptions, resolveOptions } from './resolve-options.js';
+import { EXIT_FAIL, EXIT_OK, failureLines, runAction, usageText, versionText } from './run-action.js';
+import { ShelfConnection } from './shelf-connection.js';
+
+export interface AgentIo {
+  readonly argv: readonly string[];
+  readonly readStdin: () => Promise<string>;
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: (line: string) => void;
+}
+
+/** Runs a password_script (split on white space, no shell) and returns the first line it prints. */
+function runPasswordScript(script: string, timeoutMs: number): Promise<string> {
+  const [cmd, ...args] = script.trim().split(/\s+/);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new AtcaError('ATCA_ERR_PASSWORD_SCRIPT', `${cmd}: ${e.code ?? 'cannot run'}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      // The script's output is the secret: never quote it in an error.
+      if (code === 0) resolve(out.split('\n')[0]!.replace(/\r$/, ''));
+      else reject(new AtcaError('ATCA_ERR_PASSWORD_SCRIPT', `${cmd} exited with ${signal ?? code}`));
+    });
+  });
+}
+
+function endpoints(o: FenceOptions): IpmiEndpoint[] {
+  const eps = [{ host: o.ip!, port: o.ipport }];
+  if (o.ip2) eps.push({ host: o.ip2, port: o.ipport2 ?? o.ipport });
+  return eps;
+}
+
+function connectOptions(o: FenceOptions, password: string | undefined, log: AgentLog): IpmiConnectOptions {
+  return {
+    ipmitoolPath: o.ipmitoolPath,
+    username: o.username,
+    password,
+    lanplus: o.lanplus,
+    cipher: o.cipher,
+    privlvl: o.privlvl,
+    retransmitSec: Math.max(1, Math.round(o.ipmitoolTimeout)),
+    retries: 1,
+    loginTimeoutMs: o.loginTimeout * 1000,
+    commandTimeoutMs: o.shellTimeout * 1000,
+    log: (l) => log.debug(l),
+  };
+}
+
+/** The whole agent: input → options → action → exit code. Never throws. */
+export async function fenceAtca(io: AgentIo): Promise<number> {
+  let log: AgentLog = createLog({ quiet: false, verbose: false });
+  let conn: ShelfConnection | undefined;
+  try {
+    const raw: RawInput = io.argv.length > 0 ? parseArgv(io.argv) : parseStdin(await io.readStdin());
+    const o = resolveOptions(raw, io.env);
+    log = createLog(o);
+    for (const w of raw.warnings) log.warn(w);
+    if (o.help) {
+      io.out(usageText());
+      return EXIT_OK;
+    }
+    if (o.version) {
+      io.out(versionText());
+      return EXIT_OK;
+    }
+    checkRequired(o);
+    let password = o.password;
+    if (o.passwordScript && ['on', 'off', 'reboot', 'status', 'list', 'list-status', 'monitor'].includes(o.action)) {
+      password = await runPasswordScript(o.passwordScript, 10_000);
+      if (password.length > (o.lanplus ? 20 : 16)) {
+        throw new AtcaError('ATCA_ERR_BAD_OPTION', 'password_script: printed a password longer than IPMI allows');
+      }
+    }
+    const copts = connectOptions(o, password, log);
+    return await runAction(o, {
+      log,
+      out: io.out,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      device: async () => {
+        conn = new ShelfConnection(endpoints(o), (ep) => IpmitoolShellSession.open(ep, copts), log);
+        return new AtcaDevice(
+          conn,
+          {
+            fruId: o.fruId,
+            hotswapSensor: o.hotswapSensor,
+            gracefulTimeoutMs: o.gracefulTimeout * 1000,
+            pollMs: o.statusSleep * 1000,
+            powerWaitMs: o.powerWait * 1000,
+            powerTimeoutMs: o.powerTimeout * 1000,
+            overrideDeactivationLock: o.overrideDeactivationLock,
+          },
+          log,
+        );
+      },
+    });
+  } catch (e) {
+    for (const l of failureLines(e)) log.error(l);
+    return EXIT_FAIL;
+  } finally {
+    await conn?.close().catch(() => undefined);
+  }
+}

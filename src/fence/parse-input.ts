@@ -1,0 +1,96 @@
+import { AtcaError } from '../errors.js';
+import { longName, OPTION_BY_NAME, OPTIONS, type OptionDef } from './options.js';
+
+/** Raw option values by canonical name, before typing; plus what was ignored. */
+export interface RawInput {
+  readonly values: ReadonlyMap<string, string>;
+  readonly warnings: readonly string[];
+}
+
+function lookup(name: string): OptionDef | undefined {
+  return OPTION_BY_NAME.get(name.replace(/-/g, '_'));
+}
+
+/**
+ * Parses the family's stdin protocol: `name=value` lines, blank and `#` lines skipped,
+ * split at the first '=', surrounding quotes removed, last value wins, old names accepted.
+ * Unknown names are warned about by name only — never echoing the value, which may be a
+ * mistyped password.
+ */
+export function parseStdin(text: string): RawInput {
+  const values = new Map<string, string>();
+  const warnings: string[] = [];
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const name = (eq < 0 ? line : line.slice(0, eq)).trim();
+    let value = eq < 0 ? '' : line.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (name === 'nodename') continue; // Pacemaker sends it; the family drops it silently.
+    const def = lookup(name);
+    if (!def) {
+      warnings.push(`Parse error: Ignoring unknown option '${name}'`);
+      continue;
+    }
+    if (def.type === 'boolean' && value === '') value = '1';
+    values.set(def.name, value);
+  }
+  return { values, warnings };
+}
+
+const BY_SHORT = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
+const BY_LONG = new Map(
+  OPTIONS.flatMap((o) => {
+    const l: [string, OptionDef][] = [[longName(o), o]];
+    if (o.oldName) l.push([o.oldName.replace(/_/g, '-'), o]);
+    return l;
+  }),
+);
+
+/** Parses GNU getopt-style arguments (`-o off`, `-ooff`, `--action=off`, `--action off`, `-vP`). */
+export function parseArgv(argv: readonly string[]): RawInput {
+  const values = new Map<string, string>();
+  const take = (def: OptionDef, inline: string | undefined, i: number): number => {
+    if (def.type === 'boolean') {
+      values.set(def.name, inline ?? '1');
+      return i;
+    }
+    if (inline !== undefined) {
+      values.set(def.name, inline);
+      return i;
+    }
+    const next = argv[i + 1];
+    if (next === undefined) throw new AtcaError('ATCA_ERR_BAD_OPTION', `option ${argv[i]} requires a value`);
+    values.set(def.name, next);
+    return i + 1;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const def = BY_LONG.get(name) ?? BY_LONG.get(name.replace(/_/g, '-'));
+      if (!def) throw new AtcaError('ATCA_ERR_UNKNOWN_OPTION', `--${name}`);
+      i = take(def, eq < 0 ? undefined : arg.slice(eq + 1), i);
+    } else if (arg.startsWith('-') && arg.length > 1) {
+      for (let k = 1; k < arg.length; k++) {
+        const def = BY_SHORT.get(arg[k]!);
+        if (!def) throw new AtcaError('ATCA_ERR_UNKNOWN_OPTION', `-${arg[k]}`);
+        if (def.type === 'boolean') {
+          values.set(def.name, '1');
+          continue;
+        }
+        const rest = arg.slice(k + 1);
+        i = take(def, rest === '' ? undefined : rest, i);
+        break;
+      }
+    } else {
+      throw new AtcaError(
+        'ATCA_ERR_UNKNOWN_OPTION',
+        `unexpected argument at position ${i + 1} (not echoed: it may be a secret)`,
+      );
+    }
+  }
+  return { values, warnings: [] };
+}

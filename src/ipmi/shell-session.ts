@@ -1,0 +1,199 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { AtcaError } from '../errors.js';
+import { hexByte, ipmitoolShellArgv, rawCommandLine } from './ipmitool-argv.js';
+import { ccName, parseRawOutput } from './parse-raw.js';
+import type { IpmiConnectOptions, IpmiEndpoint, IpmiSession, RawRequest } from './session.js';
+
+const PROMPT = 'ipmitool> ';
+/** The shelf manager's own IPMB address; `set targetaddr` to it stops bridging. */
+const SHMC_IPMB = 0x20;
+
+/**
+ * One RMCP(+) session kept open in an interactive `ipmitool shell` for the whole run of the
+ * agent: a fence operation costs one session set-up and then about a millisecond per
+ * request on a LAN, where one ipmitool process per request would pay the set-up and
+ * ipmitool's PICMG discovery every time. Each prompt ends one command's output.
+ */
+export class IpmitoolShellSession implements IpmiSession {
+  readonly peer: string;
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #opts: IpmiConnectOptions;
+  #out = '';
+  #err = '';
+  #exited = false;
+  #waiter: (() => void) | undefined;
+  #target = SHMC_IPMB;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(child: ChildProcessWithoutNullStreams, peer: string, opts: IpmiConnectOptions) {
+    this.#child = child;
+    this.peer = peer;
+    this.#opts = opts;
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      this.#out += d;
+      this.#waiter?.();
+    });
+    child.stderr.on('data', (d: string) => {
+      this.#err += d;
+    });
+    child.on('close', () => {
+      this.#exited = true;
+      this.#waiter?.();
+    });
+    child.stdin.on('error', () => {
+      // EPIPE after ipmitool died: reported through 'close' instead.
+    });
+  }
+
+  static async open(ep: IpmiEndpoint, opts: IpmiConnectOptions): Promise<IpmitoolShellSession> {
+    const peer = `${ep.host}:${ep.port}`;
+    const argv = ipmitoolShellArgv(ep, opts);
+    opts.log(`connecting to shelf manager ${peer}: ${opts.ipmitoolPath} ${argv.join(' ')}`);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      TERM: 'dumb',
+      LANG: 'C',
+    };
+    if (opts.password !== undefined) env.IPMITOOL_PASSWORD = opts.password;
+    const started = performance.now();
+    const child = await spawnChecked(opts.ipmitoolPath, argv, env);
+    const session = new IpmitoolShellSession(child, peer, opts);
+    try {
+      await session.#untilPrompt(opts.loginTimeoutMs, 'login');
+    } catch (e) {
+      session.#kill();
+      const elapsed = performance.now() - started;
+      const why = session.#err.trim().split('\n').pop() ?? '';
+      if (e instanceof AtcaError && e.code === 'ATCA_ERR_IPMI_TIMEOUT') {
+        throw new AtcaError('ATCA_ERR_SHMC_UNREACHABLE', `${peer} did not answer within ${opts.loginTimeoutMs} ms`);
+      }
+      // ipmitool says the same for a refused login and for silence; only the time tells them
+      // apart: a refusal comes back at once, silence only after the first retransmit interval.
+      if (elapsed < opts.retransmitSec * 1000 * 0.9) {
+        throw new AtcaError(
+          'ATCA_ERR_LOGIN_REJECTED',
+          `${peer} refused the session (wrong username, password, cipher suite or privilege level): ${why}`,
+        );
+      }
+      throw new AtcaError('ATCA_ERR_SHMC_UNREACHABLE', `${peer}: ${why || 'no answer'}`);
+    }
+    session.#consume();
+    opts.log(`session open on ${peer} after ${Math.round(performance.now() - started)} ms`);
+    return session;
+  }
+
+  raw(req: RawRequest): Promise<number[]> {
+    const run = this.#queue.then(() => this.#rawNow(req));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #rawNow(req: RawRequest): Promise<number[]> {
+    const target = req.target ?? SHMC_IPMB;
+    if (target !== this.#target) {
+      await this.#command(`set targetaddr ${hexByte(target)}`);
+      this.#target = target;
+    }
+    const line = rawCommandLine(req.netfn, req.cmd, req.data);
+    const { stdout, stderr } = await this.#command(line);
+    const where = target === SHMC_IPMB ? this.peer : `IPMB ${hexByte(target)} via ${this.peer}`;
+    const outcome = parseRawOutput(stdout, stderr);
+    this.#opts.log(
+      `${where}: ${line} -> ${outcome.kind === 'ok' ? outcome.bytes.map(hexByte).join(' ') : stderr.trim()}`,
+    );
+    switch (outcome.kind) {
+      case 'ok':
+        return outcome.bytes;
+      case 'cc':
+        throw new IpmiCcError(outcome.cc, target, `${where}: ${line}: ${ccName(outcome.cc)}`);
+      case 'no-response':
+        throw new AtcaError('ATCA_ERR_SHMC_LOST', `${where}: no answer to ${line}`);
+      case 'garbled':
+        throw new AtcaError('ATCA_ERR_BAD_RESPONSE', `${where}: ${line}: ${outcome.text}`);
+    }
+  }
+
+  async #command(line: string): Promise<{ stdout: string; stderr: string }> {
+    if (this.#exited) throw new AtcaError('ATCA_ERR_SHMC_LOST', `${this.peer}: ipmitool has exited`);
+    this.#err = '';
+    this.#child.stdin.write(`${line}\n`);
+    await this.#untilPrompt(this.#opts.commandTimeoutMs, line);
+    // stderr is written before the next prompt; one turn of the event loop lets its pipe drain.
+    await new Promise((r) => setImmediate(r));
+    const text = this.#consume();
+    const nl = text.indexOf('\n');
+    // readline echoes the command when stdin is not a terminal; drop the echo.
+    const first = nl < 0 ? text : text.slice(0, nl);
+    const stdout = first.trim() === line ? (nl < 0 ? '' : text.slice(nl + 1)) : text;
+    return { stdout, stderr: this.#err };
+  }
+
+  /** Takes everything before the last prompt off the buffer. */
+  #consume(): string {
+    const at = this.#out.indexOf(PROMPT);
+    const text = at < 0 ? this.#out : this.#out.slice(0, at);
+    this.#out = at < 0 ? '' : this.#out.slice(at + PROMPT.length);
+    return text;
+  }
+
+  #untilPrompt(timeoutMs: number, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (err?: Error) => {
+        this.#waiter = undefined;
+        if (timer) clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = () => {
+        if (this.#out.includes(PROMPT)) done();
+        else if (this.#exited)
+          done(new AtcaError('ATCA_ERR_SHMC_LOST', `${this.peer}: ipmitool exited during ${what}`));
+      };
+      this.#waiter = check;
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          this.#kill();
+          done(new AtcaError('ATCA_ERR_IPMI_TIMEOUT', `${this.peer}: no answer to "${what}" within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      check();
+    });
+  }
+
+  #kill(): void {
+    if (!this.#exited) this.#child.kill('SIGKILL');
+  }
+
+  async close(): Promise<void> {
+    if (this.#exited) return;
+    const closed = new Promise<void>((r) => this.#child.once('close', () => r()));
+    this.#child.stdin.end('quit\n');
+    const timer = setTimeout(() => this.#kill(), 1000);
+    await closed;
+    clearTimeout(timer);
+  }
+}
+
+/** A completion code other than 0 from the shelf manager or a bridged IPMC. */
+export class IpmiCcError extends AtcaError {
+  readonly cc: number;
+  readonly target: number;
+  constructor(cc: number, target: number, detail: string) {
+    super(cc === 0x83 ? 'ATCA_ERR_IPMC_UNREACHABLE' : 'ATCA_ERR_IPMI_CC', detail);
+    this.cc = cc;
+    this.target = target;
+  }
+}
+
+function spawnChecked(path: string, argv: string[], env: NodeJS.ProcessEnv): Promise<ChildProcessWithoutNullStreams> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.once('spawn', () => resolve(child));
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new AtcaError('ATCA_ERR_IPMITOOL_MISSING', `${path}: ${e.code ?? e.message}`)),
+    );
+  });
+}

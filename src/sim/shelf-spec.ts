@@ -1,0 +1,37 @@
+import type { HotSwapState } from '../ipmi/picmg.js';
+
+/** One blade in the simulated shelf. */
+export interface BoardSpec {
+  /** Physical slot (PICMG site number, site type 0 = front board). */
+  readonly slot: number;
+  /** IPMB-0 address; defaults to the conventional 2 × (0x40 + slot). Real shelves differ: tests set it. */
+  readonly ipmb?: number;
+  readonly hotSwapSensor?: number;
+  readonly initialState?: HotSwapState;
+  /** Board temperature, °C (sensor 1). */
+  readonly temperature?: number;
+}
+
+export interface ShelfSpec {
+  readonly name: string;
+  readonly username: string;
+  readonly password: string;
+  /** Sites the shelf defines; a site with no board answers Get Address Info but has no IPMC. */
+  readonly sites: readonly number[];
+  readonly boards: readonly BoardSpec[];
+  /** How many shelf managers (separate ipmi_sim processes) stand for the shelf: 1 or 2. */
+  readonly shelfManagers: 1 | 2;
+}
+
+export const DEFAULT_SHELF: ShelfSpec = Object.freeze<ShelfSpec>({
+  name: 'sim-shelf',
+  username: 'admin',
+  password: 'sim-secret',
+  sites: [1, 2, 3, 4, 5, 6],
+  boards: [{ slot: 1 }, { slot: 2 }, { slot: 3 }, { slot: 4, initialState: 1 }],
+  shelfManagers: 2,
+});
+
+export function boardIpmb(b: BoardSpec): number {
+  return b.ipmb ?? 2 * (0x40 + b.slot);
+}

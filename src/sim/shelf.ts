@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hexByte } from '../ipmi/ipmitool-argv.js';
+import type { HotSwapState } from '../ipmi/picmg.js';
+import { SimConsole } from './console.js';
+import { type PicmgLogEntry, SimulatedShelfManager } from './shelf-manager.js';
+import { boardIpmb, type ShelfSpec } from './shelf-spec.js';
+
+/**
+ * A simulated ATCA shelf: one or two shelf managers (separate ipmi_sim processes with the same
+ * description, each in its own folder under one temporary folder). A fault injected with
+ * `inject` goes to every running shelf manager, so the two keep telling the same story.
+ */
+export class SimulatedShelf {
+  readonly spec: ShelfSpec;
+  readonly dir: string;
+  readonly managers: SimulatedShelfManager[];
+
+  private constructor(spec: ShelfSpec, dir: string, managers: SimulatedShelfManager[]) {
+    this.spec = spec;
+    this.dir = dir;
+    this.managers = managers;
+  }
+
+  static async start(spec: ShelfSpec): Promise<SimulatedShelf> {
+    const dir = mkdtempSync(join(tmpdir(), 'atca-shelf-'));
+    const managers: SimulatedShelfManager[] = [];
+    try {
+      for (let i = 1; i <= spec.shelfManagers; i++) {
+        managers.push(await SimulatedShelfManager.start(spec, join(dir, `shm${i}`)));
+      }
+    } catch (e) {
+      await Promise.all(managers.map((m) => m.stop()));
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return new SimulatedShelf(spec, dir, managers);
+  }
+
+  ipmbOfSlot(slot: number): number {
+    const b = this.spec.boards.find((x) => x.slot === slot);
+    if (!b) throw new Error(`the simulated shelf has no board in slot ${slot}`);
+    return boardIpmb(b);
+  }
+
+  /** Sends a console command to each shelf manager that is running (or the one named). */
+  async inject(command: string, only?: number): Promise<void> {
+    const targets = only === undefined ? this.managers : [this.managers[only]!];
+    for (const m of targets) {
+      const c = await SimConsole.open(m.consolePort);
+      try {
+        await c.run(command);
+      } finally {
+        c.close();
+      }
+    }
+  }
+
+  setState(slot: number, m: HotSwapState): Promise<void> {
+    return this.inject(`atcax_state ${hexByte(this.ipmbOfSlot(slot))} ${m}`);
+  }
+
+  /** Makes the blade's IPMC vanish (bridged commands get CC 0x83) or come back. */
+  setIpmcPresent(slot: number, present: boolean): Promise<void> {
+    return this.inject(`${present ? 'mc_enable' : 'mc_disable'} ${hexByte(this.ipmbOfSlot(slot))}`);
+  }
+
+  setStall(slot: number, stall: boolean): Promise<void> {
+    return this.inject(`atcax_stall ${hexByte(this.ipmbOfSlot(slot))} ${stall ? 1 : 0}`);
+  }
+
+  setPolicy(slot: number, locked: boolean, deactivationLocked: boolean): Promise<void> {
+    return this.inject(
+      `atcax_policy ${hexByte(this.ipmbOfSlot(slot))} ${locked ? 1 : 0} ${deactivationLocked ? 1 : 0}`,
+    );
+  }
+
+  setDelays(slot: number, deactivateMs: number, activateMs: number): Promise<void> {
+    return this.inject(`atcax_delay ${hexByte(this.ipmbOfSlot(slot))} ${deactivateMs} ${activateMs}`);
+  }
+
+  async show(slot: number, manager = 0): Promise<string> {
+    const c = await SimConsole.open(this.managers[manager]!.consolePort);
+    try {
+      return await c.run(`atcax_show ${hexByte(this.ipmbOfSlot(slot))}`);
+    } finally {
+      c.close();
+    }
+  }
+
+  /** The hot-swap state the shelf manager's extension holds for a slot. */
+  async stateOf(slot: number, manager = 0): Promise<HotSwapState> {
+    const m = /state=M(\d)/.exec(await this.show(slot, manager));
+    if (!m) throw new Error(`cannot read the state of slot ${slot}`);
+    return Number(m[1]) as HotSwapState;
+  }
+
+  picmgCommands(manager = 0): PicmgLogEntry[] {
+    return this.managers[manager]!.picmgCommands();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.managers.map((m) => m.stop()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
