@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { AtcaError } from '../errors.js';
 import { hexByte, ipmitoolShellArgv, rawCommandLine } from './ipmitool-argv.js';
+import { ipmitoolHome } from './ipmitool-home.js';
 import { ccName, parseRawOutput } from './parse-raw.js';
 import type { IpmiConnectOptions, IpmiEndpoint, IpmiSession, RawRequest } from './session.js';
 
@@ -57,6 +58,8 @@ export class IpmitoolShellSession implements IpmiSession {
       LANG: 'C',
     };
     if (opts.password !== undefined) env.IPMITOOL_PASSWORD = opts.password;
+    const home = ipmitoolHome();
+    if (home) env.HOME = home;
     const started = performance.now();
     const child = await spawnChecked(opts.ipmitoolPath, argv, env);
     const session = new IpmitoolShellSession(child, peer, opts);
