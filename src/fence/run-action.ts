@@ -62,9 +62,11 @@ async function powerOff(dev: AtcaDevice, o: FenceOptions): Promise<'done' | 'alr
 async function powerOn(dev: AtcaDevice, o: FenceOptions, log: AgentLog): Promise<'done' | 'already'> {
   if ((await statusOf(dev, o)) === 'on') return 'already';
   for (const p of plugs(o)) {
+    if ((await dev.status(p)) === 'on') continue;
     for (let attempt = 0; ; attempt++) {
       try {
-        if ((await dev.status(p)) === 'off') await dev.on(p);
+        // A retry goes straight to on(): a blade still in M2/M3 from the last try proves neither state.
+        await dev.on(p);
         break;
       } catch (e) {
         if (attempt >= o.retryOn || !isAtcaError(e, 'ATCA_ERR_POWER_ON_TIMEOUT')) throw e;
