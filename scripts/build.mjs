@@ -21,3 +21,5 @@ await build({
 chmodSync('fence-agents/fence_atca', 0o755);
 
 await build({ ...common, entryPoints: ['src/sim/main.ts'], outfile: 'dist/sim-main.mjs', sourcemap: true });
+
+await build({ ...common, entryPoints: ['bench/fence-bench.ts'], outfile: 'dist/fence-bench.mjs' });

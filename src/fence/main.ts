@@ -69,6 +69,7 @@ export async function fenceAtca(io: AgentIo): Promise<number> {
     const raw: RawInput = io.argv.length > 0 ? parseArgv(io.argv) : parseStdin(await io.readStdin());
     const o = resolveOptions(raw, io.env);
     log = createLog(o);
+    log.debug(`${versionText()}: ${o.action}, input read ${Math.round(performance.now())} ms after process start`);
     for (const w of raw.warnings) log.warn(w);
     if (o.help) {
       io.out(usageText());
@@ -113,5 +114,6 @@ export async function fenceAtca(io: AgentIo): Promise<number> {
     return EXIT_FAIL;
   } finally {
     await conn?.close().catch(() => undefined);
+    log.debug(`done ${Math.round(performance.now())} ms after process start`);
   }
 }

@@ -108,9 +108,9 @@ describe('fence_atca power actions on a simulated shelf', () => {
     const old = await runAgent({
       action: 'status',
       ipaddr: '127.0.0.1',
-      ipport: b.ipport,
+      ipport: b.ipport!,
       login: 'admin',
-      passwd: b.password,
+      passwd: b.password!,
       port: 6,
       cipher: 3,
     });
