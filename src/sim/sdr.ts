@@ -54,13 +54,14 @@ export function fullSensorRecord(i: FullSensorRecordInput): number[] {
     unr,
     uc,
     unc,
+    0x00, // LNR
+    0x00, // LC
+    0x00, // LNC
+    0x00, // positive hysteresis
+    0x00, // negative hysteresis
     0x00,
-    0x00,
-    0x00,
-    0x00, // hysteresis
-    0x00,
-    0x00,
-    0x00, // reserved, OEM
+    0x00, // reserved
+    0x00, // OEM
     0xc0 | name.length,
     ...name,
   ];

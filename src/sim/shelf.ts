@@ -66,6 +66,11 @@ export class SimulatedShelf {
     return this.inject(`${present ? 'mc_enable' : 'mc_disable'} ${hexByte(this.ipmbOfSlot(slot))}`);
   }
 
+  /** Moves the blade's temperature sensor (sensor 1), logging threshold events in the SEL. */
+  setTemperature(slot: number, celsius: number): Promise<void> {
+    return this.inject(`sensor_set_value ${hexByte(this.ipmbOfSlot(slot))} 0 1 ${hexByte(celsius)} 1`);
+  }
+
   setStall(slot: number, stall: boolean): Promise<void> {
     return this.inject(`atcax_stall ${hexByte(this.ipmbOfSlot(slot))} ${stall ? 1 : 0}`);
   }
