@@ -40,6 +40,19 @@ export const ERRORS = {
   ATCA_ERR_POWER_OFF_TIMEOUT: { message: 'Timed out waiting to power OFF', fence: 'waiting-off' },
   ATCA_ERR_POWER_ON_TIMEOUT: { message: 'Timed out waiting to power ON', fence: 'waiting-on' },
   ATCA_ERR_INTERNAL: { message: 'Internal error', fence: 'internal' },
+  // atcad
+  ATCA_ERR_CONFIG_INVALID: { message: 'The configuration is invalid', fence: 'usage' },
+  ATCA_ERR_CONFIG_SECRET: { message: 'A secret named in the configuration cannot be read', fence: 'usage' },
+  ATCA_ERR_TRAP_MALFORMED: { message: 'A trap could not be decoded', fence: 'internal' },
+  ATCA_ERR_TRAP_AUTH: { message: 'A trap failed authentication (community or SNMPv3 user/key)', fence: 'internal' },
+  ATCA_ERR_TRAP_UNKNOWN_SOURCE: {
+    message: 'A trap came from an address that belongs to no configured shelf',
+    fence: 'internal',
+  },
+  ATCA_ERR_PCMK_FAILED: { message: 'A Pacemaker command failed', fence: 'internal' },
+  ATCA_ERR_PCMK_TIMEOUT: { message: 'A Pacemaker command timed out', fence: 'internal' },
+  ATCA_ERR_PCMK_UNREACHABLE: { message: 'The Pacemaker daemons cannot be reached', fence: 'internal' },
+  ATCA_ERR_JOURNAL: { message: 'The journal cannot be written', fence: 'internal' },
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -83,7 +83,7 @@ export async function fenceAtca(io: AgentIo): Promise<number> {
     let password = o.password;
     if (o.passwordScript && ['on', 'off', 'reboot', 'status', 'list', 'list-status', 'monitor'].includes(o.action)) {
       password = await runPasswordScript(o.passwordScript, 10_000);
-      if (password.length > (o.lanplus ? 20 : 16)) {
+      if (Buffer.byteLength(password) > (o.lanplus ? 20 : 16)) {
         throw new AtcaError('ATCA_ERR_BAD_OPTION', 'password_script: printed a password longer than IPMI allows');
       }
     }

@@ -17,6 +17,9 @@ export interface OptionDef {
   readonly type: OptionType;
   readonly default?: string;
   readonly choices?: readonly string[];
+  /** Bounds for integer options. */
+  readonly min?: number;
+  readonly max?: number;
   readonly required?: boolean;
   readonly shortdesc: string;
   /** Metadata group: 1 device, 2 logging, 3 separators, 4 timing, 5 paths (fencing.py's order). */

@@ -20,10 +20,15 @@ function lookup(name: string): OptionDef | undefined {
 export function parseStdin(text: string): RawInput {
   const values = new Map<string, string>();
   const warnings: string[] = [];
-  for (const rawLine of text.split('\n')) {
+  for (const [n, rawLine] of text.split('\n').entries()) {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
+    if (eq < 0 && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(line)) {
+      // Not even a name: perhaps a pasted secret. Say where, not what.
+      warnings.push(`Parse error: Ignoring line ${n + 1}, which is not name=value`);
+      continue;
+    }
     const name = (eq < 0 ? line : line.slice(0, eq)).trim();
     let value = eq < 0 ? '' : line.slice(eq + 1).trim();
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
@@ -53,7 +58,7 @@ export function parseArgv(argv: readonly string[]): RawInput {
   const values = new Map<string, string>();
   const take = (def: OptionDef, inline: string | undefined, i: number): number => {
     if (def.type === 'boolean') {
-      values.set(def.name, inline ?? '1');
+      values.set(def.name, inline === undefined || inline === '' ? '1' : inline);
       return i;
     }
     if (inline !== undefined) {

@@ -55,7 +55,10 @@ function typed(def: OptionDef, raw: string): string | number | boolean {
     }
     case 'integer': {
       if (!/^\d+$/.test(raw)) throw bad(`'${raw}' is not a non-negative integer`);
-      return Number(raw);
+      const n = Number(raw);
+      if (def.max !== undefined && n > def.max) throw bad(`${n} is above ${def.max}`);
+      if (def.min !== undefined && n < def.min) throw bad(`${n} is below ${def.min}`);
+      return n;
     }
     case 'second': {
       // The family takes whole seconds; fractions are accepted for sub-second polling.
@@ -105,6 +108,8 @@ export function resolveOptions(input: RawInput, env: NodeJS.ProcessEnv): FenceOp
   const separator = str('separator')!;
   const plugSeparator = str('plug_separator')!;
   if (separator.length === 0) throw new AtcaError('ATCA_ERR_BAD_OPTION', 'separator: must not be empty');
+  // An empty plug separator would split plug=12 into slots 1 and 2.
+  if (plugSeparator.length === 0) throw new AtcaError('ATCA_ERR_BAD_OPTION', 'plug_separator: must not be empty');
   return Object.freeze({
     action: v.get('action') as Action,
     ip: str('ip'),
@@ -169,7 +174,7 @@ export function checkRequired(o: FenceOptions): void {
       }
     }
   }
-  if (o.password !== undefined && o.password.length > (o.lanplus ? 20 : 16)) {
+  if (o.password !== undefined && Buffer.byteLength(o.password) > (o.lanplus ? 20 : 16)) {
     throw new AtcaError('ATCA_ERR_BAD_OPTION', `password: longer than IPMI allows (${o.lanplus ? 20 : 16} characters)`);
   }
 }

@@ -11,7 +11,7 @@ export type RawOutcome =
   | { readonly kind: 'garbled'; readonly text: string };
 
 const RAW_FAIL = /Unable to send RAW command \([^)]*?(?:rsp=(0x[0-9a-fA-F]+))?\)(?::\s*(.*))?/;
-const HEX_LINE = /^(\s*[0-9a-fA-F]{2})+\s*$/;
+const HEX_LINE = /^\s*[0-9a-fA-F]{2}(\s+[0-9a-fA-F]{2})*\s*$/;
 
 export function parseRawOutput(stdout: string, stderr: string): RawOutcome {
   const fail = RAW_FAIL.exec(stderr);

@@ -1,6 +1,6 @@
 import { hexByte } from '../ipmi/ipmitool-argv.js';
 import { fullSensorRecord } from './sdr.js';
-import { type BoardSpec, boardIpmb, type ShelfSpec } from './shelf-spec.js';
+import { type BoardSpec, boardIpmb, type ShelfSpec, temperatureSensor } from './shelf-spec.js';
 
 /**
  * Pure generators of ipmi_sim's two inputs (lan.conf, the .emu command file) from a
@@ -19,7 +19,12 @@ export interface LanConfInput {
 }
 
 export function lanConf(i: LanConfInput): string {
-  const q = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
+  const q = (s: string) => {
+    // lan.conf has no escapes: refuse rather than hand ipmi_sim a different string.
+    if (/["\\\n]/.test(s))
+      throw new Error(`lan.conf cannot hold ${JSON.stringify(s)}: no quotes, backslashes or newlines`);
+    return `"${s}"`;
+  };
   return [
     `name ${q(i.spec.name)}`,
     'set_working_mc 0x20',
@@ -46,6 +51,7 @@ const THRESH_EVENTS = '000111111000000';
 function boardLines(b: BoardSpec, recordId: number): string[] {
   const a = hexByte(boardIpmb(b));
   const hs = b.hotSwapSensor ?? 0;
+  const tn = temperatureSensor(b);
   const temp = b.temperature ?? 40;
   const ha = hexByte(boardIpmb(b) >> 1);
   return [
@@ -54,10 +60,10 @@ function boardLines(b: BoardSpec, recordId: number): string[] {
     `atca_set_site ${ha} 0 ${b.slot}`,
     `sensor_add ${a} 0 ${hs} 0xf0 0x6f`,
     `sensor_set_event_support ${a} 0 ${hs} enable scanning per-state ${ALL_STATES} 000000000000000 ${ALL_STATES} 000000000000000`,
-    `sensor_add ${a} 0 1 0x01 0x01`,
-    `sensor_set_threshold ${a} 0 1 settable 111000 0x5a 0x50 0x46 0 0 0`,
-    `sensor_set_event_support ${a} 0 1 enable scanning per-state ${THRESH_EVENTS} ${THRESH_EVENTS} ${THRESH_EVENTS} ${THRESH_EVENTS}`,
-    `sensor_set_value ${a} 0 1 ${hexByte(temp)} 0`,
+    `sensor_add ${a} 0 ${tn} 0x01 0x01`,
+    `sensor_set_threshold ${a} 0 ${tn} settable 111000 0x5a 0x50 0x46 0 0 0`,
+    `sensor_set_event_support ${a} 0 ${tn} enable scanning per-state ${THRESH_EVENTS} ${THRESH_EVENTS} ${THRESH_EVENTS} ${THRESH_EVENTS}`,
+    `sensor_set_value ${a} 0 ${tn} ${hexByte(temp)} 0`,
     `main_sdr_add 0x20 ${fullSensorRecord({
       recordId,
       owner: boardIpmb(b),

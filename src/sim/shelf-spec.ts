@@ -32,6 +32,11 @@ export const DEFAULT_SHELF: ShelfSpec = Object.freeze<ShelfSpec>({
   shelfManagers: 2,
 });
 
+/** The temperature sensor's number: 1, or 2 when the hot-swap sensor took 1. */
+export function temperatureSensor(b: BoardSpec): number {
+  return (b.hotSwapSensor ?? 0) === 1 ? 2 : 1;
+}
+
 export function boardIpmb(b: BoardSpec): number {
   return b.ipmb ?? 2 * (0x40 + b.slot);
 }

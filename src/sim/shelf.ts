@@ -5,7 +5,7 @@ import { hexByte } from '../ipmi/ipmitool-argv.js';
 import type { HotSwapState } from '../ipmi/picmg.js';
 import { SimConsole } from './console.js';
 import { type PicmgLogEntry, SimulatedShelfManager } from './shelf-manager.js';
-import { boardIpmb, type ShelfSpec } from './shelf-spec.js';
+import { boardIpmb, type ShelfSpec, temperatureSensor } from './shelf-spec.js';
 
 /**
  * A simulated ATCA shelf: one or two shelf managers (separate ipmi_sim processes with the same
@@ -66,9 +66,12 @@ export class SimulatedShelf {
     return this.inject(`${present ? 'mc_enable' : 'mc_disable'} ${hexByte(this.ipmbOfSlot(slot))}`);
   }
 
-  /** Moves the blade's temperature sensor (sensor 1), logging threshold events in the SEL. */
+  /** Moves the blade's temperature sensor, logging threshold events in the SEL. */
   setTemperature(slot: number, celsius: number): Promise<void> {
-    return this.inject(`sensor_set_value ${hexByte(this.ipmbOfSlot(slot))} 0 1 ${hexByte(celsius)} 1`);
+    const b = this.spec.boards.find((x) => x.slot === slot)!;
+    return this.inject(
+      `sensor_set_value ${hexByte(this.ipmbOfSlot(slot))} 0 ${temperatureSensor(b)} ${hexByte(celsius)} 1`,
+    );
   }
 
   setStall(slot: number, stall: boolean): Promise<void> {
