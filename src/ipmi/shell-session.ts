@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { AtcaError } from '../errors.js';
 import { hexByte, ipmitoolShellArgv, rawCommandLine } from './ipmitool-argv.js';
 import { ipmitoolHome } from './ipmitool-home.js';
@@ -37,7 +38,9 @@ export class IpmitoolShellSession implements IpmiSession {
       this.#waiter?.();
     });
     child.stderr.on('data', (d: string) => {
+      // Only the trampoline itself could write here (ipmitool's stderr is merged into stdout).
       this.#err += d;
+      this.#waiter?.();
     });
     child.on('close', () => {
       this.#exited = true;
@@ -68,7 +71,7 @@ export class IpmitoolShellSession implements IpmiSession {
     } catch (e) {
       session.#kill();
       const elapsed = performance.now() - started;
-      const why = session.#err.trim().split('\n').pop() ?? '';
+      const why = `${session.#out}${session.#err}`.trim().split('\n').pop() ?? '';
       if (e instanceof AtcaError && e.code === 'ATCA_ERR_IPMI_TIMEOUT') {
         throw new AtcaError('ATCA_ERR_SHMC_UNREACHABLE', `${peer} did not answer within ${opts.loginTimeoutMs} ms`);
       }
@@ -120,17 +123,9 @@ export class IpmitoolShellSession implements IpmiSession {
 
   async #command(line: string): Promise<{ stdout: string; stderr: string }> {
     if (this.#exited) throw new AtcaError('ATCA_ERR_SHMC_LOST', `${this.peer}: ipmitool has exited`);
-    this.#err = '';
     this.#child.stdin.write(`${line}\n`);
     await this.#untilPrompt(this.#opts.commandTimeoutMs, line);
-    // stderr is written before the next prompt; one turn of the event loop lets its pipe drain.
-    await new Promise((r) => setImmediate(r));
-    const text = this.#consume();
-    const nl = text.indexOf('\n');
-    // readline echoes the command when stdin is not a terminal; drop the echo.
-    const first = nl < 0 ? text : text.slice(0, nl);
-    const stdout = first.trim() === line ? (nl < 0 ? '' : text.slice(nl + 1)) : text;
-    return { stdout, stderr: this.#err };
+    return splitOutput(this.#consume(), line);
   }
 
   /** Takes everything before the last prompt off the buffer. */
@@ -191,12 +186,45 @@ export class IpmiCcError extends AtcaError {
   }
 }
 
+/**
+ * One command's text between two prompts → its stdout and stderr lines. ipmitool's stderr
+ * is merged into stdout at spawn, so an error can never be taken for the next command's:
+ * with two pipes, nothing orders an error line against the prompt that follows it.
+ */
+export function splitOutput(text: string, line: string): { stdout: string; stderr: string } {
+  const lines = text.split('\n');
+  // readline echoes the command when stdin is not a terminal; drop the echo.
+  if (lines[0]?.trim() === line) lines.shift();
+  const out: string[] = [];
+  const err: string[] = [];
+  for (const l of lines) (/^[\s0-9a-fA-F]*$/.test(l) ? out : err).push(l);
+  return { stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
 function spawnChecked(path: string, argv: string[], env: NodeJS.ProcessEnv): Promise<ChildProcessWithoutNullStreams> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (!isExecutable(path)) {
+      reject(new AtcaError('ATCA_ERR_IPMITOOL_MISSING', `${path}: not an executable file`));
+      return;
+    }
+    // `exec` keeps one process (ipmitool itself, same PID) and 2>&1 orders its errors with
+    // its output. The path and arguments are positional parameters, never parsed by the shell.
+    const child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', path, ...argv], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     child.once('spawn', () => resolve(child));
     child.once('error', (e: NodeJS.ErrnoException) =>
       reject(new AtcaError('ATCA_ERR_IPMITOOL_MISSING', `${path}: ${e.code ?? e.message}`)),
     );
   });
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
