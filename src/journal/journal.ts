@@ -1,0 +1,283 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { AtcaError } from '../errors.js';
+
+/**
+ * The journal: every event, decision (with its evidence chain) and action (command, exit
+ * code, duration, output) in an embedded SQLite database. WAL with synchronous=FULL: a row is
+ * on disk when the insert returns, so `kill -9` at any moment loses nothing acknowledged.
+ * An action is written as 'started' before its command is spawned; on restart, actions still
+ * 'started' are reconciled, never blindly repeated.
+ */
+export type ActionStatus = 'started' | 'succeeded' | 'failed' | 'reconciled-done' | 'abandoned';
+
+export interface JournalEvent {
+  readonly at: number;
+  readonly shelf?: string | undefined;
+  readonly slot?: number | undefined;
+  readonly source: string;
+  readonly kind: string;
+  /** False for a valid trap the decoder did not understand: kept, not dropped. */
+  readonly understood: boolean;
+  readonly body: unknown;
+}
+
+export interface JournalDecision {
+  readonly at: number;
+  readonly slot: string;
+  readonly kind: string;
+  readonly node?: string | undefined;
+  readonly reason: string;
+  readonly evidence: unknown;
+  readonly body: unknown;
+}
+
+export interface ActionRow {
+  readonly id: number;
+  readonly decisionId: number | null;
+  readonly slot: string;
+  readonly node: string | null;
+  readonly kind: string;
+  readonly status: ActionStatus;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly command: readonly string[] | null;
+  readonly exitCode: number | null;
+  readonly durationMs: number | null;
+  readonly stdout: string | null;
+  readonly stderr: string | null;
+  readonly note: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, shelf TEXT, slot INTEGER, source TEXT NOT NULL,
+  kind TEXT NOT NULL, understood INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+CREATE TABLE IF NOT EXISTS decisions (
+  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, slot TEXT NOT NULL, kind TEXT NOT NULL, node TEXT,
+  reason TEXT NOT NULL, evidence TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
+CREATE TABLE IF NOT EXISTS actions (
+  id INTEGER PRIMARY KEY, decision_id INTEGER REFERENCES decisions(id), slot TEXT NOT NULL, node TEXT,
+  kind TEXT NOT NULL, status TEXT NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,
+  command TEXT, exit_code INTEGER, duration_ms REAL, stdout TEXT, stderr TEXT, note TEXT);
+CREATE INDEX IF NOT EXISTS actions_status ON actions(status);
+`;
+
+const MAX_OUTPUT = 16 * 1024;
+const clip = (s: string | undefined) =>
+  s === undefined ? null : s.length > MAX_OUTPUT ? `${s.slice(0, MAX_OUTPUT)}…` : s;
+
+export class Journal {
+  readonly #db: Database.Database;
+  readonly #insertEvent: Database.Statement;
+  readonly #insertDecision: Database.Statement;
+  readonly #insertAction: Database.Statement;
+  readonly #finishAction: Database.Statement;
+
+  constructor(path: string) {
+    try {
+      // Only when missing: Node 20's recursive mkdir never returns on some paths (under /proc).
+      if (path !== ':memory:' && !existsSync(dirname(path))) mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+      this.#db = new Database(path);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = FULL');
+      this.#db.pragma('foreign_keys = ON');
+      this.#db.exec(SCHEMA);
+    } catch (e) {
+      throw new AtcaError('ATCA_ERR_JOURNAL', `${path}: ${(e as Error).message}`, { cause: e });
+    }
+    this.#insertEvent = this.#db.prepare(
+      'INSERT INTO events (at, shelf, slot, source, kind, understood, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#insertDecision = this.#db.prepare(
+      'INSERT INTO decisions (at, slot, kind, node, reason, evidence, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#insertAction = this.#db.prepare(
+      "INSERT INTO actions (decision_id, slot, node, kind, status, started_at, command) VALUES (?, ?, ?, ?, 'started', ?, ?)",
+    );
+    this.#finishAction = this.#db.prepare(
+      'UPDATE actions SET status = ?, ended_at = ?, exit_code = ?, duration_ms = ?, stdout = ?, stderr = ?, note = ? WHERE id = ?',
+    );
+  }
+
+  #write<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw new AtcaError('ATCA_ERR_JOURNAL', `${what}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  recordEvent(e: JournalEvent): number {
+    return this.#write('event', () =>
+      Number(
+        this.#insertEvent.run(
+          e.at,
+          e.shelf ?? null,
+          e.slot ?? null,
+          e.source,
+          e.kind,
+          e.understood ? 1 : 0,
+          JSON.stringify(e.body),
+        ).lastInsertRowid,
+      ),
+    );
+  }
+
+  recordDecision(d: JournalDecision): number {
+    return this.#write('decision', () =>
+      Number(
+        this.#insertDecision.run(
+          d.at,
+          d.slot,
+          d.kind,
+          d.node ?? null,
+          d.reason,
+          JSON.stringify(d.evidence),
+          JSON.stringify(d.body),
+        ).lastInsertRowid,
+      ),
+    );
+  }
+
+  /** Written before the command runs. */
+  startAction(a: {
+    decisionId: number | null;
+    slot: string;
+    node: string | undefined;
+    kind: string;
+    at: number;
+    command: readonly string[];
+  }): number {
+    return this.#write('action', () =>
+      Number(
+        this.#insertAction.run(a.decisionId, a.slot, a.node ?? null, a.kind, a.at, JSON.stringify(a.command))
+          .lastInsertRowid,
+      ),
+    );
+  }
+
+  finishAction(
+    id: number,
+    r: {
+      status: ActionStatus;
+      at: number;
+      exitCode?: number | null;
+      durationMs?: number;
+      stdout?: string;
+      stderr?: string;
+      note?: string;
+    },
+  ): void {
+    this.#write('action result', () =>
+      this.#finishAction.run(
+        r.status,
+        r.at,
+        r.exitCode ?? null,
+        r.durationMs ?? null,
+        clip(r.stdout),
+        clip(r.stderr),
+        r.note ?? null,
+        id,
+      ),
+    );
+  }
+
+  unfinishedActions(): ActionRow[] {
+    return this.#actions("WHERE status = 'started' ORDER BY id");
+  }
+
+  actions(limit = 100): ActionRow[] {
+    return this.#actions(`ORDER BY id DESC LIMIT ${Math.max(1, Math.floor(limit))}`);
+  }
+
+  /** Times of fences started since `since` that were not abandoned, for the rate limit after a restart. */
+  fenceTimesSince(since: number): number[] {
+    return (
+      this.#db
+        .prepare(
+          "SELECT started_at AS t FROM actions WHERE kind = 'fence' AND status != 'abandoned' AND status != 'failed' AND started_at >= ?",
+        )
+        .all(since) as { t: number }[]
+    ).map((r) => r.t);
+  }
+
+  counts(): { events: number; decisions: number; actions: number } {
+    const one = (t: string) => (this.#db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return { events: one('events'), decisions: one('decisions'), actions: one('actions') };
+  }
+
+  decisions(limit = 100): (JournalDecision & { id: number })[] {
+    return (
+      this.#db.prepare('SELECT * FROM decisions ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[]
+    ).map((r) => ({
+      id: r.id as number,
+      at: r.at as number,
+      slot: r.slot as string,
+      kind: r.kind as string,
+      node: (r.node as string | null) ?? undefined,
+      reason: r.reason as string,
+      evidence: JSON.parse(r.evidence as string),
+      body: JSON.parse(r.body as string),
+    }));
+  }
+
+  events(limit = 100): (JournalEvent & { id: number })[] {
+    return (
+      this.#db.prepare('SELECT * FROM events ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[]
+    ).map((r) => ({
+      id: r.id as number,
+      at: r.at as number,
+      shelf: (r.shelf as string | null) ?? undefined,
+      slot: (r.slot as number | null) ?? undefined,
+      source: r.source as string,
+      kind: r.kind as string,
+      understood: r.understood === 1,
+      body: JSON.parse(r.body as string),
+    }));
+  }
+
+  /** Deletes what is older than the retention; never an action still 'started'. */
+  prune(retentionDays: number, now: number): number {
+    const before = now - retentionDays * 86_400_000;
+    return this.#write('prune', () => {
+      const tx = this.#db.transaction(() => {
+        let n = this.#db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
+        n += this.#db.prepare("DELETE FROM actions WHERE started_at < ? AND status != 'started'").run(before).changes;
+        n += this.#db
+          .prepare(
+            'DELETE FROM decisions WHERE at < ? AND id NOT IN (SELECT decision_id FROM actions WHERE decision_id IS NOT NULL)',
+          )
+          .run(before).changes;
+        return n;
+      });
+      return tx();
+    });
+  }
+
+  #actions(tail: string): ActionRow[] {
+    return (this.#db.prepare(`SELECT * FROM actions ${tail}`).all() as Record<string, unknown>[]).map((r) => ({
+      id: r.id as number,
+      decisionId: r.decision_id as number | null,
+      slot: r.slot as string,
+      node: r.node as string | null,
+      kind: r.kind as string,
+      status: r.status as ActionStatus,
+      startedAt: r.started_at as number,
+      endedAt: r.ended_at as number | null,
+      command: r.command ? (JSON.parse(r.command as string) as string[]) : null,
+      exitCode: r.exit_code as number | null,
+      durationMs: r.duration_ms as number | null,
+      stdout: r.stdout as string | null,
+      stderr: r.stderr as string | null,
+      note: r.note as string | null,
+    }));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,79 @@
+import {
+  type ActionResult,
+  type ClusterActuator,
+  clearHealthArgv,
+  type FenceHistoryEntry,
+  fenceArgv,
+  type HealthValue,
+  healthArgv,
+  type NodeInfo,
+  type PacemakerConfig,
+  resolveArgv,
+  standbyArgv,
+  type ToolArgv,
+  type ToolPaths,
+} from './actuator.js';
+import { failedBeforeRunning, toolPaths } from './tool-runner.js';
+
+export interface DryRunOptions {
+  readonly toolPaths?: Partial<ToolPaths>;
+  /** What nodes() answers; default none. Nothing is asked of the cluster in dry-run. */
+  readonly nodes?: readonly NodeInfo[];
+}
+
+/**
+ * Runs nothing: records the argv the live actuator would run (same builders, same paths) and
+ * reports success with exitCode null. The reads answer from what it was given.
+ */
+export class DryRunActuator implements ClusterActuator {
+  readonly #cfg: PacemakerConfig;
+  readonly #paths: ToolPaths;
+  readonly #nodes: readonly NodeInfo[];
+  readonly #recorded: (readonly string[])[] = [];
+
+  constructor(cfg: PacemakerConfig, opts: DryRunOptions = {}) {
+    this.#cfg = cfg;
+    this.#paths = toolPaths(opts.toolPaths);
+    this.#nodes = opts.nodes ?? [];
+  }
+
+  /** Every argv it would have run, oldest first. */
+  get recorded(): readonly (readonly string[])[] {
+    return this.#recorded;
+  }
+
+  setHealth(node: string, value: HealthValue): Promise<ActionResult> {
+    return this.#record(() => healthArgv(this.#cfg.healthAttribute, node, value));
+  }
+
+  clearHealth(node: string): Promise<ActionResult> {
+    return this.#record(() => clearHealthArgv(this.#cfg.healthAttribute, node));
+  }
+
+  setStandby(node: string, on: boolean): Promise<ActionResult> {
+    return this.#record(() => standbyArgv(node, on));
+  }
+
+  fence(node: string): Promise<ActionResult> {
+    return this.#record(() => fenceArgv(node, this.#cfg.fenceTimeoutSec));
+  }
+
+  fenceHistory(_node: string): Promise<FenceHistoryEntry[]> {
+    return Promise.resolve([]);
+  }
+
+  nodes(): Promise<NodeInfo[]> {
+    return Promise.resolve(this.#nodes.map((n) => ({ ...n })));
+  }
+
+  #record(build: () => ToolArgv): Promise<ActionResult> {
+    let command: string[];
+    try {
+      command = resolveArgv(build(), this.#paths);
+    } catch (e) {
+      return Promise.resolve(failedBeforeRunning(e));
+    }
+    this.#recorded.push(Object.freeze(command));
+    return Promise.resolve({ ok: true, command, exitCode: null, durationMs: 0, stdout: '', stderr: '' });
+  }
+}

@@ -1,0 +1,102 @@
+// The part of net-snmp 3.29 (which ships no types) that src/snmp and its tests use, and
+// nothing more. Shapes checked against node_modules/net-snmp/index.js and its README.
+declare module 'net-snmp' {
+  import type { RemoteInfo, Socket, SocketType } from 'node:dgram';
+
+  // Types live in a namespace merged with the module's value, so that callers can name them
+  // (snmp.Notification) through the one default import.
+  namespace snmp {
+    interface Varbind {
+      readonly oid: string;
+      readonly type: number;
+      readonly value: unknown;
+    }
+
+    /** A received Trap (v1) or TrapV2/InformRequest PDU as the receiver callback gets it. */
+    interface NotificationPdu {
+      readonly type: number;
+      readonly varbinds: readonly Varbind[];
+      /** v1 Trap-PDU only. */
+      readonly enterprise?: string;
+      readonly agentAddr?: string;
+      readonly generic?: number;
+      readonly specific?: number;
+      /** With includeAuthentication: the community (v1/v2c, when not empty) or the v3 user name. */
+      readonly community?: string;
+      readonly user?: string;
+    }
+
+    interface Notification {
+      readonly pdu: NotificationPdu;
+      readonly rinfo: RemoteInfo;
+    }
+
+    /** Errors the receiver reports; those about a datagram carry its sender in `rinfo`. */
+    interface ReceiverError extends Error {
+      readonly rinfo?: RemoteInfo;
+      /** ResponseInvalidError: a ResponseInvalidCode. Socket errors: a Node error code string. */
+      readonly code?: number | string;
+    }
+
+    /** Enough of node:dgram for net-snmp's Listener, which calls only createSocket. */
+    interface DgramModule {
+      createSocket(type: SocketType): Socket;
+    }
+
+    interface ReceiverOptions {
+      port: number;
+      address?: string | null;
+      transport?: SocketType;
+      includeAuthentication?: boolean;
+      disableAuthorization?: boolean;
+      dgramModule?: DgramModule;
+    }
+
+    interface User {
+      name: string;
+      level: number;
+      authProtocol?: number;
+      authKey?: string;
+      privProtocol?: number;
+      privKey?: string;
+    }
+
+    interface Authorizer {
+      addCommunity(community: string): void;
+      addUser(user: User): void;
+    }
+
+    interface Receiver {
+      getAuthorizer(): Authorizer;
+      close(callback?: () => void): void;
+    }
+
+    interface Session {
+      trap(typeOrOid: string, varbinds: readonly Varbind[], callback: (error: Error | null) => void): void;
+      close(): void;
+    }
+
+    interface NetSnmp {
+      createReceiver(
+        options: ReceiverOptions,
+        callback: (error: ReceiverError | null, notification: Notification | null) => void,
+      ): Receiver;
+      createV3Session(target: string, user: User, options: { trapPort: number; version?: number }): Session;
+      readonly Version3: number;
+      readonly SecurityLevel: { readonly noAuthNoPriv: number; readonly authPriv: number };
+      readonly AuthProtocols: { readonly md5: number; readonly sha: number };
+      readonly PrivProtocols: { readonly des: number; readonly aes: number };
+      readonly PduType: { readonly Trap: number; readonly TrapV2: number; readonly InformRequest: number };
+      /** Both ways: ObjectType.OctetString === 4 and ObjectType[4] === 'OctetString'. */
+      readonly ObjectType: {
+        readonly OctetString: number;
+        readonly OID: number;
+        readonly [code: number]: string | undefined;
+      };
+      readonly ResponseInvalidCode: { readonly ECouldNotDecrypt: number; readonly EAuthFailure: number };
+    }
+  }
+
+  const snmp: snmp.NetSnmp;
+  export = snmp;
+}

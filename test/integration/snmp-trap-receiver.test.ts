@@ -1,0 +1,429 @@
+// TrapReceiver against a real peer: Debian's net-snmp `snmptrap` sends v1, v2c and v3 (authPriv
+// SHA/AES) PET traps over loopback UDP to a receiver on a free port. Also sent for real: wrong
+// credentials, a trap from an address of no shelf (snmptrap --clientaddr=127.0.0.2), a truncated
+// PET, raw garbage (node:dgram) and an unauthenticated empty-user v3 trap (net-snmp's own sender,
+// since snmptrap refuses an empty user name). snmptrap's state and config go to a temp folder
+// (SNMP_PERSISTENT_DIR, SNMPCONFPATH, HOME), never /var/lib/snmp or ~/.snmp.
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import snmp from 'net-snmp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAtcaError } from '../../src/errors.js';
+import type { HotSwapEvent } from '../../src/events.js';
+import { freePort } from '../../src/sim/ports.js';
+import { PET_ENTERPRISE, PET_VARBIND_OID } from '../../src/snmp/pet.js';
+import type { LogLevel } from '../../src/snmp/rate-limited-log.js';
+import { type ReceivedTrap, type TrapCounters, TrapReceiver } from '../../src/snmp/trap-receiver.js';
+
+const run = promisify(execFile);
+
+// Secrets are distinctive so that the log check below cannot pass by accident.
+const COMMUNITY = 'Comm-Tst-48213';
+const WRONG_COMMUNITY = 'Wrong-Comm-90317';
+const USER = 'atcad';
+const AUTH_KEY = 'Auth-Tst-55193';
+const PRIV_KEY = 'Priv-Tst-77210';
+const WRONG_AUTH_KEY = 'Auth-Bad-31876';
+const WRONG_PRIV_KEY = 'Priv-Bad-64402';
+const SECRETS = [COMMUNITY, WRONG_COMMUNITY, AUTH_KEY, PRIV_KEY, WRONG_AUTH_KEY, WRONG_PRIV_KEY];
+const ENGINE_ID = '0x8000000001020304';
+const SHELF = 'shelf-a';
+
+const HOTSWAP_M6 = '15757062'; // 0xF06F06: FRU hot swap, sensor-specific, asserted, offset 6 (→ M6)
+const PET_TRAP_OID = `.1.3.6.1.4.1.3183.1.1.0.${HOTSWAP_M6}`;
+/**
+ * A 47-byte hot-swap PET as a Pigeon Point shelf manager sends it: GUID, sequence 1,
+ * 2024-01-01T00:00:00Z, UTC offset unspecified, trap/event source 0x20, severity critical,
+ * generator IPMB 0x82, sensor 9, entity 0xA0/0x60, ED1–ED8 = A6 14 00 FF…, i.e. M4 → M6 with
+ * cause 1 (commanded by the shelf manager) for FRU 0, language 0x19, manufacturer 16394 LSB first,
+ * system ID 0, and the 0xC1 terminator.
+ */
+const PET_HEX = '00112233445566778899aabbccddeeff000130e72400ffff2020108209a060a61400ffffffffff190a4000000000c1';
+
+const EXPECTED_EVENT: Omit<HotSwapEvent, 'at'> = {
+  kind: 'hotswap',
+  shelf: SHELF,
+  source: 'trap',
+  ipmb: 0x82,
+  fru: 0,
+  state: 6,
+  previous: 4,
+  cause: 1,
+};
+
+let dir: string;
+let port: number;
+let receiver: TrapReceiver;
+const traps: ReceivedTrap[] = [];
+const logs: [LogLevel, string][] = [];
+
+function snmptrap(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run('snmptrap', ['-m', '', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      SNMP_PERSISTENT_DIR: join(dir, 'persist'),
+      SNMPCONFPATH: join(dir, 'conf'),
+    },
+    timeout: 10_000,
+  });
+}
+
+const target = () => `127.0.0.1:${port}`;
+const v1 = (community: string, hex = PET_HEX) => [
+  '-v',
+  '1',
+  '-c',
+  community,
+  target(),
+  '.1.3.6.1.4.1.3183.1.1',
+  '127.0.0.1',
+  '6',
+  HOTSWAP_M6,
+  '0',
+  '.1.3.6.1.4.1.3183.1.1.1',
+  'x',
+  hex,
+];
+const v2c = (community: string, hex = PET_HEX, trapOid = PET_TRAP_OID) => [
+  '-v',
+  '2c',
+  '-c',
+  community,
+  target(),
+  '',
+  trapOid,
+  '.1.3.6.1.4.1.3183.1.1.1',
+  'x',
+  hex,
+];
+const v3 = (authKey: string, privKey: string) => [
+  '-v',
+  '3',
+  '-e',
+  ENGINE_ID,
+  '-u',
+  USER,
+  '-l',
+  'authPriv',
+  '-a',
+  'SHA',
+  '-A',
+  authKey,
+  '-x',
+  'AES',
+  '-X',
+  privKey,
+  target(),
+  '',
+  PET_TRAP_OID,
+  '.1.3.6.1.4.1.3183.1.1.1',
+  'x',
+  PET_HEX,
+];
+
+/** Polls until `pred` holds; a deadline instead of a fixed sleep. */
+async function until(what: string, pred: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!pred()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Runs `send` and waits until counter `key` has grown by `n`; returns the counters' change. */
+async function expectCounted(key: keyof TrapCounters, send: () => Promise<unknown>, n = 1): Promise<TrapCounters> {
+  const before = receiver.counters;
+  await send();
+  await until(`counters.${key} + ${n}`, () => receiver.counters[key] >= before[key] + n);
+  const after = receiver.counters;
+  const delta = Object.fromEntries(
+    Object.keys(after).map((k) => [k, after[k as keyof TrapCounters] - before[k as keyof TrapCounters]]),
+  );
+  return delta as unknown as TrapCounters;
+}
+
+const ZERO: TrapCounters = { received: 0, accepted: 0, badAuth: 0, unknownSource: 0, malformed: 0, notUnderstood: 0 };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'atca-snmptrap-'));
+  mkdirSync(join(dir, 'persist'));
+  mkdirSync(join(dir, 'conf'));
+  port = await freePort();
+  receiver = new TrapReceiver({
+    address: '127.0.0.1',
+    port,
+    communities: [COMMUNITY],
+    v3Users: [{ name: USER, authProtocol: 'sha', authKey: AUTH_KEY, privProtocol: 'aes', privKey: PRIV_KEY }],
+    sources: new Map([['127.0.0.1', SHELF]]),
+    log: (level, msg) => logs.push([level, msg]),
+    onTrap: (t) => traps.push(t),
+  });
+  await receiver.start();
+});
+
+afterAll(async () => {
+  await receiver?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('TrapReceiver with snmptrap as the peer', () => {
+  const events: Omit<HotSwapEvent, 'at'>[] = [];
+
+  it.each([
+    ['v1', 1, () => v1(COMMUNITY)],
+    ['v2c', 2, () => v2c(COMMUNITY)],
+    ['v3 authPriv SHA/AES', 3, () => v3(AUTH_KEY, PRIV_KEY)],
+  ] as const)('decodes a %s PET into the hot-swap M4 → M6 event', async (_name, version, args) => {
+    const sentAt = performance.now();
+    const delta = await expectCounted('accepted', () => snmptrap(args()));
+    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1 });
+    const t = traps.at(-1)!;
+    expect(t).toMatchObject({
+      shelf: SHELF,
+      from: '127.0.0.1',
+      version,
+      specific: 15757062,
+      trapOid: `1.3.6.1.4.1.3183.1.1.0.${HOTSWAP_M6}`,
+    });
+    if (version === 1) expect(t.enterprise).toBe(PET_ENTERPRISE);
+    expect(t.receivedAt).toBeGreaterThanOrEqual(sentAt);
+    expect(t.receivedAt).toBeLessThanOrEqual(performance.now());
+    expect(t.pet).toMatchObject({
+      sensorDevice: 0x82,
+      sensorNumber: 9,
+      manufacturerId: 16394,
+      manufacturerByteOrder: 'lsb-first',
+      timestamp: new Date('2024-01-01T00:00:00Z'),
+    });
+    expect(t.varbinds).toContainEqual({ oid: PET_VARBIND_OID, type: 'OctetString', value: PET_HEX });
+    const { at, ...event } = t.event as HotSwapEvent;
+    expect(at).toBeGreaterThan(Date.now() - 60_000);
+    expect(event).toEqual(EXPECTED_EVENT);
+    events.push(event);
+  });
+
+  it('got the same event from all three versions', () => {
+    expect(events).toHaveLength(3);
+    expect(events[1]).toEqual(events[0]);
+    expect(events[2]).toEqual(events[0]);
+  });
+
+  // In the rejection tests, "no onTrap" is checked right after the counter moved: the receiver
+  // counts and delivers in the same synchronous step, so a delivery would already be visible.
+
+  it('rejects a wrong community (three times, logged once) without calling onTrap', async () => {
+    const n = traps.length;
+    const logged = logs.length;
+    const delta = await expectCounted(
+      'badAuth',
+      async () => {
+        await snmptrap(v2c(WRONG_COMMUNITY));
+        await snmptrap(v1(WRONG_COMMUNITY));
+        await snmptrap(v2c(WRONG_COMMUNITY));
+      },
+      3,
+    );
+    expect(delta).toEqual({ ...ZERO, received: 3, badAuth: 3 });
+    expect(traps).toHaveLength(n);
+    const lines = logs.slice(logged).filter(([, m]) => m.includes('ATCA_ERR_TRAP_AUTH'));
+    expect(lines).toEqual([
+      [
+        'warn',
+        expect.stringMatching(/^ATCA_ERR_TRAP_AUTH: .*from 127\.0\.0\.1:\d+ \(shelf shelf-a\): unknown community$/),
+      ],
+    ]);
+    expect(receiver.suppressedLogLines).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each([
+    ['auth key', WRONG_AUTH_KEY, PRIV_KEY],
+    ['priv key', AUTH_KEY, WRONG_PRIV_KEY],
+  ])('rejects a v3 trap with the wrong %s', async (_what, authKey, privKey) => {
+    const n = traps.length;
+    const delta = await expectCounted('badAuth', () => snmptrap(v3(authKey, privKey)));
+    expect(delta).toEqual({ ...ZERO, received: 1, badAuth: 1 });
+    expect(traps).toHaveLength(n);
+  });
+
+  it('rejects an unauthenticated v3 trap with an empty user name, which net-snmp itself lets through', async () => {
+    const n = traps.length;
+    const session = snmp.createV3Session(
+      '127.0.0.1',
+      { name: '', level: snmp.SecurityLevel.noAuthNoPriv },
+      {
+        trapPort: port,
+        version: snmp.Version3,
+      },
+    );
+    try {
+      const delta = await expectCounted(
+        'badAuth',
+        () =>
+          new Promise<void>((resolve, reject) =>
+            session.trap(
+              PET_TRAP_OID.slice(1),
+              [{ oid: PET_VARBIND_OID, type: snmp.ObjectType.OctetString, value: Buffer.from(PET_HEX, 'hex') }],
+              (e) => (e ? reject(e) : resolve()),
+            ),
+          ),
+      );
+      expect(delta).toEqual({ ...ZERO, received: 1, badAuth: 1 });
+      expect(traps).toHaveLength(n);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('drops a good trap from an address of no configured shelf (snmptrap --clientaddr=127.0.0.2)', async () => {
+    const n = traps.length;
+    const delta = await expectCounted('unknownSource', () => snmptrap(['--clientaddr=127.0.0.2', ...v2c(COMMUNITY)]));
+    expect(delta).toEqual({ ...ZERO, received: 1, unknownSource: 1 });
+    expect(traps).toHaveLength(n);
+    expect(logs.some(([, m]) => /^ATCA_ERR_TRAP_UNKNOWN_SOURCE: .*: from 127\.0\.0\.2:\d+$/.test(m))).toBe(true);
+  });
+
+  it('drops a bad-community trap from an unknown address as an unknown source (source is checked first)', async () => {
+    const delta = await expectCounted('unknownSource', () =>
+      snmptrap(['--clientaddr=127.0.0.2', ...v2c(WRONG_COMMUNITY)]),
+    );
+    expect(delta).toEqual({ ...ZERO, received: 1, unknownSource: 1 });
+  });
+
+  it('counts an authenticated PET truncated to 20 bytes as malformed, and does not deliver it', async () => {
+    const n = traps.length;
+    const delta = await expectCounted('malformed', () => snmptrap(v2c(COMMUNITY, PET_HEX.slice(0, 40))));
+    expect(delta).toEqual({ ...ZERO, received: 1, malformed: 1 });
+    expect(traps).toHaveLength(n);
+    expect(logs.some(([, m]) => m.includes('PET varbind has 20 bytes'))).toBe(true);
+  });
+
+  it('counts a garbage UDP datagram as malformed', async () => {
+    const sock = createSocket('udp4');
+    try {
+      const delta = await expectCounted(
+        'malformed',
+        () =>
+          new Promise<void>((resolve, reject) =>
+            sock.send(Buffer.from('definitely not BER'), port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+          ),
+      );
+      expect(delta).toEqual({ ...ZERO, received: 1, malformed: 1 });
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('delivers a valid PET it does not understand (chassis intrusion) with no event, as notUnderstood', async () => {
+    const delta = await expectCounted('accepted', () =>
+      snmptrap(v2c(COMMUNITY, PET_HEX, '.1.3.6.1.4.1.3183.1.1.0.356096')),
+    );
+    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1, notUnderstood: 1 });
+    const t = traps.at(-1)!;
+    expect(t.specific).toBe(356096);
+    expect(t.pet?.sensorDevice).toBe(0x82);
+    expect(t.event).toBeUndefined();
+  });
+
+  it('delivers a non-PET trap (coldStart) raw, as notUnderstood', async () => {
+    const delta = await expectCounted('accepted', () =>
+      snmptrap(['-v', '2c', '-c', COMMUNITY, target(), '', '.1.3.6.1.6.3.1.1.5.1']),
+    );
+    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1, notUnderstood: 1 });
+    const t = traps.at(-1)!;
+    expect(t).toMatchObject({ version: 2, trapOid: '1.3.6.1.6.3.1.1.5.1' });
+    expect(t.pet).toBeUndefined();
+    expect(t.specific).toBeUndefined();
+  });
+
+  it('still accepts a good trap after all of that, and every datagram is accounted for', async () => {
+    const delta = await expectCounted('accepted', () => snmptrap(v1(COMMUNITY)));
+    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1 });
+    expect(traps.at(-1)!.event).toMatchObject(EXPECTED_EVENT);
+    const c = receiver.counters;
+    // No SNMPv3 discovery here (snmptrap -e gives the engine ID), so nothing is left over.
+    expect(c.received).toBe(c.accepted + c.badAuth + c.unknownSource + c.malformed);
+    expect(c).toEqual({ received: 16, accepted: 6, badAuth: 6, unknownSource: 2, malformed: 2, notUnderstood: 2 });
+  });
+
+  it('logged each reason with its error code and never a community or key', () => {
+    const text = logs.map(([, m]) => m).join('\n');
+    for (const code of ['ATCA_ERR_TRAP_AUTH', 'ATCA_ERR_TRAP_UNKNOWN_SOURCE', 'ATCA_ERR_TRAP_MALFORMED']) {
+      expect(text).toContain(code);
+    }
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+
+  it('stop() closes the socket (the port binds again) and reports suppressed log lines; stopping twice is harmless', async () => {
+    const logged = logs.length;
+    await receiver.stop();
+    await receiver.stop();
+    expect(logs.slice(logged).some(([, m]) => /^\d+ more "badAuth" line\(s\) were suppressed/.test(m))).toBe(true);
+    const sock = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(port, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((resolve) => sock.close(() => resolve()));
+    for (const secret of SECRETS) expect(logs.map(([, m]) => m).join('\n')).not.toContain(secret);
+  });
+});
+
+describe('TrapReceiver.start', () => {
+  it('rejects when the port is taken, and leaves nothing open', async () => {
+    const busy = await freePort();
+    const sock = createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(busy, '127.0.0.1', () => resolve()));
+    const r = new TrapReceiver({
+      address: '127.0.0.1',
+      port: busy,
+      communities: [COMMUNITY],
+      v3Users: [],
+      sources: new Map(),
+      log: () => {},
+      onTrap: () => {},
+    });
+    try {
+      const e = await r.start().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isAtcaError(e, 'ATCA_ERR_INTERNAL')).toBe(true);
+      expect((e as Error).message).toContain('EADDRINUSE');
+      await r.stop();
+    } finally {
+      await new Promise<void>((resolve) => sock.close(() => resolve()));
+    }
+  });
+
+  it.each([
+    ['an empty community', { communities: [''] }],
+    [
+      'a short v3 key',
+      { v3Users: [{ name: 'u', authProtocol: 'sha', authKey: 'short', privProtocol: 'aes', privKey: 'long-enough' }] },
+    ],
+    ['a host name as a trap source', { sources: new Map([['shmm.example', 'x']]) }],
+  ] as const)('refuses %s as ATCA_ERR_CONFIG_INVALID, without echoing secrets', (_what, over) => {
+    const base = {
+      address: '127.0.0.1',
+      port: 16200,
+      communities: [COMMUNITY],
+      v3Users: [],
+      sources: new Map<string, string>(),
+      log: () => {},
+      onTrap: () => {},
+    };
+    let err: unknown;
+    try {
+      new TrapReceiver({ ...base, ...over });
+    } catch (e) {
+      err = e;
+    }
+    expect(isAtcaError(err, 'ATCA_ERR_CONFIG_INVALID')).toBe(true);
+    expect((err as Error).message).not.toContain('short');
+  });
+});

@@ -1,0 +1,78 @@
+// The journal against a real SQLite (better-sqlite3) file in a temporary folder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Journal } from '../../src/journal/journal.js';
+
+const dirs: string[] = [];
+function open(): Journal {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  dirs.push(dir);
+  return new Journal(join(dir, 'sub', 'j.sqlite'));
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('journal', () => {
+  it('records events (understood or not), decisions with evidence, and actions start → finish', () => {
+    const j = open();
+    j.recordEvent({
+      at: 1,
+      shelf: 's1',
+      slot: 2,
+      source: 'trap',
+      kind: 'hotswap',
+      understood: true,
+      body: { state: 7 },
+    });
+    j.recordEvent({ at: 2, source: 'trap', kind: 'pet', understood: false, body: { raw: 'ab' } });
+    const d = j.recordDecision({
+      at: 3,
+      slot: 's1/2',
+      kind: 'fence',
+      node: 'node2',
+      reason: 'confirmed',
+      evidence: [{ source: 'trap', at: 1, summary: 'M7' }],
+      body: {},
+    });
+    const a = j.startAction({
+      decisionId: d,
+      slot: 's1/2',
+      node: 'node2',
+      kind: 'fence',
+      at: 4,
+      command: ['stonith_admin', '--reboot', 'node2'],
+    });
+    expect(j.unfinishedActions().map((r) => r.id)).toEqual([a]);
+    j.finishAction(a, { status: 'succeeded', at: 5, exitCode: 0, durationMs: 30.5, stdout: 'ok', stderr: '' });
+    expect(j.unfinishedActions()).toEqual([]);
+    expect(j.actions()[0]).toMatchObject({
+      status: 'succeeded',
+      exitCode: 0,
+      command: ['stonith_admin', '--reboot', 'node2'],
+    });
+    expect(j.events().map((e) => e.understood)).toEqual([false, true]);
+    expect(j.decisions()[0]?.evidence).toEqual([{ source: 'trap', at: 1, summary: 'M7' }]);
+    expect(j.fenceTimesSince(0)).toEqual([4]);
+    j.close();
+  });
+
+  it('prunes by retention but keeps unfinished actions and the decisions they point to', () => {
+    const j = open();
+    const day = 86_400_000;
+    j.recordEvent({ at: 0, source: 'poll', kind: 'x', understood: true, body: {} });
+    const d = j.recordDecision({ at: 0, slot: 's/1', kind: 'fence', reason: 'r', evidence: [], body: {} });
+    j.startAction({ decisionId: d, slot: 's/1', node: 'n', kind: 'fence', at: 0, command: [] });
+    j.recordEvent({ at: 10 * day, source: 'poll', kind: 'x', understood: true, body: {} });
+    const removed = j.prune(5, 10 * day);
+    expect(removed).toBe(1);
+    expect(j.counts()).toEqual({ events: 1, decisions: 1, actions: 1 });
+    j.close();
+  });
+
+  it('a journal that cannot be opened is a clear error', () => {
+    expect(() => new Journal('/etc/hostname/atcad/j.sqlite')).toThrow(/journal cannot be written/);
+  });
+});
