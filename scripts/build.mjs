@@ -23,3 +23,15 @@ chmodSync('fence-agents/fence_atca', 0o755);
 await build({ ...common, entryPoints: ['src/sim/main.ts'], outfile: 'dist/sim-main.mjs', sourcemap: true });
 
 await build({ ...common, entryPoints: ['bench/fence-bench.ts'], outfile: 'dist/fence-bench.mjs' });
+
+await build({
+  ...common,
+  entryPoints: ['src/daemon/main.ts'],
+  outfile: 'dist/atcad.mjs',
+  external: ['better-sqlite3'],
+  // CommonJS dependencies (yaml) require() Node built-ins; give the ESM bundle a require.
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+});
+chmodSync('dist/atcad.mjs', 0o755);
