@@ -110,12 +110,12 @@ export function checkSecrets(cfg: AtcadConfig, env: NodeJS.ProcessEnv = process.
       issues.push({ path, message: (e as AtcaError).detail });
     }
   };
-  cfg.shelves.forEach((s, i) => check(s.ipmi.password, `shelves.${i}.ipmi.password`));
-  cfg.traps.communities.forEach((c, i) => check(c, `traps.communities.${i}`));
-  cfg.traps.v3Users.forEach((u, i) => {
+  for (const [i, s] of cfg.shelves.entries()) check(s.ipmi.password, `shelves.${i}.ipmi.password`);
+  for (const [i, c] of cfg.traps.communities.entries()) check(c, `traps.communities.${i}`);
+  for (const [i, u] of cfg.traps.v3Users.entries()) {
     check(u.authKey, `traps.v3Users.${i}.authKey`);
     check(u.privKey, `traps.v3Users.${i}.privKey`);
-  });
+  }
   return issues;
 }
 
