@@ -70,10 +70,12 @@ export class ShelfConnection {
     try {
       return await step(new Picmg(first));
     } catch (e) {
-      if (!isTransportFailure(e) || this.#endpoints.length < 2) throw e;
-      this.#log.warn(`shelf manager ${first.peer} stopped answering (${(e as Error).message}); failing over`);
+      if (!isTransportFailure(e)) throw e;
+      // The session is dead either way: the next step must open a new one.
       await first.close().catch(() => undefined);
       this.#session = undefined;
+      if (this.#endpoints.length < 2) throw e;
+      this.#log.warn(`shelf manager ${first.peer} stopped answering (${(e as Error).message}); failing over`);
       this.#index = (this.#index + 1) % this.#endpoints.length;
       const second = await this.#connect();
       return await step(new Picmg(second));

@@ -1,8 +1,4 @@
-// The offline actuator against a real CIB file, checked with Pacemaker's own scheduler:
-// crm_simulate shows what a cluster would do with the CIB atcad left behind. No daemon runs:
-// every tool here reads and writes the file named by CIB_file.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,88 +6,11 @@ import type { ClusterActuator, PacemakerConfig } from '../../src/pacemaker/actua
 import { createActuator } from '../../src/pacemaker/create.js';
 import { DryRunActuator } from '../../src/pacemaker/dry-run-actuator.js';
 import { OfflineActuator } from '../../src/pacemaker/offline-actuator.js';
+import { makeCib, type ToolRun, tool } from '../helpers/cib.js';
 
 const SBIN = '/usr/sbin';
 const TOOLS = ['crm_attribute', 'crm_mon', 'crm_simulate', 'crm_verify', 'cibadmin'];
 const haveTools = TOOLS.every((t) => existsSync(join(SBIN, t)));
-
-interface ToolRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function tool(name: string, args: readonly string[], cibFile?: string): Promise<ToolRun> {
-  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', ...(cibFile ? { CIB_file: cibFile } : {}) };
-  return new Promise((resolve) => {
-    execFile(join(SBIN, name), args, { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/**
- * Three nodes, each with a <node_state> (online members: transient attributes need one), three
- * Dummy resources that prefer node1, node-health-strategy=migrate-on-red. have-quorum="1" so
- * that the scheduler starts anything at all. `stonith` adds a fence_dummy device and turns
- * stonith-enabled on: with it off, the scheduler ignores a termination request (observed).
- */
-function cibXml(stonith: boolean): string {
-  const device = stonith ? '\n      <primitive id="fence-dummy" class="stonith" type="fence_dummy"/>' : '';
-  const dummies = [1, 2, 3]
-    .map((i) => `      <primitive id="dummy${i}" class="ocf" provider="pacemaker" type="Dummy"/>`)
-    .join('\n');
-  const prefer = [1, 2, 3]
-    .map((i) => `      <rsc_location id="loc-dummy${i}" rsc="dummy${i}" node="node1" score="100"/>`)
-    .join('\n');
-  const states = [1, 2, 3]
-    .map(
-      (i) => `    <node_state id="${i}" uname="node${i}" in_ccm="true" crmd="online" join="member" expected="member"/>`,
-    )
-    .join('\n');
-  return `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1" dc-uuid="1">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="${stonith}"/>
-        <nvpair id="opt-node-health-strategy" name="node-health-strategy" value="migrate-on-red"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes>
-      <node id="1" uname="node1"/>
-      <node id="2" uname="node2"/>
-      <node id="3" uname="node3"/>
-    </nodes>
-    <resources>
-${dummies}${device}
-    </resources>
-    <constraints>
-${prefer}
-    </constraints>
-  </configuration>
-  <status>
-${states}
-  </status>
-</cib>
-`;
-}
-
-/**
- * Writes the CIB, checks it with crm_verify, then lets crm_simulate run the first transition
- * and save the result (-O): the Dummy resources are then running on node1, with the operation
- * history a live cluster would have recorded.
- */
-async function makeCib(dir: string, stonith = false): Promise<string> {
-  const initial = join(dir, 'initial.xml');
-  const cib = join(dir, 'cib.xml');
-  writeFileSync(initial, cibXml(stonith));
-  const verify = await tool('crm_verify', ['-x', initial]);
-  expect(verify.code, verify.stderr).toBe(0);
-  const settle = await tool('crm_simulate', ['-x', initial, '-S', '-O', cib]);
-  expect(settle.code, settle.stderr).toBe(0);
-  return cib;
-}
 
 interface Transition {
   readonly moves: { resource: string; from: string; to: string }[];

@@ -1,0 +1,326 @@
+import { readSecret } from '../config/load.js';
+import { type AtcadConfig, DEFAULT_RULES } from '../config/schema.js';
+import type { DomainEvent } from '../events.js';
+import type { AgentLog } from '../fence/log.js';
+import { ShelfPoller } from '../ipmi/shelf-poller.js';
+import { Journal } from '../journal/journal.js';
+import type { ActionResult, ClusterActuator } from '../pacemaker/actuator.js';
+import { createActuator } from '../pacemaker/create.js';
+import { decide, newSlotState } from '../policy/decide.js';
+import type { Decision, Evidence, PolicyConfig, PolicyInput, PolicyState } from '../policy/types.js';
+import { classify } from '../shelf/classify.js';
+import { type ReceivedTrap, TrapReceiver } from '../snmp/trap-receiver.js';
+
+export interface AppDeps {
+  readonly log: AgentLog;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly actuator?: ClusterActuator;
+  readonly now?: () => number;
+  /** Called for each decision after it is journaled (tests, the event stream). */
+  readonly onDecision?: (d: Decision) => void;
+}
+
+export interface App {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly journal: Journal;
+  readonly trapPort: number | undefined;
+  readonly trapCounters: TrapReceiver['counters'] | undefined;
+  policyState(): PolicyState;
+}
+
+const TICK_MS = 100;
+const NODES_REFRESH_MS = 10_000;
+
+const slotKey = (shelf: string, slot: number) => `${shelf}/${slot}`;
+
+/**
+ * Wires the daemon — no I/O of its own: traps and polls become domain events, events become
+ * observations, the pure policy turns them into decisions, and only the actuator acts. Every
+ * event, decision and action is journaled before anything is acted on.
+ */
+export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
+  const { log } = deps;
+  const now = deps.now ?? Date.now;
+  const env = deps.env ?? process.env;
+  const journal = new Journal(cfg.journal.path);
+  const actuator = deps.actuator ?? createActuator(cfg.pacemaker);
+  const nodeCount = cfg.shelves.reduce((n, s) => n + Object.keys(s.slots).length, 0);
+  const policyCfg: PolicyConfig = {
+    rules: { ...DEFAULT_RULES, ...cfg.policy.rules },
+    sustainMs: cfg.policy.sustainMs,
+    debounceMs: cfg.policy.debounceMs,
+    recoveryMs: cfg.policy.recoveryMs,
+    releaseStandbyOnRecovery: cfg.policy.releaseStandbyOnRecovery,
+    maxFences: cfg.safety.maxFences,
+    fenceWindowMs: cfg.safety.fenceWindowSec * 1000,
+    minNodesAfterFence: cfg.safety.minNodesAfterFence ?? Math.floor(nodeCount / 2) + 1,
+  };
+  const slots = new Map(
+    cfg.shelves.flatMap((s) =>
+      Object.entries(s.slots).map(([n, v]) => {
+        const key = slotKey(s.name, Number(n));
+        return [key, newSlotState(key, v.node, v.maintenance)] as const;
+      }),
+    ),
+  );
+  let state: PolicyState = {
+    slots,
+    fences: journal.fenceTimesSince(now() - policyCfg.fenceWindowMs),
+    nodesOnline: undefined,
+  };
+
+  const pollers = new Map(
+    cfg.shelves.map((s) => [
+      s.name,
+      new ShelfPoller(
+        s,
+        readSecret(s.ipmi.password, `shelves.${s.name}.ipmi.password`, env),
+        {
+          intervalMs: cfg.polling.hotswapIntervalMs,
+          requestTimeoutMs: cfg.polling.requestTimeoutMs,
+          backoffMaxMs: cfg.polling.backoffMaxMs,
+        },
+        (e) => onEvent(e, undefined),
+        log,
+      ),
+    ]),
+  );
+
+  let receiver: TrapReceiver | undefined;
+  if (cfg.traps.enabled) {
+    const sources = new Map<string, string>();
+    for (const s of cfg.shelves) for (const a of s.trapSources) sources.set(a, s.name);
+    receiver = new TrapReceiver({
+      address: cfg.traps.address,
+      port: cfg.traps.port,
+      communities: cfg.traps.communities.map((c, i) => readSecret(c, `traps.communities.${i}`, env)),
+      v3Users: cfg.traps.v3Users.map((u, i) => ({
+        name: u.name,
+        authProtocol: u.authProtocol,
+        authKey: readSecret(u.authKey, `traps.v3Users.${i}.authKey`, env),
+        privProtocol: u.privProtocol,
+        privKey: readSecret(u.privKey, `traps.v3Users.${i}.privKey`, env),
+      })),
+      sources,
+      log: (level: string, msg: string) => (level === 'error' ? log.error(msg) : log.warn(msg)),
+      onTrap: (t) => onTrap(t),
+    } as ConstructorParameters<typeof TrapReceiver>[0]);
+  }
+
+  let queue: Promise<void> = Promise.resolve();
+  /** Every input to the policy goes through one queue: decisions are made one at a time. */
+  function feed(input: PolicyInput): void {
+    queue = queue.then(() => step(input)).catch((e) => log.error(`policy step failed: ${(e as Error).message}`));
+  }
+
+  async function step(input: PolicyInput): Promise<void> {
+    const r = decide(state, input, policyCfg);
+    state = r.state;
+    for (const d of r.decisions) await carryOut(d);
+  }
+
+  function slotOf(shelf: string, ipmb: number | undefined): number | undefined {
+    return ipmb === undefined ? undefined : pollers.get(shelf)?.slotOfIpmb(ipmb);
+  }
+
+  function onTrap(t: ReceivedTrap): void {
+    const at = now();
+    const e = t.event;
+    if (!e) {
+      journal.recordEvent({ at, shelf: t.shelf, source: 'trap', kind: 'not-understood', understood: false, body: t });
+      return;
+    }
+    onEvent(e, t);
+  }
+
+  function onEvent(e: DomainEvent, trap: ReceivedTrap | undefined): void {
+    const ipmb = 'ipmb' in e ? e.ipmb : undefined;
+    const slot = slotOf(e.shelf, ipmb);
+    journal.recordEvent({
+      at: e.at,
+      shelf: e.shelf,
+      slot,
+      source: e.source,
+      kind: e.kind,
+      understood: true,
+      body: trap ? { event: e, trap: { from: trap.from, version: trap.version, specific: trap.specific } } : e,
+    });
+    const targets = e.kind === 'shmc' ? [] : slot === undefined ? [] : [slot];
+    if (slot === undefined && e.kind !== 'shmc') {
+      log.info(`${e.shelf}: ${e.kind} event for IPMB ${ipmb?.toString(16)} maps to no configured slot: recorded only`);
+    }
+    for (const s of targets) {
+      for (const o of classify(e)) {
+        const evidence: Evidence = { source: e.source, at: e.at, summary: o.summary };
+        feed({ kind: 'observation', slot: slotKey(e.shelf, s), fault: o.fault, asserted: o.asserted, evidence });
+      }
+    }
+  }
+
+  async function confirmFault(d: Extract<Decision, { kind: 'confirm' }>): Promise<void> {
+    const [shelf, n] = d.slot.split('/') as [string, string];
+    const poller = pollers.get(shelf)!;
+    const reading = await poller.read(Number(n));
+    const at = now();
+    // A fresh reading confirms only what it shows: the fault's own evidence is not enough.
+    let confirmed: boolean;
+    switch (d.fault) {
+      case 'hotswap-lost':
+        confirmed = reading === 7 || reading === 'ipmc-unreachable';
+        break;
+      case 'hotswap-removed':
+        confirmed = reading === 0;
+        break;
+      case 'unexpected-deactivation':
+        confirmed = reading === 1 || reading === 5 || reading === 6 || reading === 0;
+        break;
+      default:
+        // Sensor, watchdog and processor faults cannot be re-read from the hot-swap state, and
+        // sensor/SEL confirmation is not built yet: nothing irreversible is done on a trap
+        // alone. Health (already applied) stays; the journal says why.
+        confirmed = false;
+    }
+    const shown = typeof reading === 'number' ? `M${reading}` : reading;
+    const summary =
+      d.fault.startsWith('hotswap') || d.fault === 'unexpected-deactivation'
+        ? `fresh IPMI reading: ${shown}`
+        : `fresh IPMI reading: ${shown}; a ${d.fault} cannot be confirmed from the hot-swap state`;
+    feed({
+      kind: 'confirmation',
+      slot: d.slot,
+      fault: d.fault,
+      confirmed,
+      evidence: { source: 'confirm', at, summary },
+    });
+  }
+
+  async function act(
+    d: Decision,
+    decisionId: number,
+    run: () => Promise<ActionResult>,
+    kind: 'fence' | 'standby' | 'health',
+  ): Promise<void> {
+    const node = 'node' in d ? d.node : undefined;
+    const started = now();
+    // Journaled before the command runs: a crash mid-way leaves a 'started' row to reconcile.
+    const actionId = journal.startAction({ decisionId, slot: d.slot, node, kind, at: started, command: [] });
+    const r = await run();
+    journal.finishAction(actionId, {
+      status: r.ok ? 'succeeded' : 'failed',
+      at: now(),
+      exitCode: r.exitCode,
+      durationMs: r.durationMs,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      note: `${r.command.join(' ')}${r.error ? ` — ${r.error.message} [${r.error.code}]` : ''}`,
+    });
+    if (!r.ok) log.error(`${kind} of ${node} failed: ${r.error?.message ?? `exit ${r.exitCode}`}`);
+    if (kind !== 'health') {
+      feed({
+        kind: 'action-done',
+        slot: d.slot,
+        action: kind,
+        ok: r.ok,
+        evidence: { source: 'action', at: now(), summary: `${r.command.join(' ')} → ${r.exitCode}` },
+      });
+    }
+  }
+
+  async function carryOut(d: Decision): Promise<void> {
+    const node = 'node' in d ? d.node : undefined;
+    const id = journal.recordDecision({
+      at: now(),
+      slot: d.slot,
+      kind: d.kind,
+      node,
+      reason: d.reason,
+      evidence: d.evidence,
+      body: d,
+    });
+    deps.onDecision?.(d);
+    switch (d.kind) {
+      case 'set-health':
+        await act(d, id, () => actuator.setHealth(d.node, d.value), 'health');
+        break;
+      case 'set-standby':
+        await act(d, id, () => actuator.setStandby(d.node, d.on), 'standby');
+        break;
+      case 'fence':
+        await act(d, id, () => actuator.fence(d.node), 'fence');
+        break;
+      case 'confirm':
+        void confirmFault(d).catch((e) => log.error(`confirmation of ${d.slot} failed: ${(e as Error).message}`));
+        break;
+      case 'record':
+      case 'blocked':
+        log.info(`${d.slot}: ${d.kind}: ${d.reason}`);
+        break;
+    }
+  }
+
+  async function refreshNodes(): Promise<void> {
+    try {
+      const nodes = await actuator.nodes();
+      feed({ kind: 'nodes-online', count: nodes.filter((n) => n.online && !n.unclean).length, at: now() });
+    } catch (e) {
+      feed({ kind: 'nodes-online', count: undefined, at: now() });
+      log.warn(`cannot read the cluster's nodes: ${(e as Error).message}`);
+    }
+  }
+
+  /** Actions a crash interrupted: a fence is never repeated blindly; the fencer's history decides. */
+  async function reconcile(): Promise<void> {
+    for (const a of journal.unfinishedActions()) {
+      if (a.kind === 'fence' && a.node) {
+        const history = await actuator.fenceHistory(a.node).catch(() => []);
+        const done = history.some(
+          (h) => h.status === 'success' && h.completed !== undefined && Date.parse(h.completed) >= a.startedAt - 1000,
+        );
+        journal.finishAction(a.id, {
+          status: done ? 'reconciled-done' : 'abandoned',
+          at: now(),
+          note: done
+            ? 'the fencer reports the fence completed'
+            : 'interrupted by a restart; not repeated: decided afresh from new readings',
+        });
+      } else {
+        journal.finishAction(a.id, {
+          status: 'abandoned',
+          at: now(),
+          note: 'interrupted by a restart; idempotent, decided afresh',
+        });
+      }
+    }
+  }
+
+  let ticker: NodeJS.Timeout | undefined;
+  let nodesTimer: NodeJS.Timeout | undefined;
+
+  return {
+    journal,
+    get trapPort() {
+      return receiver ? cfg.traps.port : undefined;
+    },
+    get trapCounters() {
+      return receiver?.counters;
+    },
+    policyState: () => state,
+    async start() {
+      await reconcile();
+      await refreshNodes();
+      for (const p of pollers.values()) p.start();
+      await receiver?.start();
+      ticker = setInterval(() => feed({ kind: 'tick', at: now() }), TICK_MS);
+      nodesTimer = setInterval(() => void refreshNodes(), NODES_REFRESH_MS);
+    },
+    async stop() {
+      if (ticker) clearInterval(ticker);
+      if (nodesTimer) clearInterval(nodesTimer);
+      await receiver?.stop();
+      await Promise.all([...pollers.values()].map((p) => p.stop()));
+      await queue;
+      journal.close();
+    },
+  };
+}

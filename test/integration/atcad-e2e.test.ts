@@ -1,0 +1,175 @@
+// atcad end to end with real peers: ipmi_sim is the shelf (polled over IPMI), net-snmp's
+// snmptrap sends PET traps, and Pacemaker's own tools act on an offline CIB that
+// crm_simulate then reads.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { type App, buildApp } from '../../src/daemon/app.js';
+import type { AgentLog } from '../../src/fence/log.js';
+import type { Decision } from '../../src/policy/types.js';
+import { freePort } from '../../src/sim/ports.js';
+import { SimulatedShelf } from '../../src/sim/shelf.js';
+import { makeCib, tool } from '../helpers/cib.js';
+import { TEST_SHELF } from '../helpers/shelf.js';
+
+const run = promisify(execFile);
+
+/** A PET varbind for a hot-swap transition reported by the blade IPMC at `ipmb`. */
+function hotSwapPet(ipmb: number, to: number, from: number, cause: number): string {
+  const b = Buffer.alloc(47);
+  b.writeUInt16BE(1, 16); // sequence
+  b.writeUInt32BE(Math.floor(Date.now() / 1000) - 883612800, 18);
+  b.writeUInt16BE(0xffff, 22);
+  b[24] = 0x20;
+  b[25] = 0x20;
+  b[26] = 0x10; // critical
+  b[27] = ipmb;
+  b[28] = 0; // hot-swap sensor number
+  b[29] = 0xa0;
+  b[30] = 0x60;
+  b[31] = 0xa0 | to;
+  b[32] = (cause << 4) | from;
+  b[33] = 0; // FRU 0
+  b.fill(0xff, 34, 39);
+  b[39] = 0x19;
+  b[46] = 0xc1;
+  return b.toString('hex');
+}
+
+async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const quiet: AgentLog = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+};
+
+describe('atcad end to end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atcad-e2e-'));
+  let shelf: SimulatedShelf;
+  let app: App;
+  let cib: string;
+  let trapPort: number;
+  const decisions: Decision[] = [];
+
+  beforeAll(async () => {
+    shelf = await SimulatedShelf.start({ ...TEST_SHELF, shelfManagers: 1 });
+    cib = await makeCib(dir, true);
+    trapPort = await freePort();
+    const cfg = parseConfig(`
+shelves:
+  - name: s1
+    shelfManagers: [{ host: 127.0.0.1, port: ${shelf.managers[0]!.port} }]
+    ipmi: { username: admin, password: { env: SHELF_PW }, cipher: "3" }
+    trapSources: [127.0.0.1]
+    slots: { "1": { node: node1 }, "2": { node: node2 }, "3": { node: node3 } }
+traps: { address: 127.0.0.1, port: ${trapPort}, communities: [{ env: COMMUNITY }] }
+polling: { hotswapIntervalMs: 200, requestTimeoutMs: 3000 }
+policy: { sustainMs: 300, debounceMs: 100 }
+pacemaker: { mode: offline, cibFile: ${cib} }
+journal: { path: ${join(dir, 'journal.sqlite')} }
+safety: { minNodesAfterFence: 2 }
+`);
+    app = buildApp(cfg, {
+      log: quiet,
+      env: { SHELF_PW: TEST_SHELF.password, COMMUNITY: 'Comm-e2e-71' },
+      onDecision: (d) => decisions.push(d),
+    });
+    await app.start();
+    // The first poll cycle maps every slot to its IPMC (slot 3 → 0x9a).
+    await until('the first poll', () => app.journal.counts().events >= 3 || undefined);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await shelf?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a stray trap (the shelf says the blade is fine) turns health red but never fences or stands by', async () => {
+    await run(
+      'snmptrap',
+      [
+        '-m',
+        '',
+        '-v',
+        '2c',
+        '-c',
+        'Comm-e2e-71',
+        `127.0.0.1:${trapPort}`,
+        '',
+        '.1.3.6.1.4.1.3183.1.1.0.15757063',
+        '.1.3.6.1.4.1.3183.1.1.1',
+        'x',
+        hotSwapPet(0x9a, 7, 4, 0xf),
+      ],
+      { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
+    );
+    const dropped = await until('the unconfirmed verdict', () =>
+      decisions.find((d) => d.slot === 's1/3' && /not confirmed/.test(d.reason)),
+    );
+    expect(dropped.evidence.map((e) => e.summary).join(' | ')).toMatch(/hot-swap M4→M7.*fresh IPMI reading: M4/);
+    expect(decisions.filter((d) => d.slot === 's1/3').map((d) => d.kind)).toEqual([
+      'record',
+      'set-health',
+      'confirm',
+      'record',
+    ]);
+    const health = await tool('crm_attribute', ['-N', 'node3', '-n', '#health-atca', '-l', 'reboot', '-G', '-q'], cib);
+    expect(health.stdout.trim()).toBe('red');
+  });
+
+  it('a blade that really loses power is fenced: poll → health red → fresh read → fence, all journaled', async () => {
+    await shelf.setState(2, 1);
+    const fence = await until('the fence decision', () =>
+      decisions.find((d) => d.kind === 'fence' && d.slot === 's1/2'),
+    );
+    expect(fence).toMatchObject({ node: 'node2', reason: 'unexpected-deactivation confirmed' });
+    expect(fence.evidence.map((e) => e.summary).join(' | ')).toMatch(/hot-swap M4→M1 \(poll\).*fresh IPMI reading: M1/);
+    await until('the fence action', () =>
+      app.journal.actions().find((a) => a.kind === 'fence' && a.status !== 'started'),
+    );
+    const sim = await tool('crm_simulate', ['-x', cib, '-S'], undefined);
+    expect(sim.stdout).toMatch(/Fence \(reboot\) node2 'termination was requested'/);
+    const actions = app.journal.actions();
+    expect(actions.find((a) => a.kind === 'fence')).toMatchObject({ status: 'succeeded', node: 'node2', exitCode: 0 });
+    expect(actions.find((a) => a.kind === 'health' && a.node === 'node2')?.status).toBe('succeeded');
+  });
+
+  it('counts and drops a trap with a wrong community, acting on nothing', async () => {
+    const before = decisions.length;
+    await run(
+      'snmptrap',
+      [
+        '-m',
+        '',
+        '-v',
+        '2c',
+        '-c',
+        'wrong',
+        `127.0.0.1:${trapPort}`,
+        '',
+        '.1.3.6.1.4.1.3183.1.1.0.15757063',
+        '.1.3.6.1.4.1.3183.1.1.1',
+        'x',
+        hotSwapPet(0x82, 7, 4, 0xf),
+      ],
+      { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
+    );
+    await until('the rejection', () => (app.trapCounters?.badAuth ?? 0) >= 1 || undefined);
+    expect(decisions.slice(before).filter((d) => d.slot === 's1/1')).toEqual([]);
+  });
+});
