@@ -20,7 +20,14 @@ await build({
 });
 chmodSync('fence-agents/fence_atca', 0o755);
 
-await build({ ...common, entryPoints: ['src/sim/main.ts'], outfile: 'dist/sim-main.mjs', sourcemap: true });
+await build({
+  ...common,
+  entryPoints: ['src/sim/main.ts'],
+  outfile: 'dist/sim-main.mjs',
+  sourcemap: true,
+  external: ['better-sqlite3'],
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
 
 await build({ ...common, entryPoints: ['bench/fence-bench.ts'], outfile: 'dist/fence-bench.mjs' });
 

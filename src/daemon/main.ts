@@ -1,24 +1,55 @@
-// atcad's entry point. This release implements `--check-config`; running the daemon lands
-// with the rest of the atcad issue (see docs/configuration.md).
+// atcad's entry point: `atcad --check-config FILE` or `atcad --config FILE`.
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import { AtcaError } from '../errors.js';
+import { createLog } from '../fence/log.js';
+import { buildApp } from './app.js';
 import { checkConfigCommand } from './check-config.js';
 
-const USAGE = 'usage: atcad --check-config FILE';
+const USAGE = 'usage: atcad --config FILE [--verbose] | atcad --check-config FILE';
 
-function main(argv: string[]): number {
-  const i = argv.indexOf('--check-config');
-  if (i >= 0 && argv[i + 1]) {
+function arg(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const check = arg(argv, '--check-config');
+  if (check)
     return checkConfigCommand(
-      argv[i + 1]!,
+      check,
       (s) => process.stdout.write(`${s}\n`),
       (s) => process.stderr.write(`${s}\n`),
     );
-  }
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const file = arg(argv, '--config');
+  if (!file) {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return argv.includes('--help') || argv.includes('-h') ? 0 : 64;
   }
-  process.stderr.write(`${USAGE}\n(running the daemon is not implemented in this release)\n`);
-  return 64;
+  const log = createLog({ quiet: false, verbose: argv.includes('--verbose') });
+  let app: ReturnType<typeof buildApp>;
+  try {
+    app = buildApp(loadConfigFile(file), { log });
+    await app.start();
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof AtcaError) {
+      process.stderr.write(`atcad: ${e.message} [${e.code}]\n`);
+      return 1;
+    }
+    throw e;
+  }
+  log.warn(`atcad running with ${file}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await app.stop();
+  return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`atcad: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

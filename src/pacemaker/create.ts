@@ -12,6 +12,9 @@ export function createActuator(cfg: PacemakerConfig, deps: ActuatorDeps = {}): C
     case 'offline':
       return new OfflineActuator(cfg, deps);
     case 'dry-run':
-      return new DryRunActuator(cfg, deps.toolPaths ? { toolPaths: deps.toolPaths } : {});
+      return new DryRunActuator(cfg, {
+        ...(deps.toolPaths ? { toolPaths: deps.toolPaths } : {}),
+        reads: new LiveActuator(cfg, deps),
+      });
   }
 }

@@ -17,8 +17,13 @@ import { failedBeforeRunning, toolPaths } from './tool-runner.js';
 
 export interface DryRunOptions {
   readonly toolPaths?: Partial<ToolPaths>;
-  /** What nodes() answers; default none. Nothing is asked of the cluster in dry-run. */
+  /** What nodes() answers; default none. */
   readonly nodes?: readonly NodeInfo[];
+  /**
+   * Where reads go instead (atcad's dry-run mode reads the live cluster's membership and
+   * fencing history — reading changes nothing — so that its decisions are those it would take).
+   */
+  readonly reads?: Pick<ClusterActuator, 'nodes' | 'fenceHistory'>;
 }
 
 /**
@@ -29,12 +34,14 @@ export class DryRunActuator implements ClusterActuator {
   readonly #cfg: PacemakerConfig;
   readonly #paths: ToolPaths;
   readonly #nodes: readonly NodeInfo[];
+  readonly #reads: Pick<ClusterActuator, 'nodes' | 'fenceHistory'> | undefined;
   readonly #recorded: (readonly string[])[] = [];
 
   constructor(cfg: PacemakerConfig, opts: DryRunOptions = {}) {
     this.#cfg = cfg;
     this.#paths = toolPaths(opts.toolPaths);
     this.#nodes = opts.nodes ?? [];
+    this.#reads = opts.reads;
   }
 
   /** Every argv it would have run, oldest first. */
@@ -58,12 +65,12 @@ export class DryRunActuator implements ClusterActuator {
     return this.#record(() => fenceArgv(node, this.#cfg.fenceTimeoutSec));
   }
 
-  fenceHistory(_node: string): Promise<FenceHistoryEntry[]> {
-    return Promise.resolve([]);
+  fenceHistory(node: string): Promise<FenceHistoryEntry[]> {
+    return this.#reads ? this.#reads.fenceHistory(node) : Promise.resolve([]);
   }
 
   nodes(): Promise<NodeInfo[]> {
-    return Promise.resolve(this.#nodes.map((n) => ({ ...n })));
+    return this.#reads ? this.#reads.nodes() : Promise.resolve(this.#nodes.map((n) => ({ ...n })));
   }
 
   #record(build: () => ToolArgv): Promise<ActionResult> {

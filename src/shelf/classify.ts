@@ -34,6 +34,9 @@ export function classify(e: DomainEvent): Observation[] {
         );
       }
       if (e.state === 7) return [{ fault: 'hotswap-lost', asserted: true, summary }];
+      // A first reading (no previous state: atcad just started, or the slot was unreadable) is
+      // the baseline, not a transition: a blade found off or absent was not seen to fail.
+      if (e.previous === undefined) return [];
       if (e.state === 0) return [{ fault: 'hotswap-removed', asserted: true, summary }];
       if (e.state === 1 || e.state === 5 || e.state === 6) {
         // Commanded by the shelf manager (cause 1) is someone's decision, not a fault.

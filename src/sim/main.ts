@@ -2,6 +2,10 @@
 // shows fence_atca working against it, and keeps the shelf up until Ctrl-C.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { parseConfig } from '../config/load.js';
+import { buildApp } from '../daemon/app.js';
+import { DryRunActuator } from '../pacemaker/dry-run-actuator.js';
+import { freePort } from './ports.js';
 import { repoRoot } from './repo-root.js';
 import { SimulatedShelf } from './shelf.js';
 import { DEFAULT_SHELF } from './shelf-spec.js';
@@ -46,6 +50,47 @@ fence('action=off', 'plug=2');
 fence('action=status', 'plug=2');
 fence('action=on', 'plug=2');
 fence('action=reboot', 'plug=3');
+
+// atcad on the same shelf, in dry-run: it polls the shelf, decides, journals, and prints what
+// it would run. Then a blade loses power without anyone asking.
+console.log('');
+console.log('atcad (dry-run) is watching the shelf; slot 3 now loses power unexpectedly:');
+const trapPort = await freePort();
+const cfg = parseConfig(`
+shelves:
+  - name: ${DEFAULT_SHELF.name}
+    shelfManagers: [{ host: 127.0.0.1, port: ${a!.port} }, { host: 127.0.0.1, port: ${b!.port} }]
+    ipmi: { username: ${DEFAULT_SHELF.username}, password: { env: SIM_SHELF_PASSWORD }, cipher: "3" }
+    trapSources: [127.0.0.1]
+    slots: { "1": { node: node1 }, "2": { node: node2 }, "3": { node: node3 }, "4": { node: node4 } }
+traps: { address: 127.0.0.1, port: ${trapPort}, communities: [{ env: SIM_COMMUNITY }] }
+polling: { hotswapIntervalMs: 500 }
+pacemaker: { mode: dry-run }
+journal: { path: ${join(shelf.dir, 'atcad-journal.sqlite')} }
+`);
+const nodes = [1, 2, 3, 4].map((i) => ({ name: `node${i}`, online: true, standby: false, unclean: false }));
+const quietLog = {
+  error: (m: string) => console.log(`    atcad error: ${m}`),
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+};
+const app = buildApp(cfg, {
+  log: quietLog,
+  env: { SIM_SHELF_PASSWORD: DEFAULT_SHELF.password, SIM_COMMUNITY: 'public' },
+  actuator: new DryRunActuator(cfg.pacemaker, { nodes }),
+  onDecision: (d) =>
+    console.log(
+      `    atcad ${d.slot}: ${d.kind}${'node' in d ? ` ${d.node}` : ''}${'value' in d ? ` ${d.value}` : ''} — ${d.reason}`,
+    ),
+});
+await app.start();
+await new Promise((r) => setTimeout(r, 1500));
+await shelf.setState(3, 1);
+await new Promise((r) => setTimeout(r, 3000));
+console.log(
+  `  (journal: ${join(shelf.dir, 'atcad-journal.sqlite')}; traps: udp 127.0.0.1:${trapPort}, community "public")`,
+);
 console.log('');
 console.log('Try it yourself (password on stdin, never on the command line):');
 console.log(
@@ -54,6 +99,7 @@ console.log(
 console.log('The shelf stays up until Ctrl-C.');
 
 const stop = async () => {
+  await app.stop();
   await shelf.stop();
   process.exit(0);
 };
