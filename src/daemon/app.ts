@@ -277,6 +277,11 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
         const done = history.some(
           (h) => h.status === 'success' && h.completed !== undefined && Date.parse(h.completed) >= a.startedAt - 1000,
         );
+        if (done) {
+          // The fence happened: the slot must not be fenced again for what led to it.
+          const slot = state.slots.get(a.slot);
+          if (slot) state = { ...state, slots: new Map(state.slots).set(a.slot, { ...slot, fencedAt: a.startedAt }) };
+        }
         journal.finishAction(a.id, {
           status: done ? 'reconciled-done' : 'abandoned',
           at: now(),

@@ -28,6 +28,7 @@ export class ShelfPoller {
   readonly #ipmbToSlot = new Map<number, number>();
   #shmcUp: boolean | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #current: Promise<void> = Promise.resolve();
   #stopped = false;
   #failures = 0;
 
@@ -90,12 +91,14 @@ export class ShelfPoller {
 
   start(): void {
     this.#stopped = false;
-    void this.#cycle();
+    this.#current = this.#cycle();
   }
 
+  /** Stops polling; waits for a cycle under way (its requests are bounded) so no ipmitool outlives us. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    await this.#current.catch(() => undefined);
     await this.#conn.close().catch(() => undefined);
   }
 
@@ -112,7 +115,11 @@ export class ShelfPoller {
     }
     this.#failures = ok ? 0 : this.#failures + 1;
     const delay = ok ? this.#intervalMs : Math.min(this.#backoffMaxMs, this.#intervalMs * 2 ** this.#failures);
-    if (!this.#stopped) this.#timer = setTimeout(() => void this.#cycle(), delay);
+    if (!this.#stopped) {
+      this.#timer = setTimeout(() => {
+        this.#current = this.#cycle();
+      }, delay);
+    }
   }
 
   /** A fresh reading of one slot; emits the events a change implies. */
