@@ -65,6 +65,28 @@ describe('atcad end to end', () => {
   let trapPort: number;
   const decisions: Decision[] = [];
 
+  /** A v2c PET trap for hot-swap → M7 (specific 0xF06F07), sent by net-snmp's snmptrap. */
+  function sendTrap(community: string, pet: string) {
+    return run(
+      'snmptrap',
+      [
+        '-m',
+        '',
+        '-v',
+        '2c',
+        '-c',
+        community,
+        `127.0.0.1:${trapPort}`,
+        '',
+        '.1.3.6.1.4.1.3183.1.1.0.15757063',
+        '.1.3.6.1.4.1.3183.1.1.1',
+        'x',
+        pet,
+      ],
+      { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
+    );
+  }
+
   beforeAll(async () => {
     shelf = await SimulatedShelf.start({ ...TEST_SHELF, shelfManagers: 1 });
     cib = await makeCib(dir, true);
@@ -100,24 +122,7 @@ safety: { minNodesAfterFence: 2 }
   });
 
   it('a stray trap (the shelf says the blade is fine) turns health red but never fences or stands by', async () => {
-    await run(
-      'snmptrap',
-      [
-        '-m',
-        '',
-        '-v',
-        '2c',
-        '-c',
-        'Comm-e2e-71',
-        `127.0.0.1:${trapPort}`,
-        '',
-        '.1.3.6.1.4.1.3183.1.1.0.15757063',
-        '.1.3.6.1.4.1.3183.1.1.1',
-        'x',
-        hotSwapPet(0x9a, 7, 4, 0xf),
-      ],
-      { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
-    );
+    await sendTrap('Comm-e2e-71', hotSwapPet(0x9a, 7, 4, 0xf));
     const dropped = await until('the unconfirmed verdict', () =>
       decisions.find((d) => d.slot === 's1/3' && /not confirmed/.test(d.reason)),
     );
@@ -151,24 +156,7 @@ safety: { minNodesAfterFence: 2 }
 
   it('counts and drops a trap with a wrong community, acting on nothing', async () => {
     const before = decisions.length;
-    await run(
-      'snmptrap',
-      [
-        '-m',
-        '',
-        '-v',
-        '2c',
-        '-c',
-        'wrong',
-        `127.0.0.1:${trapPort}`,
-        '',
-        '.1.3.6.1.4.1.3183.1.1.0.15757063',
-        '.1.3.6.1.4.1.3183.1.1.1',
-        'x',
-        hotSwapPet(0x82, 7, 4, 0xf),
-      ],
-      { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
-    );
+    await sendTrap('wrong', hotSwapPet(0x82, 7, 4, 0xf));
     await until('the rejection', () => (app.trapCounters?.badAuth ?? 0) >= 1 || undefined);
     expect(decisions.slice(before).filter((d) => d.slot === 's1/1')).toEqual([]);
   });
