@@ -33,6 +33,14 @@ await build({ ...common, entryPoints: ['bench/fence-bench.ts'], outfile: 'dist/f
 
 await build({
   ...common,
+  entryPoints: ['bench/trap-bench.ts'],
+  outfile: 'dist/trap-bench.mjs',
+  external: ['better-sqlite3'],
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+
+await build({
+  ...common,
   entryPoints: ['src/daemon/main.ts'],
   outfile: 'dist/atcad.mjs',
   external: ['better-sqlite3'],
