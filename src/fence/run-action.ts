@@ -1,4 +1,5 @@
 import { AtcaError, type FenceClass, isAtcaError } from '../errors.js';
+import { HOT_SWAP_NAMES, type HotSwapState } from '../ipmi/picmg.js';
 import type { AtcaDevice, PowerState } from './atca-device.js';
 import type { AgentLog } from './log.js';
 import { metadataXml, usageText } from './metadata.js';
@@ -51,9 +52,21 @@ async function statusOf(dev: AtcaDevice, o: FenceOptions): Promise<PowerState> {
 }
 
 async function powerOff(dev: AtcaDevice, o: FenceOptions): Promise<'done' | 'already'> {
-  if ((await statusOf(dev, o)) === 'off') return 'already';
-  for (const p of plugs(o)) {
-    if ((await dev.status(p)) === 'on') await dev.off(p);
+  const states = new Map<string, HotSwapState>();
+  for (const p of plugs(o)) states.set(p, await dev.state(p));
+  if ([...states.values()].every((m) => m === 0 || m === 1)) return 'already';
+  for (const [p, m] of states) {
+    if (m === 0 || m === 1) continue;
+    // M7: the shelf manager has lost the IPMC, so no command can reach the blade or prove it off.
+    if (m === 7)
+      throw new AtcaError(
+        'ATCA_ERR_STATE_UNKNOWN',
+        `slot ${p} is in ${HOT_SWAP_NAMES[7]}: it cannot be powered off or verified`,
+      );
+    // M4, and the transitions M2/M3/M5/M6 (someone else's activation or a deactivation that
+    // stalled): deactivate and wait for M1, removing payload power if it stalls. A blade
+    // stuck half-way must still be fenceable.
+    await dev.off(p);
   }
   // Verified: off() returns only after reading M1 or M0 on each plug.
   return 'done';

@@ -36,16 +36,31 @@ describe('fence_atca faults on a simulated shelf', () => {
     expect([st.code, st.stdout.trim()]).toEqual([0, 'Status: ON']);
   });
 
-  it('M7 (communication lost) and transitional states are errors, never off', async () => {
+  it('M7 (communication lost) and transitional states are errors for status, never off', async () => {
     for (const m of [7, 6, 2] as const) {
       await t.shelf.setState(6, m);
       const r = await runAgent({ ...t.base(), plug: 6, action: 'status' });
       expect(r.code, `M${m}`).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`in M${m} .*\\[ATCA_ERR_STATE_UNKNOWN\\]`));
-      const off = await runAgent({ ...t.base(), plug: 6, action: 'off' });
-      expect(off.code, `off in M${m}`).toBe(1);
     }
+    await t.shelf.setState(6, 7);
+    const off = await runAgent({ ...t.base(), plug: 6, action: 'off' });
+    expect(off.code).toBe(1);
+    expect(off.stdout).not.toMatch(/Success/);
+    expect(off.stderr).toMatch(/M7 \(communication lost\): it cannot be powered off or verified/);
     await t.shelf.setState(6, 4);
+  });
+
+  it("a blade stuck half-way (someone else's stalled shutdown in M6, or M2) can still be fenced", async () => {
+    await t.shelf.setState(6, 6);
+    const m6 = await runAgent({ ...t.base(), plug: 6, action: 'off', graceful_timeout: '0.3' });
+    expect([m6.code, m6.stdout.trim()], m6.stderr).toEqual([0, 'Success: Powered OFF']);
+    expect(m6.stderr).toMatch(/still in M6 .*Set Power Level 0/);
+    await t.shelf.setState(6, 2);
+    const m2 = await runAgent({ ...t.base(), plug: 6, action: 'off' });
+    expect([m2.code, m2.stdout.trim()], m2.stderr).toEqual([0, 'Success: Powered OFF']);
+    expect(await t.shelf.stateOf(6)).toBe(1);
+    expect((await runAgent({ ...t.base(), plug: 6, action: 'on' })).code).toBe(0);
   });
 
   it('a wrong password fails fast with a login error that does not show the password', async () => {

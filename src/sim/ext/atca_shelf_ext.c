@@ -169,7 +169,12 @@ static void handle_board(board_t *b, msg_t *msg, unsigned char *rdata, unsigned 
       if (fru != 0) return reply(rdata, rdata_len, CC_DEST_UNAVAILABLE);
       if (msg->data[2] > 1) return reply(rdata, rdata_len, CC_INVALID_DATA);
       if (msg->data[2] == 0) {
-        if (b->state == 3 || b->state == 4 || b->state == 5) {
+        if (b->state == 2) {
+          /* An activation request not yet granted is simply withdrawn. */
+          cancel_timer(b);
+          b->locked = 1;
+          set_state(b, 1);
+        } else if (b->state == 3 || b->state == 4 || b->state == 5) {
           if (b->deact_locked && b->state == 4) return reply(rdata, rdata_len, CC_NOT_IN_STATE);
           cancel_timer(b);
           b->locked = 1;
@@ -189,7 +194,7 @@ static void handle_board(board_t *b, msg_t *msg, unsigned char *rdata, unsigned 
         /* Payload power removed: whatever the payload was doing, it is off now. */
         cancel_timer(b);
         b->power_level = 0;
-        if (b->state >= 3 && b->state <= 6) {
+        if (b->state >= 2 && b->state <= 6) {
           b->locked = 1;
           set_state(b, 1);
         }
