@@ -98,7 +98,11 @@ shelves:
     ipmi: { username: admin, password: { env: SHELF_PW }, cipher: "3" }
     trapSources: [127.0.0.1]
     slots: { "1": { node: node1 }, "2": { node: node2 }, "3": { node: node3 } }
-traps: { address: 127.0.0.1, port: ${trapPort}, communities: [{ env: COMMUNITY }] }
+traps:
+  address: 127.0.0.1
+  port: ${trapPort}
+  communities: [{ env: COMMUNITY }]
+  v3Users: [{ name: atcad, authKey: { env: V3_AUTH }, privKey: { env: V3_PRIV } }]
 polling: { hotswapIntervalMs: 200, requestTimeoutMs: 3000 }
 policy: { sustainMs: 300, debounceMs: 100 }
 pacemaker: { mode: offline, cibFile: ${cib} }
@@ -107,7 +111,12 @@ safety: { minNodesAfterFence: 2 }
 `);
     app = buildApp(cfg, {
       log: quiet,
-      env: { SHELF_PW: TEST_SHELF.password, COMMUNITY: 'Comm-e2e-71' },
+      env: {
+        SHELF_PW: TEST_SHELF.password,
+        COMMUNITY: 'Comm-e2e-71',
+        V3_AUTH: 'Auth-e2e-3141',
+        V3_PRIV: 'Priv-e2e-2718',
+      },
       onDecision: (d) => decisions.push(d),
     });
     await app.start();
@@ -159,5 +168,43 @@ safety: { minNodesAfterFence: 2 }
     await sendTrap('wrong', hotSwapPet(0x82, 7, 4, 0xf));
     await until('the rejection', () => (app.trapCounters?.badAuth ?? 0) >= 1 || undefined);
     expect(decisions.slice(before).filter((d) => d.slot === 's1/1')).toEqual([]);
+  });
+
+  it('an SNMPv3 authPriv trap is decoded and acted on like a v2c one', async () => {
+    await run(
+      'snmptrap',
+      [
+        '-m',
+        '',
+        '-v',
+        '3',
+        '-e',
+        '0x8000000001020304',
+        '-u',
+        'atcad',
+        '-l',
+        'authPriv',
+        '-a',
+        'SHA',
+        '-A',
+        'Auth-e2e-3141',
+        '-x',
+        'AES',
+        '-X',
+        'Priv-e2e-2718',
+        `127.0.0.1:${trapPort}`,
+        '',
+        '.1.3.6.1.4.1.3183.1.1.0.15757063',
+        '.1.3.6.1.4.1.3183.1.1.1',
+        'x',
+        hotSwapPet(0x82, 7, 4, 0xf),
+      ],
+      { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
+    );
+    const health = await until('the v3 trap decision', () =>
+      decisions.find((d) => d.slot === 's1/1' && d.kind === 'set-health'),
+    );
+    expect(health).toMatchObject({ node: 'node1', value: 'red' });
+    expect(health.evidence[0]?.summary).toMatch(/hot-swap M4→M7 cause 15 \(trap\)/);
   });
 });
