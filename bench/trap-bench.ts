@@ -16,6 +16,7 @@ import { type App, buildApp } from '../src/daemon/app.js';
 import type { AgentLog } from '../src/fence/log.js';
 import type { ActionResult, ClusterActuator, HealthValue } from '../src/pacemaker/actuator.js';
 import type { Decision } from '../src/policy/types.js';
+import { hotSwapPet, hotSwapSpecific, PET_ENTERPRISE_OID, snmptrapV2cArgs } from '../src/sim/pet-trap.js';
 import { freePort } from '../src/sim/ports.js';
 import { SimulatedShelf } from '../src/sim/shelf.js';
 import { DEFAULT_SHELF } from '../src/sim/shelf-spec.js';
@@ -25,8 +26,8 @@ import { TrapReceiver } from '../src/snmp/trap-receiver.js';
 const N_LAT = Number(process.env.BENCH_TRAP_RUNS ?? 200);
 const N_TRAPD = Number(process.env.BENCH_TRAPD_RUNS ?? 100);
 const COMMUNITY = 'Bench-comm-5521';
-const SPECIFIC_M7 = 0xf06f07;
-const SPECIFIC_M4 = 0xf06f04;
+const SPECIFIC_M7 = hotSwapSpecific(7);
+const SPECIFIC_M4 = hotSwapSpecific(4);
 /** An IPMB address no board of DEFAULT_SHELF has: decoded and journaled, maps to no slot. */
 const UNMAPPED_IPMB = 0xa0;
 const SLOTS = [1, 2, 3] as const;
@@ -43,28 +44,6 @@ function quantile(xs: readonly number[], q: number): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
-
-/** A 47-byte PET for a hot-swap transition reported by the IPMC at `ipmb` (as in atcad-e2e.test.ts). */
-function hotSwapPet(ipmb: number, to: number, from: number, cause: number): Buffer {
-  const b = Buffer.alloc(47);
-  b.writeUInt16BE(1, 16);
-  b.writeUInt32BE(Math.floor(Date.now() / 1000) - 883612800, 18);
-  b.writeUInt16BE(0xffff, 22);
-  b[24] = 0x20;
-  b[25] = 0x20;
-  b[26] = 0x10;
-  b[27] = ipmb;
-  b[28] = 0;
-  b[29] = 0xa0;
-  b[30] = 0x60;
-  b[31] = 0xa0 | to;
-  b[32] = (cause << 4) | from;
-  b[33] = 0;
-  b.fill(0xff, 34, 39);
-  b[39] = 0x19;
-  b[46] = 0xc1;
-  return b;
 }
 
 /** Has net-snmp's snmptrap build a v2c PET trap once, and returns the datagram's bytes for resending. */
@@ -85,20 +64,7 @@ async function captureTrap(specific: number, pet: Buffer, home: string): Promise
     });
     execFileSync(
       'snmptrap',
-      [
-        '-m',
-        '',
-        '-v',
-        '2c',
-        '-c',
-        COMMUNITY,
-        `127.0.0.1:${port}`,
-        '',
-        `.1.3.6.1.4.1.3183.1.1.0.${specific}`,
-        '.1.3.6.1.4.1.3183.1.1.1',
-        'x',
-        pet.toString('hex'),
-      ],
+      snmptrapV2cArgs(COMMUNITY, `127.0.0.1:${port}`, `${PET_ENTERPRISE_OID}.0.${specific}`, pet),
       {
         env: { PATH: process.env.PATH, HOME: home, SNMP_PERSISTENT_DIR: join(home, 'snmp'), SNMPCONFPATH: home },
         stdio: 'ignore',

@@ -5,7 +5,7 @@ import { IpmitoolShellSession } from '../ipmi/shell-session.js';
 import { AtcaDevice } from './atca-device.js';
 import { type AgentLog, createLog } from './log.js';
 import { parseArgv, parseStdin, type RawInput } from './parse-input.js';
-import { checkRequired, type FenceOptions, resolveOptions } from './resolve-options.js';
+import { CONTACTS_DEVICE, checkRequired, type FenceOptions, resolveOptions } from './resolve-options.js';
 import { EXIT_FAIL, EXIT_OK, failureLines, runAction, usageText, versionText } from './run-action.js';
 import { ShelfConnection } from './shelf-connection.js';
 
@@ -81,7 +81,7 @@ export async function fenceAtca(io: AgentIo): Promise<number> {
     }
     checkRequired(o);
     let password = o.password;
-    if (o.passwordScript && ['on', 'off', 'reboot', 'status', 'list', 'list-status', 'monitor'].includes(o.action)) {
+    if (o.passwordScript && CONTACTS_DEVICE.has(o.action)) {
       password = await runPasswordScript(o.passwordScript, 10_000);
       if (Buffer.byteLength(password) > (o.lanplus ? 20 : 16)) {
         throw new AtcaError('ATCA_ERR_BAD_OPTION', 'password_script: printed a password longer than IPMI allows');

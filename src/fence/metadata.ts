@@ -1,4 +1,4 @@
-import { getoptText, OPTIONS, type OptionDef } from './options.js';
+import { ACTIONS, getoptText, OPTIONS, type OptionDef } from './options.js';
 
 export const AGENT_NAME = 'fence_atca';
 export const AGENT_SHORTDESC = 'Fence agent for AdvancedTCA blades through the shelf manager';
@@ -67,16 +67,8 @@ export function metadataXml(): string {
     ...orderedEntries(),
     '</parameters>',
     '<actions>',
-    '\t<action name="on" automatic="0"/>',
-    '\t<action name="off" />',
-    '\t<action name="reboot" />',
-    '\t<action name="status" />',
-    '\t<action name="list" />',
-    '\t<action name="list-status" />',
-    '\t<action name="monitor" />',
-    '\t<action name="metadata" />',
-    '\t<action name="manpage" />',
-    '\t<action name="validate-all" />',
+    // No automatic unfencing: `on` is advertised with automatic="0", as fencing.py does.
+    ...ACTIONS.map((a) => (a === 'on' ? '\t<action name="on" automatic="0"/>' : `\t<action name="${a}" />`)),
     '</actions>',
     '</resource-agent>',
     '',

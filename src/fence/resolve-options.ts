@@ -148,7 +148,8 @@ export function resolveOptions(input: RawInput, env: NodeJS.ProcessEnv): FenceOp
   });
 }
 
-const NEEDS_DEVICE: ReadonlySet<Action> = new Set([
+/** Actions that talk to the shelf (and so need its address and the password). */
+export const CONTACTS_DEVICE: ReadonlySet<Action> = new Set([
   'on',
   'off',
   'reboot',
@@ -156,8 +157,9 @@ const NEEDS_DEVICE: ReadonlySet<Action> = new Set([
   'list',
   'list-status',
   'monitor',
-  'validate-all',
 ]);
+/** validate-all checks the same options without contacting anything. */
+const NEEDS_DEVICE: ReadonlySet<Action> = new Set([...CONTACTS_DEVICE, 'validate-all']);
 const NEEDS_PLUG: ReadonlySet<Action> = new Set(['on', 'off', 'reboot', 'status']);
 
 /** The family's required-option checks, with its messages. */

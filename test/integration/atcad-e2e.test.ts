@@ -11,34 +11,13 @@ import { parseConfig } from '../../src/config/load.js';
 import { type App, buildApp } from '../../src/daemon/app.js';
 import type { AgentLog } from '../../src/fence/log.js';
 import type { Decision } from '../../src/policy/types.js';
+import { hotSwapPet, hotSwapTrapOid, PET_VARBIND_OID, snmptrapV2cArgs } from '../../src/sim/pet-trap.js';
 import { freePort } from '../../src/sim/ports.js';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
 import { makeCib, tool } from '../helpers/cib.js';
 import { TEST_SHELF } from '../helpers/shelf.js';
 
 const run = promisify(execFile);
-
-/** A PET varbind for a hot-swap transition reported by the blade IPMC at `ipmb`. */
-function hotSwapPet(ipmb: number, to: number, from: number, cause: number): string {
-  const b = Buffer.alloc(47);
-  b.writeUInt16BE(1, 16); // sequence
-  b.writeUInt32BE(Math.floor(Date.now() / 1000) - 883612800, 18);
-  b.writeUInt16BE(0xffff, 22);
-  b[24] = 0x20;
-  b[25] = 0x20;
-  b[26] = 0x10; // critical
-  b[27] = ipmb;
-  b[28] = 0; // hot-swap sensor number
-  b[29] = 0xa0;
-  b[30] = 0x60;
-  b[31] = 0xa0 | to;
-  b[32] = (cause << 4) | from;
-  b[33] = 0; // FRU 0
-  b.fill(0xff, 34, 39);
-  b[39] = 0x19;
-  b[46] = 0xc1;
-  return b.toString('hex');
-}
 
 async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -66,25 +45,10 @@ describe('atcad end to end', () => {
   const decisions: Decision[] = [];
 
   /** A v2c PET trap for hot-swap → M7 (specific 0xF06F07), sent by net-snmp's snmptrap. */
-  function sendTrap(community: string, pet: string) {
-    return run(
-      'snmptrap',
-      [
-        '-m',
-        '',
-        '-v',
-        '2c',
-        '-c',
-        community,
-        `127.0.0.1:${trapPort}`,
-        '',
-        '.1.3.6.1.4.1.3183.1.1.0.15757063',
-        '.1.3.6.1.4.1.3183.1.1.1',
-        'x',
-        pet,
-      ],
-      { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
-    );
+  function sendTrap(community: string, pet: Buffer) {
+    return run('snmptrap', snmptrapV2cArgs(community, `127.0.0.1:${trapPort}`, hotSwapTrapOid(7), pet), {
+      env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') },
+    });
   }
 
   beforeAll(async () => {
@@ -194,10 +158,10 @@ safety: { minNodesAfterFence: 2 }
         'Priv-e2e-2718',
         `127.0.0.1:${trapPort}`,
         '',
-        '.1.3.6.1.4.1.3183.1.1.0.15757063',
-        '.1.3.6.1.4.1.3183.1.1.1',
+        hotSwapTrapOid(7),
+        PET_VARBIND_OID,
         'x',
-        hotSwapPet(0x82, 7, 4, 0xf),
+        hotSwapPet(0x82, 7, 4, 0xf).toString('hex'),
       ],
       { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
     );
