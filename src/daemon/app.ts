@@ -2,6 +2,8 @@ import { readSecret } from '../config/load.js';
 import { type AtcadConfig, DEFAULT_RULES } from '../config/schema.js';
 import type { DomainEvent } from '../events.js';
 import type { AgentLog } from '../fence/log.js';
+import { PollLimiter } from '../ipmi/poll-limiter.js';
+import type { SelRecord } from '../ipmi/sel.js';
 import { ShelfPoller } from '../ipmi/shelf-poller.js';
 import { Journal } from '../journal/journal.js';
 import type { ActionResult, ClusterActuator } from '../pacemaker/actuator.js';
@@ -9,6 +11,8 @@ import { createActuator } from '../pacemaker/create.js';
 import { decide, newSlotState } from '../policy/decide.js';
 import type { Decision, Evidence, PolicyConfig, PolicyInput, PolicyState } from '../policy/types.js';
 import { classify } from '../shelf/classify.js';
+import { confirms } from '../shelf/confirm.js';
+import { type ModelView, slotView } from '../shelf/model.js';
 import { type ReceivedTrap, TrapReceiver } from '../snmp/trap-receiver.js';
 
 export interface AppDeps {
@@ -27,6 +31,8 @@ export interface App {
   readonly trapPort: number | undefined;
   readonly trapCounters: TrapReceiver['counters'] | undefined;
   policyState(): PolicyState;
+  /** The live model: shelves, slots, sensors, health and its reasons. */
+  model(): ModelView;
 }
 
 const TICK_MS = 100;
@@ -70,6 +76,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     nodesOnline: undefined,
   };
 
+  const limiter = new PollLimiter(cfg.polling.concurrency);
   const pollers = new Map(
     cfg.shelves.map((s) => [
       s.name,
@@ -78,10 +85,13 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
         readSecret(s.ipmi.password, `shelves.${s.name}.ipmi.password`, env),
         {
           intervalMs: cfg.polling.hotswapIntervalMs,
+          sensorIntervalMs: cfg.polling.sensorIntervalMs,
+          selIntervalMs: cfg.polling.selIntervalMs,
           requestTimeoutMs: cfg.polling.requestTimeoutMs,
           backoffMaxMs: cfg.polling.backoffMaxMs,
+          limiter,
         },
-        (e) => onEvent(e, undefined),
+        { emit: (e) => onEvent(e, undefined), unparsedSel: (shelf, r) => onUnparsedSel(shelf, r) },
         log,
       ),
     ]),
@@ -134,9 +144,21 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     onEvent(e, t);
   }
 
+  function onUnparsedSel(shelf: string, r: SelRecord): void {
+    journal.recordEvent({
+      at: now(),
+      shelf,
+      source: 'sel',
+      kind: 'not-understood',
+      understood: false,
+      body: { record: r.raw.map((b) => b.toString(16).padStart(2, '0')).join(' '), id: r.id, type: r.type },
+    });
+  }
+
   function onEvent(e: DomainEvent, trap: ReceivedTrap | undefined): void {
     const ipmb = 'ipmb' in e ? e.ipmb : undefined;
     const slot = slotOf(e.shelf, ipmb);
+    pollers.get(e.shelf)?.claim(e);
     journal.recordEvent({
       at: e.at,
       shelf: e.shelf,
@@ -161,37 +183,20 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   async function confirmFault(d: Extract<Decision, { kind: 'confirm' }>): Promise<void> {
     const [shelf, n] = d.slot.split('/') as [string, string];
     const poller = pollers.get(shelf)!;
-    const reading = await poller.read(Number(n));
-    const at = now();
-    // A fresh reading confirms only what it shows: the fault's own evidence is not enough.
-    let confirmed: boolean;
-    switch (d.fault) {
-      case 'hotswap-lost':
-        confirmed = reading === 7 || reading === 'ipmc-unreachable';
-        break;
-      case 'hotswap-removed':
-        confirmed = reading === 0;
-        break;
-      case 'unexpected-deactivation':
-        confirmed = reading === 1 || reading === 5 || reading === 6 || reading === 0;
-        break;
-      default:
-        // Sensor, watchdog and processor faults cannot be re-read from the hot-swap state, and
-        // sensor/SEL confirmation is not built yet: nothing irreversible is done on a trap
-        // alone. Health (already applied) stays; the journal says why.
-        confirmed = false;
-    }
-    const shown = typeof reading === 'number' ? `M${reading}` : reading;
-    const summary =
-      d.fault.startsWith('hotswap') || d.fault === 'unexpected-deactivation'
-        ? `fresh IPMI reading: ${shown}`
-        : `fresh IPMI reading: ${shown}; a ${d.fault} cannot be confirmed from the hot-swap state`;
+    const hotswap = await poller.read(Number(n));
+    // Sensors are read only where the fault is a sensor's and the blade is up to be read.
+    const sensorFault = !/^(hotswap-|unexpected-|ipmc-|shmc-)/.test(d.fault);
+    const sensors =
+      sensorFault && typeof hotswap === 'number'
+        ? await poller.readSensors(Number(n)).catch(() => undefined)
+        : undefined;
+    const v = confirms(d.fault, { hotswap, sensors });
     feed({
       kind: 'confirmation',
       slot: d.slot,
       fault: d.fault,
-      confirmed,
-      evidence: { source: 'confirm', at, summary },
+      confirmed: v.confirmed,
+      evidence: { source: 'confirm', at: now(), summary: v.summary },
     });
   }
 
@@ -311,6 +316,25 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
       return receiver?.counters;
     },
     policyState: () => state,
+    model: () => ({
+      shelves: cfg.shelves.map((s) => {
+        const poller = pollers.get(s.name)!;
+        return {
+          name: s.name,
+          shelfManager: poller.shelfManager,
+          slots: Object.entries(s.slots).map(([n, v]) => {
+            const slot = Number(n);
+            return slotView(v.node, v.maintenance, {
+              slot,
+              ipmb: poller.ipmbOf(slot),
+              reading: poller.lastReading(slot),
+              sensors: poller.sensorStates(slot),
+              policy: state.slots.get(slotKey(s.name, slot)),
+            });
+          }),
+        };
+      }),
+    }),
     async start() {
       await reconcile();
       await refreshNodes();

@@ -5,45 +5,61 @@ import { AtcaDevice } from '../fence/atca-device.js';
 import type { AgentLog } from '../fence/log.js';
 import { ShelfConnection } from '../fence/shelf-connection.js';
 import type { HotSwapState } from './picmg.js';
+import type { PollLimiter } from './poll-limiter.js';
+import type { SelRecord } from './sel.js';
+import { SelWatch } from './sel-watch.js';
+import { type SensorState, SensorWatch } from './sensor-watch.js';
+import type { IpmiSession } from './session.js';
 import { IpmitoolShellSession } from './shell-session.js';
 
 export type SlotReading = HotSwapState | 'ipmc-unreachable' | 'shmc-unreachable' | 'unknown';
 
+export interface PollerOptions {
+  readonly intervalMs: number;
+  readonly sensorIntervalMs: number;
+  readonly selIntervalMs: number;
+  readonly requestTimeoutMs: number;
+  readonly backoffMaxMs: number;
+  /** Shared by every shelf's poller: how many polls run at once. */
+  readonly limiter: PollLimiter;
+}
+
+export interface PollerSinks {
+  readonly emit: (e: DomainEvent) => void;
+  /** A SEL entry that reports nothing we understand: kept in the journal, not dropped. */
+  readonly unparsedSel: (shelf: string, r: SelRecord) => void;
+}
+
 /**
  * Polls one shelf over IPMI — the source of truth. It resolves every configured slot to its
- * IPMC address through the shelf manager, reads each slot's hot-swap state at the configured
- * interval, and emits domain events on change only. A slot it cannot read is *unknown* (an
- * IPMC or shelf-manager event), never off. `read()` gives a fresh reading on demand, for the
- * policy's confirmations.
+ * IPMC address through the shelf manager and runs three loops, each at its own interval: the
+ * hot-swap state of every slot, the sensors of every active blade (M4: a blade without payload
+ * power has no meaningful voltages), and new entries of the shelf manager's SEL. Events are
+ * emitted on change only. A slot it cannot read is *unknown* (an IPMC or shelf-manager event),
+ * never off. `read()` and `readSensors()` give fresh readings on demand, for the policy's
+ * confirmations. Requests share one session per shelf (ipmitool runs them one at a time).
  */
 export class ShelfPoller {
   readonly #shelf: ShelfConfig;
   readonly #emit: (e: DomainEvent) => void;
   readonly #log: AgentLog;
+  readonly #o: PollerOptions;
+  readonly #sensors: SensorWatch;
+  readonly #sel: SelWatch;
   readonly #device: AtcaDevice;
   readonly #conn: ShelfConnection;
-  readonly #intervalMs: number;
-  readonly #backoffMaxMs: number;
   readonly #last = new Map<number, SlotReading>();
   readonly #ipmbToSlot = new Map<number, number>();
   #shmcUp: boolean | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #current: Promise<void> = Promise.resolve();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #running = new Set<Promise<void>>();
   #stopped = false;
-  #failures = 0;
 
-  constructor(
-    shelf: ShelfConfig,
-    password: string,
-    o: { intervalMs: number; requestTimeoutMs: number; backoffMaxMs: number },
-    emit: (e: DomainEvent) => void,
-    log: AgentLog,
-  ) {
+  constructor(shelf: ShelfConfig, password: string, o: PollerOptions, sinks: PollerSinks, log: AgentLog) {
     this.#shelf = shelf;
-    this.#emit = emit;
+    this.#emit = sinks.emit;
     this.#log = log;
-    this.#intervalMs = o.intervalMs;
-    this.#backoffMaxMs = o.backoffMaxMs;
+    this.#o = o;
     const copts = {
       ipmitoolPath: shelf.ipmi.ipmitoolPath,
       username: shelf.ipmi.username,
@@ -75,6 +91,9 @@ export class ShelfPoller {
       },
       log,
     );
+    const run = <T>(step: (s: IpmiSession) => Promise<T>) => this.#conn.run((p) => step(p.session));
+    this.#sensors = new SensorWatch(shelf.name, run, sinks.emit, log);
+    this.#sel = new SelWatch(shelf.name, run, sinks.emit, (r) => sinks.unparsedSel(shelf.name, r), log);
   }
 
   get name(): string {
@@ -89,37 +108,118 @@ export class ShelfPoller {
     return this.#last.get(slot);
   }
 
-  start(): void {
-    this.#stopped = false;
-    this.#current = this.#cycle();
+  /** The shelf manager answering now (host:port), if any. */
+  get shelfManager(): { readonly up: boolean | undefined; readonly peer: string | undefined } {
+    return { up: this.#shmcUp, peer: this.#conn.peer };
   }
 
-  /** Stops polling; waits for a cycle under way (its requests are bounded) so no ipmitool outlives us. */
+  /** What atcad last read of a slot's sensors (empty until its IPMC address is known). */
+  sensorStates(slot: number): SensorState[] {
+    const ipmb = this.ipmbOf(slot);
+    return ipmb === undefined ? [] : this.#sensors.statesOf(ipmb);
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#loop('hot-swap', () => this.#hotswapCycle(), this.#o.intervalMs);
+    this.#loop('sensor', () => this.#sensorCycle(), this.#o.sensorIntervalMs);
+    this.#loop('SEL', () => this.#selCycle(), this.#o.selIntervalMs);
+  }
+
+  /** Stops polling; waits for cycles under way (their requests are bounded) so no ipmitool outlives us. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#current.catch(() => undefined);
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    await Promise.all([...this.#running].map((p) => p.catch(() => undefined)));
     await this.#conn.close().catch(() => undefined);
   }
 
-  async #cycle(): Promise<void> {
-    if (this.#stopped) return;
-    let ok = true;
-    for (const slot of Object.keys(this.#shelf.slots).map(Number)) {
+  /**
+   * Runs `cycle` now and then every `intervalMs`; a cycle that finds no shelf manager (false)
+   * backs off exponentially up to backoffMaxMs, so a dead shelf is not hammered.
+   */
+  #loop(what: string, cycle: () => Promise<boolean>, intervalMs: number): void {
+    let failures = 0;
+    const once = async () => {
       if (this.#stopped) return;
-      const r = await this.read(slot);
-      if (r === 'shmc-unreachable') {
-        ok = false;
-        break;
+      let ok = false;
+      try {
+        ok = await this.#o.limiter.run(cycle);
+      } catch (e) {
+        this.#log.warn(`${this.#shelf.name}: ${what} poll failed: ${(e as Error).message}`);
       }
-    }
-    this.#failures = ok ? 0 : this.#failures + 1;
-    const delay = ok ? this.#intervalMs : Math.min(this.#backoffMaxMs, this.#intervalMs * 2 ** this.#failures);
-    if (!this.#stopped) {
-      this.#timer = setTimeout(() => {
-        this.#current = this.#cycle();
+      failures = ok ? 0 : failures + 1;
+      const delay = ok ? intervalMs : Math.min(this.#o.backoffMaxMs, intervalMs * 2 ** failures);
+      if (this.#stopped) return;
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        track();
       }, delay);
+      this.#timers.add(t);
+    };
+    const track = () => {
+      const p = once();
+      this.#running.add(p);
+      void p.finally(() => this.#running.delete(p));
+    };
+    track();
+  }
+
+  async #hotswapCycle(): Promise<boolean> {
+    for (const slot of Object.keys(this.#shelf.slots).map(Number)) {
+      if (this.#stopped) return true;
+      if ((await this.read(slot)) === 'shmc-unreachable') return false;
     }
+    return true;
+  }
+
+  async #sensorCycle(): Promise<boolean> {
+    // Nothing to learn while no shelf manager answers; the hot-swap loop reports that.
+    if (this.#shmcUp !== true) return this.#shmcUp === undefined;
+    await this.#sensors.refreshRecords();
+    for (const slot of Object.keys(this.#shelf.slots).map(Number)) {
+      if (this.#stopped) return true;
+      const ipmb = this.ipmbOf(slot);
+      if (ipmb !== undefined && this.#last.get(slot) === 4) await this.#sensors.readOwner(ipmb);
+    }
+    return true;
+  }
+
+  async #selCycle(): Promise<boolean> {
+    if (this.#shmcUp !== true) return this.#shmcUp === undefined;
+    await this.#sel.poll();
+    return true;
+  }
+
+  /** The IPMC address of a slot, once a poll has resolved it. */
+  ipmbOf(slot: number): number | undefined {
+    for (const [ipmb, s] of this.#ipmbToSlot) if (s === slot) return ipmb;
+    return undefined;
+  }
+
+  /**
+   * What a trap or SEL entry says, noted so that the next poll is compared with it: a claim
+   * the shelf does not bear out is then reported gone by that poll (polling is the truth).
+   */
+  claim(e: DomainEvent): void {
+    if (e.source === 'poll') return;
+    if (e.kind === 'hotswap') {
+      const slot = this.#ipmbToSlot.get(e.ipmb);
+      if (slot !== undefined && e.fru === 0 && this.#last.has(slot)) this.#last.set(slot, e.state);
+    } else if (e.kind === 'threshold') {
+      // Offsets come in pairs (going low, going high) per threshold: LNC LC LNR UNC UC UNR = bits 0–5.
+      this.#sensors.claim(e.ipmb, e.sensorNumber, e.offset >> 1, e.asserted);
+    } else if (e.kind === 'discrete') {
+      this.#sensors.claim(e.ipmb, e.sensorNumber, e.offset, e.asserted);
+    }
+  }
+
+  /** A fresh reading of a slot's sensors (for confirmation); emits the events a change implies. */
+  async readSensors(slot: number): Promise<SensorState[]> {
+    const ipmb = this.ipmbOf(slot) ?? (await this.#device.slot(String(slot))).ipmb;
+    await this.#sensors.refreshRecords();
+    return this.#sensors.readOwner(ipmb);
   }
 
   /** A fresh reading of one slot; emits the events a change implies. */

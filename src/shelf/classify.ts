@@ -1,5 +1,6 @@
 import type { FaultClass } from '../config/schema.js';
 import { type DomainEvent, SENSOR_TYPE, type Severity } from '../events.js';
+import { thresholdSeverity } from '../ipmi/platform-event.js';
 
 /** A fault class raised or cleared on a slot, as the policy consumes it. */
 export interface Observation {
@@ -55,7 +56,9 @@ export function classify(e: DomainEvent): Observation[] {
               ? 'fan'
               : undefined;
       if (!prefix) return [];
-      const fault = severityClass(prefix, e.severity);
+      // The fault is the threshold's own class, asserted or not: a deassertion's reported
+      // severity is one level milder (for display), and must not clear a milder fault instead.
+      const fault = severityClass(prefix, thresholdSeverity(e.offset));
       if (!fault) return [];
       const summary = `${prefix} threshold offset 0x${e.offset.toString(16)} ${e.asserted ? 'asserted' : 'deasserted'}${e.reading === undefined ? '' : `, reading ${e.reading}`}`;
       return [{ fault, asserted: e.asserted, summary }];

@@ -1,6 +1,6 @@
 import { hexByte } from '../ipmi/ipmitool-argv.js';
-import { fullSensorRecord } from './sdr.js';
-import { type BoardSpec, boardIpmb, type ShelfSpec, temperatureSensor } from './shelf-spec.js';
+import { compactSensorRecord, fullSensorRecord } from './sdr.js';
+import { type BoardSpec, boardIpmb, boardSensors, type ShelfSpec } from './shelf-spec.js';
 
 /**
  * Pure generators of ipmi_sim's two inputs (lan.conf, the .emu command file) from a
@@ -47,11 +47,21 @@ export function lanConf(i: LanConfInput): string {
 
 const ALL_STATES = '000000011111111';
 const THRESH_EVENTS = '000111111000000';
+/** Watchdog 2: expired, hard reset, power down, power cycle, interrupt (bits 0–3, 8). */
+const WATCHDOG_STATES = '000000100001111';
+/** Processor: IERR, thermal trip, uncorrectable machine check (bits 0, 1, 11). */
+const PROCESSOR_STATES = '000100000000011';
+const SENSOR_TYPE_WATCHDOG2 = 0x23;
+const SENSOR_TYPE_PROCESSOR = 0x07;
+const SDR_RECORDS_PER_BOARD = 3;
 
-function boardLines(b: BoardSpec, recordId: number): string[] {
+const hex = (bytes: number[]) => bytes.map(hexByte).join(' ');
+
+function boardLines(b: BoardSpec, firstRecordId: number): string[] {
   const a = hexByte(boardIpmb(b));
-  const hs = b.hotSwapSensor ?? 0;
-  const tn = temperatureSensor(b);
+  const n = boardSensors(b);
+  const hs = n.hotswap;
+  const tn = n.temperature;
   const temp = b.temperature ?? 40;
   const ha = hexByte(boardIpmb(b) >> 1);
   return [
@@ -64,15 +74,41 @@ function boardLines(b: BoardSpec, recordId: number): string[] {
     `sensor_set_threshold ${a} 0 ${tn} settable 111000 0x5a 0x50 0x46 0 0 0`,
     `sensor_set_event_support ${a} 0 ${tn} enable scanning per-state ${THRESH_EVENTS} ${THRESH_EVENTS} ${THRESH_EVENTS} ${THRESH_EVENTS}`,
     `sensor_set_value ${a} 0 ${tn} ${hexByte(temp)} 0`,
-    `main_sdr_add 0x20 ${fullSensorRecord({
-      recordId,
-      owner: boardIpmb(b),
-      number: 1,
-      entityInstance: 0x60 + b.slot,
-      name: `Temp Slot${b.slot}`,
-    })
-      .map(hexByte)
-      .join(' ')}`,
+    `sensor_add ${a} 0 ${n.watchdog} ${hexByte(SENSOR_TYPE_WATCHDOG2)} 0x6f`,
+    `sensor_set_event_support ${a} 0 ${n.watchdog} enable scanning per-state ${WATCHDOG_STATES} ${WATCHDOG_STATES} ${WATCHDOG_STATES} ${WATCHDOG_STATES}`,
+    `sensor_add ${a} 0 ${n.processor} ${hexByte(SENSOR_TYPE_PROCESSOR)} 0x6f`,
+    `sensor_set_event_support ${a} 0 ${n.processor} enable scanning per-state ${PROCESSOR_STATES} ${PROCESSOR_STATES} ${PROCESSOR_STATES} ${PROCESSOR_STATES}`,
+    `main_sdr_add 0x20 ${hex(
+      fullSensorRecord({
+        recordId: firstRecordId,
+        owner: boardIpmb(b),
+        number: tn,
+        entityInstance: 0x60 + b.slot,
+        name: `Temp Slot${b.slot}`,
+      }),
+    )}`,
+    `main_sdr_add 0x20 ${hex(
+      compactSensorRecord({
+        recordId: firstRecordId + 1,
+        owner: boardIpmb(b),
+        number: n.watchdog,
+        sensorType: SENSOR_TYPE_WATCHDOG2,
+        statesMask: parseInt(WATCHDOG_STATES, 2),
+        entityInstance: 0x60 + b.slot,
+        name: `Watchdog Slot${b.slot}`,
+      }),
+    )}`,
+    `main_sdr_add 0x20 ${hex(
+      compactSensorRecord({
+        recordId: firstRecordId + 2,
+        owner: boardIpmb(b),
+        number: n.processor,
+        sensorType: SENSOR_TYPE_PROCESSOR,
+        statesMask: parseInt(PROCESSOR_STATES, 2),
+        entityInstance: 0x60 + b.slot,
+        name: `CPU Slot${b.slot}`,
+      }),
+    )}`,
     `mc_enable ${a}`,
     `atcax_board ${a} ${hs}`,
     `atcax_state ${a} ${b.initialState ?? 4}`,
@@ -94,7 +130,7 @@ export function emuFile(spec: ShelfSpec): string {
     if (!boardSlots.has(site)) lines.push(`atca_set_site ${hexByte(0x40 + site)} 0 ${site}`);
   }
   spec.boards.forEach((b, i) => {
-    lines.push(...boardLines(b, i + 1));
+    lines.push(...boardLines(b, i * SDR_RECORDS_PER_BOARD + 1));
   });
   lines.push('mc_enable 0x20', '');
   return lines.join('\n');

@@ -67,3 +67,52 @@ export function fullSensorRecord(i: FullSensorRecordInput): number[] {
   ];
   return [i.recordId & 0xff, (i.recordId >> 8) & 0xff, 0x51, 0x01, body.length, ...body];
 }
+
+export interface CompactSensorRecordInput {
+  readonly recordId: number;
+  readonly owner: number;
+  readonly number: number;
+  readonly sensorType: number;
+  /** The sensor-specific states (offsets 0–14) the sensor asserts, deasserts and reads. */
+  readonly statesMask: number;
+  readonly entityInstance: number;
+  readonly name: string;
+}
+
+/** An IPMI 2.0 Compact Sensor Record (type 0x02, §43.2) for a sensor-specific discrete sensor. */
+export function compactSensorRecord(i: CompactSensorRecordInput): number[] {
+  const name = [...Buffer.from(i.name.slice(0, 16), 'latin1')];
+  const lo = i.statesMask & 0xff;
+  const hi = (i.statesMask >> 8) & 0x7f;
+  const body = [
+    i.owner,
+    0x00, // channel 0, LUN 0
+    i.number,
+    ENTITY_PICMG_FRONT_BOARD,
+    i.entityInstance,
+    0x63, // initialisation: scanning, events, sensor type
+    0x40, // capabilities: auto re-arm, no thresholds
+    i.sensorType,
+    0x6f, // event/reading type: sensor-specific
+    lo,
+    hi, // assertion mask
+    lo,
+    hi, // deassertion mask
+    lo,
+    hi, // discrete reading mask
+    0xc0, // units 1: no analog reading
+    0x00,
+    0x00,
+    0x01,
+    0x00, // record sharing: one sensor
+    0x00,
+    0x00, // hysteresis
+    0x00,
+    0x00,
+    0x00, // reserved
+    0x00, // OEM
+    0xc0 | name.length,
+    ...name,
+  ];
+  return [i.recordId & 0xff, (i.recordId >> 8) & 0xff, 0x51, 0x02, body.length, ...body];
+}

@@ -37,6 +37,18 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
+export interface ShelfManagerOptions {
+  /**
+   * Runs ipmi_sim, and the `ss` that checks its ports, through this argv prefix: e.g.
+   * ['nsenter', '-t', pid, '-n'] puts the shelf in another network namespace, next to a
+   * cluster's fencer. The prefix must exec the command, not fork it (nsenter without -p does):
+   * ipmi_sim is stopped by its PID. Our own sockets cannot reach that namespace, so readiness
+   * is read with `ss` there; the console (inject, show) is still 127.0.0.1:consolePort from
+   * this process, which the caller forwards into the namespace.
+   */
+  readonly commandPrefix?: readonly string[];
+}
+
 /**
  * One shelf manager: an OpenIPMI ipmi_sim process on free loopback ports, in its own
  * folder, loaded with the atca_shelf_ext module. Stopped by its PID.
@@ -46,23 +58,25 @@ export class SimulatedShelfManager {
   readonly port: number;
   readonly consolePort: number;
   readonly picmgLog: string;
+  readonly #prefix: readonly string[];
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
 
-  private constructor(dir: string, port: number, consolePort: number) {
+  private constructor(dir: string, port: number, consolePort: number, prefix: readonly string[]) {
     this.dir = dir;
     this.port = port;
     this.consolePort = consolePort;
     this.picmgLog = join(dir, 'picmg.log');
+    this.#prefix = prefix;
   }
 
   get pid(): number | undefined {
     return this.#child?.pid;
   }
 
-  static async start(spec: ShelfSpec, dir: string): Promise<SimulatedShelfManager> {
+  static async start(spec: ShelfSpec, dir: string, opts: ShelfManagerOptions = {}): Promise<SimulatedShelfManager> {
     mkdirSync(join(dir, 'state'), { recursive: true });
-    const sm = new SimulatedShelfManager(dir, await freePort(), await freePort());
+    const sm = new SimulatedShelfManager(dir, await freePort(), await freePort(), opts.commandPrefix ?? []);
     const chassis = join(dir, 'chassis-control.sh');
     writeFileSync(chassis, CHASSIS_SCRIPT);
     chmodSync(chassis, 0o755);
@@ -92,9 +106,11 @@ export class SimulatedShelfManager {
     // ipmi_sim dies of SIGPIPE when it writes to a console client that has hung up; an
     // ignored signal survives exec, so a one-line trampoline sets that and becomes ipmi_sim
     // (same PID: we still stop it by its PID).
+    const [file, ...prefixArgs] = [...this.#prefix, '/bin/sh'];
     const child = spawn(
-      '/bin/sh',
+      file!,
       [
+        ...prefixArgs,
         '-c',
         'trap "" PIPE; exec "$0" "$@"',
         'ipmi_sim',
@@ -126,18 +142,32 @@ export class SimulatedShelfManager {
       if (c.exitCode !== null || c.signalCode !== null) {
         throw new Error(`ipmi_sim exited (${c.signalCode ?? c.exitCode}) during start-up:\n${this.log().slice(-2000)}`);
       }
-      if ((await tcpAccepts(this.consolePort)) && this.#udpOwners() !== 'none') break;
+      if ((await this.#consoleUp()) && this.#udpOwners() !== 'none') break;
       if (Date.now() > deadline) throw new Error(`ipmi_sim did not open its console:\n${this.log().slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 30));
     }
     this.#assertSoleOwner();
   }
 
+  #ss(args: readonly string[]): string {
+    const [file, ...rest] = [...this.#prefix, 'ss', ...args];
+    return execFileSync(file!, rest, { encoding: 'utf8' });
+  }
+
+  async #consoleUp(): Promise<boolean> {
+    if (this.#prefix.length === 0) return tcpAccepts(this.consolePort);
+    try {
+      return this.#ss(['-H', '-tln', `sport = :${this.consolePort}`]).trim() !== '';
+    } catch {
+      return false;
+    }
+  }
+
   /** Who holds our UDP port: 'none' yet, 'us' alone, or the `ss` lines when others share it. */
   #udpOwners(): 'none' | 'us' | string {
     let ss = '';
     try {
-      ss = execFileSync('ss', ['-H', '-uanp', `sport = :${this.port}`], { encoding: 'utf8' });
+      ss = this.#ss(['-H', '-uanp', `sport = :${this.port}`]);
     } catch {
       return 'us'; // no ss on this machine: nothing to check with
     }

@@ -32,9 +32,23 @@ export const DEFAULT_SHELF: ShelfSpec = Object.freeze<ShelfSpec>({
   shelfManagers: 2,
 });
 
+/** Sensor numbers of a board's IPMC: the hot-swap sensor where the spec puts it, the others on the next free numbers. */
+export interface BoardSensors {
+  readonly hotswap: number;
+  readonly temperature: number;
+  readonly watchdog: number;
+  readonly processor: number;
+}
+
+export function boardSensors(b: BoardSpec): BoardSensors {
+  const hotswap = b.hotSwapSensor ?? 0;
+  const free = [1, 2, 3, 4].filter((n) => n !== hotswap);
+  return { hotswap, temperature: free[0]!, watchdog: free[1]!, processor: free[2]! };
+}
+
 /** The temperature sensor's number: 1, or 2 when the hot-swap sensor took 1. */
 export function temperatureSensor(b: BoardSpec): number {
-  return (b.hotSwapSensor ?? 0) === 1 ? 2 : 1;
+  return boardSensors(b).temperature;
 }
 
 export function boardIpmb(b: BoardSpec): number {

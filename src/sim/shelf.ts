@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { hexByte } from '../ipmi/ipmitool-argv.js';
 import type { HotSwapState } from '../ipmi/picmg.js';
 import { SimConsole } from './console.js';
-import { type PicmgLogEntry, SimulatedShelfManager } from './shelf-manager.js';
-import { boardIpmb, type ShelfSpec, temperatureSensor } from './shelf-spec.js';
+import { type PicmgLogEntry, type ShelfManagerOptions, SimulatedShelfManager } from './shelf-manager.js';
+import { boardIpmb, boardSensors, type ShelfSpec, temperatureSensor } from './shelf-spec.js';
 
 /**
  * A simulated ATCA shelf: one or two shelf managers (separate ipmi_sim processes with the same
@@ -23,12 +23,13 @@ export class SimulatedShelf {
     this.managers = managers;
   }
 
-  static async start(spec: ShelfSpec): Promise<SimulatedShelf> {
+  /** `opts` go to every shelf manager (see ShelfManagerOptions: another network namespace). */
+  static async start(spec: ShelfSpec, opts: ShelfManagerOptions = {}): Promise<SimulatedShelf> {
     const dir = mkdtempSync(join(tmpdir(), 'atca-shelf-'));
     const managers: SimulatedShelfManager[] = [];
     try {
       for (let i = 1; i <= spec.shelfManagers; i++) {
-        managers.push(await SimulatedShelfManager.start(spec, join(dir, `shm${i}`)));
+        managers.push(await SimulatedShelfManager.start(spec, join(dir, `shm${i}`), opts));
       }
     } catch (e) {
       await Promise.all(managers.map((m) => m.stop()));
@@ -72,6 +73,26 @@ export class SimulatedShelf {
     return this.inject(
       `sensor_set_value ${hexByte(this.ipmbOfSlot(slot))} 0 ${temperatureSensor(b)} ${hexByte(celsius)} 1`,
     );
+  }
+
+  /**
+   * Sets (or clears) one state of a board's discrete sensor, with an event to the shelf
+   * manager's SEL: the watchdog (offsets 0 expired … 3 power cycle) or the processor (0 IERR).
+   */
+  setDiscrete(slot: number, sensor: 'watchdog' | 'processor', offset: number, asserted: boolean): Promise<void> {
+    const b = this.spec.boards.find((x) => x.slot === slot)!;
+    const n = boardSensors(b)[sensor];
+    return this.inject(`sensor_set_bit ${hexByte(this.ipmbOfSlot(slot))} 0 ${n} ${offset} ${asserted ? 1 : 0} 1`);
+  }
+
+  /**
+   * Adds a record to the shelf managers' SEL as if some controller had logged it: a stray or
+   * replayed event that no sensor holds, or a record type nobody understands.
+   * `bytes` are the 13 after the record type (timestamp, then the type's own fields).
+   */
+  addSelEntry(type: number, bytes: readonly number[]): Promise<void> {
+    if (bytes.length !== 13) throw new RangeError(`a SEL record has 13 bytes after its type, not ${bytes.length}`);
+    return this.inject(`sel_add 0x20 ${hexByte(type)} ${bytes.map(hexByte).join(' ')}`);
   }
 
   setStall(slot: number, stall: boolean): Promise<void> {

@@ -96,16 +96,16 @@ safety: { minNodesAfterFence: 2 }
 
   it('a stray trap (the shelf says the blade is fine) turns health red but never fences or stands by', async () => {
     await sendTrap('Comm-e2e-71', hotSwapPet(0x9a, 7, 4, 0xf));
-    const dropped = await until('the unconfirmed verdict', () =>
-      decisions.find((d) => d.slot === 's1/3' && /not confirmed/.test(d.reason)),
+    // Polling is the truth: either the next poll reports the blade in M4 (the claim is gone
+    // before the sustain time) or the fresh read before standby disagrees. Both drop the fault.
+    const dropped = await until('the fault dropped', () =>
+      decisions.find((d) => d.slot === 's1/3' && /hotswap-lost (cleared|not confirmed)/.test(d.reason)),
     );
-    expect(dropped.evidence.map((e) => e.summary).join(' | ')).toMatch(/hot-swap M4→M7.*fresh IPMI reading: M4/);
-    expect(decisions.filter((d) => d.slot === 's1/3').map((d) => d.kind)).toEqual([
-      'record',
-      'set-health',
-      'confirm',
-      'record',
-    ]);
+    expect(dropped.evidence.map((e) => e.summary).join(' | ')).toMatch(/M7→M4 \(poll\)|fresh IPMI reading: M4/);
+    const kinds = decisions.filter((d) => d.slot === 's1/3').map((d) => d.kind);
+    expect(kinds.slice(0, 2)).toEqual(['record', 'set-health']);
+    expect(kinds).not.toContain('set-standby');
+    expect(kinds).not.toContain('fence');
     const health = await tool('crm_attribute', ['-N', 'node3', '-n', '#health-atca', '-l', 'reboot', '-G', '-q'], cib);
     expect(health.stdout.trim()).toBe('red');
   });

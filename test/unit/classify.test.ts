@@ -30,14 +30,20 @@ describe('classify', () => {
     expect(faults(e)).toEqual(want);
   });
 
-  it('maps thresholds by sensor type and severity, and deassertions clear', () => {
-    const t = (sensorType: number, severity: string, asserted = true) =>
-      ({ kind: 'threshold', ...base, sensorNumber: 1, sensorType, offset: 9, asserted, severity }) as DomainEvent;
-    expect(faults(t(0x01, 'critical'))).toEqual(['temperature-critical:+']);
-    expect(faults(t(0x02, 'nonrecoverable'))).toEqual(['voltage-nonrecoverable:+']);
-    expect(faults(t(0x04, 'noncritical', false))).toEqual(['fan-noncritical:-']);
-    expect(faults(t(0x01, 'info'))).toEqual([]);
-    expect(faults(t(0x09, 'critical'))).toEqual([]);
+  it('maps thresholds by sensor type and the threshold crossed, and deassertions clear', () => {
+    const t = (sensorType: number, offset: number, asserted = true, severity = 'critical') =>
+      ({ kind: 'threshold', ...base, sensorNumber: 1, sensorType, offset, asserted, severity }) as DomainEvent;
+    expect(faults(t(0x01, 0x09))).toEqual(['temperature-critical:+']);
+    expect(faults(t(0x02, 0x0b))).toEqual(['voltage-nonrecoverable:+']);
+    expect(faults(t(0x04, 0x07, false, 'info'))).toEqual(['fan-noncritical:-']);
+    expect(faults(t(0x09, 0x09))).toEqual([]);
+  });
+
+  it('a deassertion clears its own threshold, though it reports a milder severity (UC gone ≠ UNC gone)', () => {
+    const uc = { kind: 'threshold', ...base, sensorNumber: 1, sensorType: 0x01, offset: 0x09 } as const;
+    expect(faults({ ...uc, asserted: false, severity: 'noncritical' } as DomainEvent)).toEqual([
+      'temperature-critical:-',
+    ]);
   });
 
   it('maps processor IERR, watchdog and power-supply failure; ignores other offsets', () => {

@@ -1,6 +1,8 @@
 // Structure of the two files ipmi_sim reads for the simulated shelf: lan.conf and the .emu
 // command file. The quirks they must respect are listed at the top of src/sim/emu-files.ts.
+
 import { describe, expect, it } from 'vitest';
+import { hexByte } from '../../src/ipmi/ipmitool-argv.js';
 import { emuFile, type LanConfInput, lanConf } from '../../src/sim/emu-files.js';
 import { DEFAULT_SHELF, type ShelfSpec } from '../../src/sim/shelf-spec.js';
 
@@ -88,14 +90,18 @@ describe('emuFile', () => {
     for (const l of lines) expect(l.split(' ')[1], l).toMatch(HEX_BYTE);
   });
 
-  it('adds one SDR per board to the shelf manager, every byte 0x-prefixed, with record ids 1..n', () => {
+  it('adds three SDRs per board to the shelf manager (temperature, watchdog, CPU), ids 1..3n, naming sensors that exist', () => {
     const sdrs = linesOf(emu, 'main_sdr_add').map((l) => l.split(' ').slice(2));
-    expect(sdrs).toHaveLength(DEFAULT_SHELF.boards.length);
+    expect(sdrs).toHaveLength(3 * DEFAULT_SHELF.boards.length);
+    const added = new Set(linesOf(emu, 'sensor_add').map((l) => l.split(' ').slice(1, 4).join(' ')));
     sdrs.forEach((tokens, i) => {
       for (const t of tokens) expect(t).toMatch(HEX_BYTE);
       const bytes = tokens.map((t) => Number.parseInt(t, 16));
       expect(bytes[0]! | (bytes[1]! << 8)).toBe(i + 1);
-      expect(bytes[5]).toBe(2 * (0x40 + DEFAULT_SHELF.boards[i]!.slot));
+      expect(bytes[3]).toBe(i % 3 === 0 ? 0x01 : 0x02);
+      const owner = bytes[5]!;
+      expect(owner).toBe(2 * (0x40 + DEFAULT_SHELF.boards[Math.floor(i / 3)]!.slot));
+      expect(added).toContain(`${hexByte(owner)} 0 ${bytes[7]}`);
     });
   });
 
@@ -124,9 +130,7 @@ describe('emuFile', () => {
     expect(new Set(added).size).toBe(added.length);
   });
 
-  // KNOWN BUG (src/sim/emu-files.ts:55,57): the temperature sensor is always number 1, so a board
-  // with hotSwapSensor: 1 gets two `sensor_add <ipmb> 0 1` lines; OpenIPMI's ipmi_mc_add_sensor
-  // returns EINVAL for the second. Nothing rejects or avoids the clash. Remove `.fails` once fixed.
+  // OpenIPMI's ipmi_mc_add_sensor returns EINVAL for a second sensor with the same number.
   it('does not give the hot-swap sensor and the temperature sensor the same number', () => {
     const text = emuFile({ ...DEFAULT_SHELF, sites: [1], boards: [{ slot: 1, hotSwapSensor: 1 }] });
     const added = linesOf(text, 'sensor_add').map((l) => l.split(' ').slice(1, 4).join(' '));

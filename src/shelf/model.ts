@@ -1,0 +1,116 @@
+import type { FaultClass } from '../config/schema.js';
+import { SENSOR_TYPE } from '../events.js';
+import { EVENT_TYPE_THRESHOLD, UNIT_NAMES } from '../ipmi/sdr-record.js';
+import type { SensorState } from '../ipmi/sensor-watch.js';
+import type { SlotReading } from '../ipmi/shelf-poller.js';
+import type { Health, SlotPolicyState } from '../policy/types.js';
+
+/**
+ * The live model of the shelves as operators see it: per slot, the hot-swap state, each
+ * sensor with its value and what it asserts, the health last applied and the reasons for it
+ * (the active faults with their evidence). A plain, serialisable snapshot built by a pure
+ * function from what the pollers read and what the policy holds.
+ */
+export interface SensorView {
+  readonly number: number;
+  readonly name: string;
+  readonly type: number;
+  readonly value: number | undefined;
+  readonly unit: string | undefined;
+  /** Thresholds crossed (LNC…UNR) or discrete states asserted, by name. */
+  readonly status: readonly string[];
+  readonly at: number | undefined;
+  readonly error: string | undefined;
+}
+
+export interface ReasonView {
+  readonly fault: FaultClass;
+  readonly since: number;
+  readonly evidence: readonly string[];
+}
+
+export interface SlotView {
+  readonly slot: number;
+  readonly node: string;
+  readonly maintenance: boolean;
+  readonly ipmb: number | undefined;
+  /** M0–M7, or why it is not known: unknown is never off. */
+  readonly hotswap: string;
+  readonly health: Health;
+  readonly standby: boolean;
+  readonly reasons: readonly ReasonView[];
+  readonly pending: { readonly action: 'standby' | 'fence'; readonly fault: FaultClass } | undefined;
+  readonly sensors: readonly SensorView[];
+}
+
+export interface ShelfView {
+  readonly name: string;
+  readonly shelfManager: { readonly up: boolean | undefined; readonly peer: string | undefined };
+  readonly slots: readonly SlotView[];
+}
+
+export interface ModelView {
+  readonly shelves: readonly ShelfView[];
+}
+
+export interface SlotInput {
+  readonly slot: number;
+  readonly ipmb: number | undefined;
+  readonly reading: SlotReading | undefined;
+  readonly sensors: readonly SensorState[];
+  readonly policy: SlotPolicyState | undefined;
+}
+
+const THRESHOLD_NAMES = ['LNC', 'LC', 'LNR', 'UNC', 'UC', 'UNR'];
+const DISCRETE_NAMES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
+  [SENSOR_TYPE.watchdog2]: { 0: 'expired', 1: 'hard reset', 2: 'power down', 3: 'power cycle', 8: 'interrupt' },
+  [SENSOR_TYPE.processor]: { 0: 'IERR', 1: 'thermal trip', 11: 'uncorrectable MCE', 12: 'correctable MCE' },
+  [SENSOR_TYPE.powerSupply]: { 0: 'present', 1: 'failure', 2: 'predictive failure', 3: 'input lost' },
+};
+
+function statusNames(s: SensorState): string[] {
+  const bits = s.reading?.states ?? 0;
+  const threshold = s.record.eventType === EVENT_TYPE_THRESHOLD;
+  const out: string[] = [];
+  for (let b = 0; b < (threshold ? 6 : 15); b++) {
+    if (!((bits >> b) & 1)) continue;
+    out.push(threshold ? THRESHOLD_NAMES[b]! : (DISCRETE_NAMES[s.record.sensorType]?.[b] ?? `state ${b}`));
+  }
+  return out;
+}
+
+function sensorView(s: SensorState): SensorView {
+  return {
+    number: s.record.number,
+    name: s.record.name,
+    type: s.record.sensorType,
+    value: s.value ?? (s.record.eventType === EVENT_TYPE_THRESHOLD ? undefined : s.reading?.raw),
+    unit: s.record.unit === undefined ? undefined : UNIT_NAMES[s.record.unit],
+    status: statusNames(s),
+    at: s.at,
+    error: s.error,
+  };
+}
+
+function hotswapText(r: SlotReading | undefined): string {
+  if (r === undefined) return 'not read yet';
+  return typeof r === 'number' ? `M${r}` : r;
+}
+
+export function slotView(node: string, maintenance: boolean, i: SlotInput): SlotView {
+  const p = i.policy;
+  return {
+    slot: i.slot,
+    node,
+    maintenance,
+    ipmb: i.ipmb,
+    hotswap: hotswapText(i.reading),
+    health: p?.health ?? 'green',
+    standby: p?.standby ?? false,
+    reasons: p
+      ? [...p.active].map(([fault, a]) => ({ fault, since: a.since, evidence: a.evidence.map((e) => e.summary) }))
+      : [],
+    pending: p?.pending ? { action: p.pending.action, fault: p.pending.fault } : undefined,
+    sensors: i.sensors.map(sensorView),
+  };
+}
