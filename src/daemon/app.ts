@@ -36,6 +36,7 @@ export interface App {
 }
 
 const TICK_MS = 100;
+const PRUNE_EVERY_MS = 3_600_000;
 const NODES_REFRESH_MS = 10_000;
 
 const slotKey = (shelf: string, slot: number) => `${shelf}/${slot}`;
@@ -50,6 +51,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   const now = deps.now ?? Date.now;
   const env = deps.env ?? process.env;
   const journal = new Journal(cfg.journal.path);
+  journal.onFlushError = (e) => log.error(`journal: ${e.message} (events kept for the next write)`);
   const actuator = deps.actuator ?? createActuator(cfg.pacemaker);
   const nodeCount = cfg.shelves.reduce((n, s) => n + Object.keys(s.slots).length, 0);
   const policyCfg: PolicyConfig = {
@@ -127,7 +129,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   async function step(input: PolicyInput): Promise<void> {
     const r = decide(state, input, policyCfg);
     state = r.state;
-    for (const d of r.decisions) await carryOut(d);
+    for (const d of r.decisions) carryOut(d);
   }
 
   function slotOf(shelf: string, ipmb: number | undefined): number | undefined {
@@ -138,14 +140,14 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     const at = now();
     const e = t.event;
     if (!e) {
-      journal.recordEvent({ at, shelf: t.shelf, source: 'trap', kind: 'not-understood', understood: false, body: t });
+      journal.queueEvent({ at, shelf: t.shelf, source: 'trap', kind: 'not-understood', understood: false, body: t });
       return;
     }
     onEvent(e, t);
   }
 
   function onUnparsedSel(shelf: string, r: SelRecord): void {
-    journal.recordEvent({
+    journal.queueEvent({
       at: now(),
       shelf,
       source: 'sel',
@@ -159,7 +161,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     const ipmb = 'ipmb' in e ? e.ipmb : undefined;
     const slot = slotOf(e.shelf, ipmb);
     pollers.get(e.shelf)?.claim(e);
-    journal.recordEvent({
+    journal.queueEvent({
       at: e.at,
       shelf: e.shelf,
       slot,
@@ -200,16 +202,14 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     });
   }
 
+  /** Runs an action whose start the decision's transaction already journaled (a crash leaves it 'started'). */
   async function act(
     d: Decision,
-    decisionId: number,
+    actionId: number,
     run: () => Promise<ActionResult>,
     kind: 'fence' | 'standby' | 'health',
   ): Promise<void> {
     const node = 'node' in d ? d.node : undefined;
-    const started = now();
-    // Journaled before the command runs: a crash mid-way leaves a 'started' row to reconcile.
-    const actionId = journal.startAction({ decisionId, slot: d.slot, node, kind, at: started, command: [] });
     const r = await run();
     journal.finishAction(actionId, {
       status: r.ok ? 'succeeded' : 'failed',
@@ -218,6 +218,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
       durationMs: r.durationMs,
       stdout: r.stdout,
       stderr: r.stderr,
+      command: r.command,
       note: `${r.command.join(' ')}${r.error ? ` — ${r.error.message} [${r.error.code}]` : ''}`,
     });
     if (!r.ok) log.error(`${kind} of ${node} failed: ${r.error?.message ?? `exit ${r.exitCode}`}`);
@@ -232,27 +233,50 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     }
   }
 
-  async function carryOut(d: Decision): Promise<void> {
-    const node = 'node' in d ? d.node : undefined;
-    const id = journal.recordDecision({
-      at: now(),
-      slot: d.slot,
-      kind: d.kind,
-      node,
-      reason: d.reason,
-      evidence: d.evidence,
-      body: d,
+  const ACTION_OF: Partial<Record<Decision['kind'], 'fence' | 'standby' | 'health'>> = {
+    'set-health': 'health',
+    'set-standby': 'standby',
+    fence: 'fence',
+  };
+
+  /**
+   * Actions run outside the decision queue, so a fence that takes seconds does not hold up
+   * decisions about other slots; actions on one node run in order (a red then a green must
+   * not land green then red). The policy itself allows one action per slot at a time.
+   */
+  const nodeChains = new Map<string, Promise<void>>();
+  const running = new Set<Promise<void>>();
+  function perNode(node: string, f: () => Promise<void>): void {
+    const next = (nodeChains.get(node) ?? Promise.resolve())
+      .then(f)
+      .catch((e) => log.error(`action on ${node} failed: ${(e as Error).message}`));
+    nodeChains.set(node, next);
+    running.add(next);
+    void next.finally(() => {
+      running.delete(next);
+      if (nodeChains.get(node) === next) nodeChains.delete(node);
     });
+  }
+
+  function carryOut(d: Decision): void {
+    const node = 'node' in d ? d.node : undefined;
+    const at = now();
+    const kind = ACTION_OF[d.kind];
+    // One transaction: the events that led here, the decision and the start of its action.
+    const { actionId } = journal.recordDecision(
+      { at, slot: d.slot, kind: d.kind, node, reason: d.reason, evidence: d.evidence, body: d },
+      kind ? { kind, node, at, command: [] } : undefined,
+    );
     deps.onDecision?.(d);
     switch (d.kind) {
       case 'set-health':
-        await act(d, id, () => actuator.setHealth(d.node, d.value), 'health');
+        perNode(d.node, () => act(d, actionId!, () => actuator.setHealth(d.node, d.value), 'health'));
         break;
       case 'set-standby':
-        await act(d, id, () => actuator.setStandby(d.node, d.on), 'standby');
+        perNode(d.node, () => act(d, actionId!, () => actuator.setStandby(d.node, d.on), 'standby'));
         break;
       case 'fence':
-        await act(d, id, () => actuator.fence(d.node), 'fence');
+        perNode(d.node, () => act(d, actionId!, () => actuator.fence(d.node), 'fence'));
         break;
       case 'confirm':
         void confirmFault(d).catch((e) => log.error(`confirmation of ${d.slot} failed: ${(e as Error).message}`));
@@ -306,6 +330,16 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
 
   let ticker: NodeJS.Timeout | undefined;
   let nodesTimer: NodeJS.Timeout | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
+
+  function prune(): void {
+    try {
+      const n = journal.prune(cfg.journal.retentionDays, now());
+      if (n > 0) log.info(`journal: ${n} rows older than ${cfg.journal.retentionDays} days removed`);
+    } catch (e) {
+      log.error(`journal: pruning failed: ${(e as Error).message}`);
+    }
+  }
 
   return {
     journal,
@@ -337,6 +371,9 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     }),
     async start() {
       await reconcile();
+      prune();
+      pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+      pruneTimer.unref();
       await refreshNodes();
       for (const p of pollers.values()) p.start();
       await receiver?.start();
@@ -346,9 +383,15 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     async stop() {
       if (ticker) clearInterval(ticker);
       if (nodesTimer) clearInterval(nodesTimer);
+      if (pruneTimer) clearInterval(pruneTimer);
       await receiver?.stop();
       await Promise.all([...pollers.values()].map((p) => p.stop()));
-      await queue;
+      // Actions report back through the queue, which may decide more: drain both until still.
+      for (;;) {
+        await queue;
+        if (running.size === 0) break;
+        await Promise.all([...running]);
+      }
       journal.close();
     },
   };

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { AtcaError } from '../errors.js';
+import { AtcaDevice } from '../ipmi/atca-device.js';
 import type { IpmiConnectOptions, IpmiEndpoint } from '../ipmi/session.js';
+import { ShelfConnection } from '../ipmi/shelf-connection.js';
 import { IpmitoolShellSession } from '../ipmi/shell-session.js';
-import { AtcaDevice } from './atca-device.js';
 import { type AgentLog, createLog } from './log.js';
 import { parseArgv, parseStdin, type RawInput } from './parse-input.js';
 import { CONTACTS_DEVICE, checkRequired, type FenceOptions, resolveOptions } from './resolve-options.js';
 import { EXIT_FAIL, EXIT_OK, failureLines, runAction, usageText, versionText } from './run-action.js';
-import { ShelfConnection } from './shelf-connection.js';
 
 export interface AgentIo {
   readonly argv: readonly string[];

@@ -1,15 +1,15 @@
 import type { ShelfConfig } from '../config/schema.js';
 import { isAtcaError } from '../errors.js';
 import type { DomainEvent } from '../events.js';
-import { AtcaDevice } from '../fence/atca-device.js';
 import type { AgentLog } from '../fence/log.js';
-import { ShelfConnection } from '../fence/shelf-connection.js';
+import { AtcaDevice } from './atca-device.js';
 import type { HotSwapState } from './picmg.js';
 import type { PollLimiter } from './poll-limiter.js';
 import type { SelRecord } from './sel.js';
 import { SelWatch } from './sel-watch.js';
 import { type SensorState, SensorWatch } from './sensor-watch.js';
 import type { IpmiSession } from './session.js';
+import { ShelfConnection } from './shelf-connection.js';
 import { IpmitoolShellSession } from './shell-session.js';
 
 export type SlotReading = HotSwapState | 'ipmc-unreachable' | 'shmc-unreachable' | 'unknown';

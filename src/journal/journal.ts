@@ -70,8 +70,15 @@ const MAX_OUTPUT = 16 * 1024;
 const clip = (s: string | undefined) =>
   s === undefined ? null : s.length > MAX_OUTPUT ? `${s.slice(0, MAX_OUTPUT)}…` : s;
 
+/** Queued events beyond this are written at once rather than held: memory stays bounded under a flood. */
+const MAX_QUEUED_EVENTS = 4096;
+
 export class Journal {
   readonly #db: Database.Database;
+  readonly #queued: JournalEvent[] = [];
+  #flushScheduled = false;
+  /** Where a failed background flush is reported (the events stay queued for the next one). */
+  onFlushError: (e: Error) => void = () => undefined;
   readonly #insertEvent: Database.Statement;
   readonly #insertDecision: Database.Statement;
   readonly #insertAction: Database.Statement;
@@ -99,7 +106,7 @@ export class Journal {
       "INSERT INTO actions (decision_id, slot, node, kind, status, started_at, command) VALUES (?, ?, ?, ?, 'started', ?, ?)",
     );
     this.#finishAction = this.#db.prepare(
-      'UPDATE actions SET status = ?, ended_at = ?, exit_code = ?, duration_ms = ?, stdout = ?, stderr = ?, note = ? WHERE id = ?',
+      'UPDATE actions SET status = ?, ended_at = ?, exit_code = ?, duration_ms = ?, stdout = ?, stderr = ?, note = ?, command = coalesce(?, command) WHERE id = ?',
     );
   }
 
@@ -111,23 +118,96 @@ export class Journal {
     }
   }
 
-  recordEvent(e: JournalEvent): number {
-    return this.#write('event', () =>
-      Number(
-        this.#insertEvent.run(
-          e.at,
-          e.shelf ?? null,
-          e.slot ?? null,
-          e.source,
-          e.kind,
-          e.understood ? 1 : 0,
-          JSON.stringify(e.body),
-        ).lastInsertRowid,
-      ),
+  /**
+   * Queues an event for the next group commit: at the end of this turn of the event loop, or
+   * earlier with the next decision, whose transaction carries it. So an event is durable
+   * before anything is acted on because of it, and a flood of events that lead nowhere costs
+   * one fsync per burst rather than one each.
+   */
+  queueEvent(e: JournalEvent): void {
+    this.#queued.push(e);
+    if (this.#queued.length >= MAX_QUEUED_EVENTS) {
+      this.flush();
+      return;
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        try {
+          this.flush();
+        } catch (err) {
+          this.onFlushError(err as Error);
+        }
+      });
+    }
+  }
+
+  /** Writes the queued events in one transaction. */
+  flush(): void {
+    if (this.#queued.length === 0) return;
+    this.#write('events', () => this.#db.transaction(() => this.#insertQueued())());
+  }
+
+  #insertQueued(): void {
+    for (const e of this.#queued) this.#insertOne(e);
+    this.#queued.length = 0;
+  }
+
+  #insertOne(e: JournalEvent): number {
+    return Number(
+      this.#insertEvent.run(
+        e.at,
+        e.shelf ?? null,
+        e.slot ?? null,
+        e.source,
+        e.kind,
+        e.understood ? 1 : 0,
+        JSON.stringify(e.body),
+      ).lastInsertRowid,
     );
   }
 
-  recordDecision(d: JournalDecision): number {
+  /** Writes one event now, durably (and any queued before it). */
+  recordEvent(e: JournalEvent): number {
+    return this.#write('event', () =>
+      this.#db.transaction(() => {
+        this.#insertQueued();
+        return this.#insertOne(e);
+      })(),
+    );
+  }
+
+  /**
+   * Writes a decision — with the events queued before it, and the start of the action it
+   * leads to, if any — in one transaction: one fsync between a trap and the command it causes.
+   */
+  recordDecision(
+    d: JournalDecision,
+    start?: { kind: string; node: string | undefined; at: number; command: readonly string[] },
+  ): { decisionId: number; actionId: number | undefined } {
+    return this.#write('decision', () =>
+      this.#db.transaction(() => {
+        this.#insertQueued();
+        const decisionId = this.#insertDecisionRow(d);
+        const actionId = start
+          ? Number(
+              this.#insertAction.run(
+                decisionId,
+                d.slot,
+                start.node ?? null,
+                start.kind,
+                start.at,
+                JSON.stringify(start.command),
+              ).lastInsertRowid,
+            )
+          : undefined;
+        return { decisionId, actionId };
+      })(),
+    );
+  }
+
+  #insertDecisionRow(d: JournalDecision): number {
     return this.#write('decision', () =>
       Number(
         this.#insertDecision.run(
@@ -170,6 +250,8 @@ export class Journal {
       stdout?: string;
       stderr?: string;
       note?: string;
+      /** The argv that ran, when known only once it ran. */
+      command?: readonly string[];
     },
   ): void {
     this.#write('action result', () =>
@@ -181,6 +263,7 @@ export class Journal {
         clip(r.stdout),
         clip(r.stderr),
         r.note ?? null,
+        r.command && r.command.length > 0 ? JSON.stringify(r.command) : null,
         id,
       ),
     );
@@ -278,6 +361,10 @@ export class Journal {
   }
 
   close(): void {
-    this.#db.close();
+    try {
+      this.flush();
+    } finally {
+      this.#db.close();
+    }
   }
 }

@@ -115,4 +115,19 @@ describe('atcad restart reconciliation', () => {
     expect(after.actions().find((a) => a.kind === 'fence')?.note).toMatch(/not repeated/);
     after.close();
   });
+
+  it('applies journal retention at start: events older than retentionDays go, recent ones stay', async () => {
+    const { cfgText, journalPath } = setup();
+    const j = new Journal(journalPath);
+    const old = Date.now() - 100 * 86_400_000;
+    j.recordEvent({ at: old, source: 'poll', kind: 'hotswap', understood: true, body: {} });
+    j.recordEvent({ at: Date.now(), source: 'poll', kind: 'hotswap', understood: true, body: {} });
+    j.close();
+    await restart(`${cfgText.replace(`path: ${journalPath} }`, `path: ${journalPath}, retentionDays: 90 }`)}`, []);
+    const after = new Journal(journalPath);
+    const ats = after.events().map((e) => e.at);
+    expect(ats).not.toContain(old);
+    expect(ats.length).toBeGreaterThanOrEqual(1);
+    after.close();
+  });
 });

@@ -28,7 +28,7 @@ describe('journal', () => {
       body: { state: 7 },
     });
     j.recordEvent({ at: 2, source: 'trap', kind: 'pet', understood: false, body: { raw: 'ab' } });
-    const d = j.recordDecision({
+    const { decisionId: d } = j.recordDecision({
       at: 3,
       slot: 's1/2',
       kind: 'fence',
@@ -59,11 +59,48 @@ describe('journal', () => {
     j.close();
   });
 
+  it('queued events are written together, at the latest with the next decision, in order', async () => {
+    const j = open();
+    j.queueEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
+    j.queueEvent({ at: 2, source: 'trap', kind: 'b', understood: true, body: {} });
+    expect(j.counts().events).toBe(0);
+    const { decisionId, actionId } = j.recordDecision(
+      { at: 3, slot: 's/1', kind: 'set-health', node: 'n', reason: 'r', evidence: [], body: {} },
+      { kind: 'health', node: 'n', at: 3, command: [] },
+    );
+    expect(j.counts()).toEqual({ events: 2, decisions: 1, actions: 1 });
+    expect(j.unfinishedActions()[0]).toMatchObject({ id: actionId, kind: 'health', node: 'n' });
+    expect(decisionId).toBeGreaterThan(0);
+    j.queueEvent({ at: 4, source: 'poll', kind: 'c', understood: true, body: {} });
+    await new Promise((r) => setImmediate(r));
+    expect(j.events().map((e) => e.kind)).toEqual(['c', 'b', 'a']);
+    j.finishAction(actionId!, { status: 'succeeded', at: 5, command: ['attrd_updater', '-U', 'red'] });
+    expect(j.actions()[0]?.command).toEqual(['attrd_updater', '-U', 'red']);
+    j.close();
+  });
+
+  it('close() writes what is still queued', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'journal-q-')), 'j.sqlite');
+    const j = new Journal(path);
+    j.queueEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
+    j.close();
+    const again = new Journal(path);
+    expect(again.counts().events).toBe(1);
+    again.close();
+  });
+
   it('prunes by retention but keeps unfinished actions and the decisions they point to', () => {
     const j = open();
     const day = 86_400_000;
     j.recordEvent({ at: 0, source: 'poll', kind: 'x', understood: true, body: {} });
-    const d = j.recordDecision({ at: 0, slot: 's/1', kind: 'fence', reason: 'r', evidence: [], body: {} });
+    const { decisionId: d } = j.recordDecision({
+      at: 0,
+      slot: 's/1',
+      kind: 'fence',
+      reason: 'r',
+      evidence: [],
+      body: {},
+    });
     j.startAction({ decisionId: d, slot: 's/1', node: 'n', kind: 'fence', at: 0, command: [] });
     j.recordEvent({ at: 10 * day, source: 'poll', kind: 'x', understood: true, body: {} });
     const removed = j.prune(5, 10 * day);

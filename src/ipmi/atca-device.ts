@@ -1,9 +1,9 @@
 import { AtcaError, isAtcaError } from '../errors.js';
-import { hexByte } from '../ipmi/ipmitool-argv.js';
-import { HOT_SWAP_NAMES, type HotSwapState, type Picmg, SITE_TYPE_FRONT_BOARD } from '../ipmi/picmg.js';
-import { IpmiCcError } from '../ipmi/shell-session.js';
-import type { AgentLog } from './log.js';
+import type { AgentLog } from '../fence/log.js';
+import { hexByte } from './ipmitool-argv.js';
+import { HOT_SWAP_NAMES, type HotSwapState, type Picmg, SITE_TYPE_FRONT_BOARD } from './picmg.js';
 import type { ShelfConnection } from './shelf-connection.js';
+import { IpmiCcError } from './shell-session.js';
 
 const SENSOR_TYPE_FRU_HOT_SWAP = 0xf0;
 const READING_TYPE_SENSOR_SPECIFIC = 0x6f;

@@ -1,7 +1,7 @@
 import { AtcaError, isAtcaError } from '../errors.js';
-import { Picmg } from '../ipmi/picmg.js';
-import type { IpmiEndpoint, IpmiSession } from '../ipmi/session.js';
-import type { AgentLog } from './log.js';
+import type { AgentLog } from '../fence/log.js';
+import { Picmg } from './picmg.js';
+import type { IpmiEndpoint, IpmiSession } from './session.js';
 
 export type OpenSession = (ep: IpmiEndpoint) => Promise<IpmiSession>;
 
