@@ -131,7 +131,16 @@ export const configSchema = z
       .prefault({}),
     policy: z
       .object({
-        rules: z.partialRecord(z.enum(FAULT_CLASSES), z.enum(ACTION_LADDER)).default({}),
+        rules: z
+          .partialRecord(z.enum(FAULT_CLASSES), z.enum(ACTION_LADDER))
+          .default({})
+          // A silent shelf manager says nothing about any blade, and no standby decision or
+          // fence can be confirmed (or carried out) through it.
+          .refine((r) => r['shmc-unreachable'] !== 'standby' && r['shmc-unreachable'] !== 'fence', {
+            message:
+              'shmc-unreachable can be at most health-red: nothing can be confirmed through a silent shelf manager',
+            path: ['shmc-unreachable'],
+          }),
         /** A fault must still hold this long (confirmed by a fresh reading) before standby or fence. */
         sustainMs: z.number().int().min(0).default(1000),
         /** Repeats of the same fault within this window are one fault. */

@@ -170,7 +170,14 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
       understood: true,
       body: trap ? { event: e, trap: { from: trap.from, version: trap.version, specific: trap.specific } } : e,
     });
-    const targets = e.kind === 'shmc' ? [] : slot === undefined ? [] : [slot];
+    // A shelf manager's silence concerns every slot it watches (rule shmc-unreachable, default
+    // record: visibility is lost, not a blade).
+    const targets =
+      e.kind === 'shmc'
+        ? Object.keys(cfg.shelves.find((s) => s.name === e.shelf)?.slots ?? {}).map(Number)
+        : slot === undefined
+          ? []
+          : [slot];
     if (slot === undefined && e.kind !== 'shmc') {
       log.info(`${e.shelf}: ${e.kind} event for IPMB ${ipmb?.toString(16)} maps to no configured slot: recorded only`);
     }
@@ -331,6 +338,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   let ticker: NodeJS.Timeout | undefined;
   let nodesTimer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
 
   function prune(): void {
     try {
@@ -339,6 +347,21 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     } catch (e) {
       log.error(`journal: pruning failed: ${(e as Error).message}`);
     }
+  }
+
+  async function stopOnce(): Promise<void> {
+    if (ticker) clearInterval(ticker);
+    if (nodesTimer) clearInterval(nodesTimer);
+    if (pruneTimer) clearInterval(pruneTimer);
+    await receiver?.stop();
+    await Promise.all([...pollers.values()].map((p) => p.stop()));
+    // Actions report back through the queue, which may decide more: drain both until still.
+    for (;;) {
+      await queue;
+      if (running.size === 0) break;
+      await Promise.all([...running]);
+    }
+    journal.close();
   }
 
   return {
@@ -380,19 +403,10 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
       ticker = setInterval(() => feed({ kind: 'tick', at: now() }), TICK_MS);
       nodesTimer = setInterval(() => void refreshNodes(), NODES_REFRESH_MS);
     },
-    async stop() {
-      if (ticker) clearInterval(ticker);
-      if (nodesTimer) clearInterval(nodesTimer);
-      if (pruneTimer) clearInterval(pruneTimer);
-      await receiver?.stop();
-      await Promise.all([...pollers.values()].map((p) => p.stop()));
-      // Actions report back through the queue, which may decide more: drain both until still.
-      for (;;) {
-        await queue;
-        if (running.size === 0) break;
-        await Promise.all([...running]);
-      }
-      journal.close();
+    stop() {
+      // Idempotent: a signal handler and a test's afterAll may both ask.
+      stopping ??= stopOnce();
+      return stopping;
     },
   };
 }

@@ -79,6 +79,12 @@ describe('atcad configuration', () => {
       /Unrecognized key: "meltdown"/,
     ],
     [
+      'fencing on a silent shelf manager',
+      `${MIN}\npolicy: { rules: { shmc-unreachable: fence } }\n`,
+      'policy.rules.shmc-unreachable',
+      /at most health-red/,
+    ],
+    [
       'an unknown action',
       `${MIN}\npolicy: { rules: { processor-ierr: explode } }\n`,
       'policy.rules.processor-ierr',
