@@ -64,7 +64,8 @@ shelves:
     trapSources: [127.0.0.1]
     slots: { "1": { node: node1 }, "2": { node: node2 }, "3": { node: node3 }, "4": { node: node4 } }
 traps: { address: 127.0.0.1, port: ${trapPort}, communities: [{ env: SIM_COMMUNITY }] }
-polling: { hotswapIntervalMs: 500 }
+polling: { hotswapIntervalMs: 500, sensorIntervalMs: 1000, selIntervalMs: 1000 }
+policy: { recoveryMs: 2000 }
 pacemaker: { mode: dry-run }
 journal: { path: ${join(shelf.dir, 'atcad-journal.sqlite')} }
 `);
@@ -88,6 +89,19 @@ await app.start();
 await new Promise((r) => setTimeout(r, 1500));
 await shelf.setState(3, 1);
 await new Promise((r) => setTimeout(r, 3000));
+console.log('');
+console.log('Slot 1 runs hot (85 °C, past its upper critical threshold of 80 °C), then cools down:');
+await shelf.setTemperature(1, 85);
+await new Promise((r) => setTimeout(r, 2500));
+const slot1 = app.model().shelves[0]?.slots.find((x) => x.slot === 1);
+if (slot1) {
+  const temp = slot1.sensors.find((x) => x.type === 0x01);
+  console.log(
+    `    model: slot 1 ${slot1.hotswap}, health ${slot1.health}; ${temp?.name} = ${temp?.value} ${temp?.unit ?? ''} [${temp?.status.join(', ')}]; reasons: ${slot1.reasons.map((r) => r.fault).join(', ')}`,
+  );
+}
+await shelf.setTemperature(1, 40);
+await new Promise((r) => setTimeout(r, 4500));
 console.log(
   `  (journal: ${join(shelf.dir, 'atcad-journal.sqlite')}; traps: udp 127.0.0.1:${trapPort}, community "public")`,
 );

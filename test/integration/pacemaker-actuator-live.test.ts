@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PacemakerConfig } from '../../src/pacemaker/actuator.js';
 import { LiveActuator } from '../../src/pacemaker/live-actuator.js';
+import { runningInOurNetns } from '../helpers/netns.js';
 
 const LIVE: PacemakerConfig = {
   mode: 'live',
@@ -22,11 +23,8 @@ const LIVE: PacemakerConfig = {
  * getting anything but 102. If one could, the live calls below would change a real cluster.
  */
 function clusterMayBeRunning(): boolean {
-  try {
-    execFileSync('pidof', ['pacemakerd', 'pacemaker-based', 'pacemaker-attrd', 'pacemaker-controld', 'corosync']);
+  if (runningInOurNetns(['pacemakerd', 'pacemaker-based', 'pacemaker-attrd', 'pacemaker-controld', 'corosync'])) {
     return true;
-  } catch {
-    // pidof exits 1 when none runs.
   }
   try {
     execFileSync('/usr/sbin/crm_mon', ['--one-shot', '--output-as=xml', '--include=none'], { stdio: 'pipe' });

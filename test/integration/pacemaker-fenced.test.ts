@@ -6,19 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runningInOurNetns } from '../helpers/netns.js';
 import { useShelf } from '../helpers/shelf.js';
 
 const run = promisify(execFile);
 const FENCED = '/usr/lib/pacemaker/pacemaker-fenced';
 const isRoot = process.getuid?.() === 0;
-const otherFencer = (() => {
-  try {
-    execFileSync('pidof', ['pacemaker-fenced']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** A fencer in our own network namespace would clash with ours (see runningInOurNetns). */
+const otherFencer = runningInOurNetns(['pacemaker-fenced']);
 
 async function stonithAdmin(args: string[]): Promise<{ code: number; out: string }> {
   try {
@@ -30,8 +25,8 @@ async function stonithAdmin(args: string[]): Promise<{ code: number; out: string
   }
 }
 
-// Pacemaker runs agents from /usr/sbin only, and its IPC names are machine-wide: the test
-// needs root and must be the only fencer running.
+// Pacemaker runs agents from /usr/sbin only, and its IPC names are shared by everything in a
+// network namespace: the test needs root and must be the only fencer in its namespace.
 describe.skipIf(!isRoot || otherFencer || !existsSync(FENCED))('fence_atca under pacemaker-fenced', () => {
   const t = useShelf();
   const dir = mkdtempSync(join(tmpdir(), 'fenced-'));
