@@ -19,7 +19,13 @@ import type { ActionResult, ClusterActuator, HealthValue } from '../src/pacemake
 import { runCommand } from '../src/pacemaker/command-runner.js';
 import { LiveActuator } from '../src/pacemaker/live-actuator.js';
 import type { Decision } from '../src/policy/types.js';
-import { hotSwapPet, hotSwapSpecific, PET_ENTERPRISE_OID, snmptrapV2cArgs } from '../src/sim/pet-trap.js';
+import {
+  hotSwapPet,
+  hotSwapSpecific,
+  PET_ENTERPRISE_OID,
+  snmptrapV2cArgs,
+  withPetSequence,
+} from '../src/sim/pet-trap.js';
 import { freePort } from '../src/sim/ports.js';
 import { SimulatedShelf } from '../src/sim/shelf.js';
 import { DEFAULT_SHELF } from '../src/sim/shelf-spec.js';
@@ -78,6 +84,20 @@ async function captureTrap(specific: number, pet: Buffer, home: string): Promise
   } finally {
     sock.close();
   }
+}
+
+/** A datagram snmptrap built, and the PET inside it (to renumber: atcad drops repeated PETs). */
+interface Capture {
+  readonly datagram: Buffer;
+  readonly pet: Buffer;
+}
+let sequence = 0;
+/** The capture with the next PET sequence number: a new trap to the receiver, not a resend. */
+const fresh = (c: Capture): Buffer => withPetSequence(c.datagram, c.pet, (sequence = (sequence % 0xffff) + 1));
+const variants = (c: Capture, n: number): Buffer[] => Array.from({ length: n }, () => fresh(c));
+
+async function capture(specific: number, pet: Buffer, home: string): Promise<Capture> {
+  return { datagram: await captureTrap(specific, pet, home), pet };
 }
 
 /** A UDP sender on its own thread (the second core), so it does not share the receiver's event loop. */
@@ -219,7 +239,7 @@ journal: { path: ${join(dir, 'rss.sqlite')} }
 }
 
 // --- 1. atcad: trap → set-health ---------------------------------------------------------------
-async function atcadBench(dir: string, traps: Map<string, Buffer>): Promise<number[]> {
+async function atcadBench(dir: string, traps: Map<string, Capture>): Promise<number[]> {
   const shelf = await SimulatedShelf.start({ ...DEFAULT_SHELF, shelfManagers: 1 });
   let app: App | undefined;
   const out = createSocket('udp4');
@@ -297,7 +317,7 @@ journal: { path: ${join(dir, 'journal.sqlite')} }
           pending = { node: `node${slot}`, resolve };
         });
         const t0 = performance.now();
-        send(traps.get(`m7-${slot}`)!);
+        send(fresh(traps.get(`m7-${slot}`)!));
         const t = await Promise.race([acted, sleep(2000).then(() => undefined)]);
         if (t === undefined) {
           timeouts++;
@@ -306,7 +326,7 @@ journal: { path: ${join(dir, 'journal.sqlite')} }
           toAction.push(t - t0);
           if (decidedAt !== undefined) toDecision.push(decidedAt - t0);
         }
-        send(traps.get(`m4-${slot}`)!);
+        send(fresh(traps.get(`m4-${slot}`)!));
       }
       eld.disable();
       row(`1. atcad ${label}: send → attrd_updater spawned`, lat(toAction), 'p99 ≤ 5 ms');
@@ -322,7 +342,7 @@ journal: { path: ${join(dir, 'journal.sqlite')} }
     await runPhase('idle', 10); // warm-up, reported too (small n)
     rows.splice(-3, 3);
     const idle = await runPhase('idle', N_LAT);
-    const bg = startSender(trapPort, 1000, 600_000, [traps.get('bg')!]);
+    const bg = startSender(trapPort, 1000, 600_000, variants(traps.get('bg')!, 30_000));
     let loaded: number[] = [];
     try {
       await sleep(500);
@@ -440,7 +460,7 @@ function decodeBench(): void {
   );
 }
 
-async function receiveBench(trap: Buffer): Promise<void> {
+async function receiveBench(traps: Buffer[]): Promise<void> {
   const port = await freePort();
   let delivered = 0;
   const r = new TrapReceiver({
@@ -456,7 +476,7 @@ async function receiveBench(trap: Buffer): Promise<void> {
   });
   await r.start();
   try {
-    const s = startSender(port, 10_000, 2000, [trap]);
+    const s = startSender(port, 10_000, 2000, traps);
     const res = await s.done;
     let last = -1;
     for (let i = 0; i < 40 && delivered !== last; i++) {
@@ -478,20 +498,20 @@ async function receiveBench(trap: Buffer): Promise<void> {
 const dir = mkdtempSync(join(tmpdir(), 'trap-bench-'));
 try {
   await rssBench(dir);
-  const traps = new Map<string, Buffer>();
+  const traps = new Map<string, Capture>();
   for (const slot of SLOTS) {
     const ipmb = 2 * (0x40 + slot);
-    traps.set(`m7-${slot}`, await captureTrap(SPECIFIC_M7, hotSwapPet(ipmb, 7, 4, 0xf), dir));
-    traps.set(`m4-${slot}`, await captureTrap(SPECIFIC_M4, hotSwapPet(ipmb, 4, 7, 0x0), dir));
+    traps.set(`m7-${slot}`, await capture(SPECIFIC_M7, hotSwapPet(ipmb, 7, 4, 0xf), dir));
+    traps.set(`m4-${slot}`, await capture(SPECIFIC_M4, hotSwapPet(ipmb, 4, 7, 0x0), dir));
   }
-  traps.set('bg', await captureTrap(SPECIFIC_M7, hotSwapPet(UNMAPPED_IPMB, 7, 4, 0xf), dir));
+  traps.set('bg', await capture(SPECIFIC_M7, hotSwapPet(UNMAPPED_IPMB, 7, 4, 0xf), dir));
   const atcad = await atcadBench(dir, traps);
-  const classic = await snmptrapdBench(dir, traps.get('m7-1')!);
+  const classic = await snmptrapdBench(dir, traps.get('m7-1')!.datagram);
   const r50 = quantile(classic, 0.5) / quantile(atcad, 0.5);
   const r99 = quantile(classic, 0.99) / quantile(atcad, 0.99);
   row('   snmptrapd ÷ atcad (idle)', `p50 ${r50.toFixed(1)}×, p99 ${r99.toFixed(1)}×`, '≥ 5×');
   decodeBench();
-  await receiveBench(traps.get('m7-1')!);
+  await receiveBench(variants(traps.get('m7-1')!, 20_000));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -139,6 +139,11 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   function onTrap(t: ReceivedTrap): void {
     const at = now();
     const e = t.event;
+    if (t.duplicate) {
+      // A resend or a replay: kept, not acted on a second time.
+      journal.queueEvent({ at, shelf: t.shelf, source: 'trap', kind: 'duplicate', understood: true, body: t });
+      return;
+    }
     if (!e) {
       journal.queueEvent({ at, shelf: t.shelf, source: 'trap', kind: 'not-understood', understood: false, body: t });
       return;
@@ -295,10 +300,26 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     }
   }
 
+  /** Configured nodes the cluster does not know (undefined until the cluster was read). */
+  let unknownNodes: Set<string> | undefined;
+
   async function refreshNodes(): Promise<void> {
     try {
       const nodes = await actuator.nodes();
       feed({ kind: 'nodes-online', count: nodes.filter((n) => n.online && !n.unclean).length, at: now() });
+      // attrd_updater accepts a health value for a node the cluster does not know (exit 0) and
+      // it never reaches the scheduler: a misspelt node name would silently do nothing.
+      const known = new Set(nodes.map((n) => n.name));
+      const missing = new Set(
+        cfg.shelves.flatMap((s) => Object.values(s.slots).map((v) => v.node)).filter((n) => !known.has(n)),
+      );
+      for (const n of missing) {
+        if (!unknownNodes?.has(n))
+          log.warn(
+            `node '${n}' (in the configuration) is not a node of this cluster: health and standby for it have no effect`,
+          );
+      }
+      unknownNodes = missing;
     } catch (e) {
       feed({ kind: 'nodes-online', count: undefined, at: now() });
       log.warn(`cannot read the cluster's nodes: ${(e as Error).message}`);
@@ -381,7 +402,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
           shelfManager: poller.shelfManager,
           slots: Object.entries(s.slots).map(([n, v]) => {
             const slot = Number(n);
-            return slotView(v.node, v.maintenance, {
+            return slotView(v.node, v.maintenance, unknownNodes === undefined ? undefined : !unknownNodes.has(v.node), {
               slot,
               ipmb: poller.ipmbOf(slot),
               reading: poller.lastReading(slot),

@@ -32,6 +32,8 @@ export interface ReasonView {
 export interface SlotView {
   readonly slot: number;
   readonly node: string;
+  /** Whether the cluster knows the node (undefined: not read yet). Health for a stranger has no effect. */
+  readonly clusterMember: boolean | undefined;
   readonly maintenance: boolean;
   readonly ipmb: number | undefined;
   /** M0–M7, or why it is not known: unknown is never off. */
@@ -97,11 +99,12 @@ function hotswapText(r: SlotReading | undefined): string {
   return typeof r === 'number' ? `M${r}` : r;
 }
 
-export function slotView(node: string, maintenance: boolean, i: SlotInput): SlotView {
+export function slotView(node: string, maintenance: boolean, member: boolean | undefined, i: SlotInput): SlotView {
   const p = i.policy;
   return {
     slot: i.slot,
     node,
+    clusterMember: member,
     maintenance,
     ipmb: i.ipmb,
     hotswap: hotswapText(i.reading),

@@ -11,10 +11,22 @@ export const hotSwapSpecific = (state: number): number => 0xf06f00 | state;
 export const hotSwapTrapOid = (state: number): string => `${PET_ENTERPRISE_OID}.0.${hotSwapSpecific(state)}`;
 
 const PET_EPOCH = 883612800; // 1998-01-01 UTC in Unix seconds
+/** Byte offset of the PET's sequence number: a sender numbers its traps, a receiver drops repeats. */
+export const PET_SEQUENCE_OFFSET = 16;
+let lastSequence = 0;
 
-export function hotSwapPet(ipmb: number, to: number, from: number, cause: number): Buffer {
+/** 1–65535, then round again: 0 means "no sequence number" to a receiver. */
+export const nextPetSequence = (): number => (lastSequence = (lastSequence % 0xffff) + 1);
+
+export function hotSwapPet(
+  ipmb: number,
+  to: number,
+  from: number,
+  cause: number,
+  sequence = nextPetSequence(),
+): Buffer {
   const b = Buffer.alloc(47);
-  b.writeUInt16BE(1, 16); // sequence
+  b.writeUInt16BE(sequence, PET_SEQUENCE_OFFSET);
   b.writeUInt32BE(Math.floor(Date.now() / 1000) - PET_EPOCH, 18);
   b.writeUInt16BE(0xffff, 22); // UTC offset unspecified
   b[24] = 0x20; // trap source: IPMI
@@ -36,4 +48,17 @@ export function hotSwapPet(ipmb: number, to: number, from: number, cause: number
 /** net-snmp `snmptrap` arguments for a v2c PET trap (no MIBs loaded). */
 export function snmptrapV2cArgs(community: string, target: string, trapOid: string, pet: Buffer): string[] {
   return ['-m', '', '-v', '2c', '-c', community, target, '', trapOid, PET_VARBIND_OID, 'x', pet.toString('hex')];
+}
+
+/**
+ * A copy of a captured trap datagram with another PET sequence number: the PET travels
+ * verbatim inside the BER encoding (no length changes), and v1/v2c carry no integrity check.
+ * For benchmarks that resend one capture many times without it being a duplicate.
+ */
+export function withPetSequence(datagram: Buffer, pet: Buffer, sequence: number): Buffer {
+  const at = datagram.indexOf(pet);
+  if (at < 0) throw new Error('the PET is not in this datagram');
+  const copy = Buffer.from(datagram);
+  copy.writeUInt16BE(sequence, at + PET_SEQUENCE_OFFSET);
+  return copy;
 }

@@ -4,6 +4,7 @@ import snmp from 'net-snmp';
 import { AtcaError, type ErrorCode, isAtcaError } from '../errors.js';
 import type { DomainEvent } from '../events.js';
 import { decodePet, PET_ENTERPRISE, PET_TRAP_OID_PREFIX, PET_VARBIND_OID, type PetRecord } from './pet.js';
+import { PetDuplicates } from './pet-duplicates.js';
 import { petToEvent } from './pet-event.js';
 import { type LogFn, RateLimitedLog } from './rate-limited-log.js';
 
@@ -14,6 +15,7 @@ const SNMP_TRAP_ENTERPRISE = '1.3.6.1.6.3.1.1.4.3.0';
 const SNMP_TRAPS = '1.3.6.1.6.3.1.1.5';
 const GENERIC_ENTERPRISE_SPECIFIC = 6;
 const LOG_INTERVAL_MS = 10_000;
+const DUPLICATE_WINDOW_MS = 60_000;
 
 export interface V3User {
   readonly name: string;
@@ -60,6 +62,8 @@ export interface ReceivedTrap {
   readonly pet?: PetRecord;
   /** Undefined when the trap is valid but not one we understand (counted as notUnderstood). */
   readonly event?: DomainEvent;
+  /** The same PET (sequence, timestamp, data) arrived within the last minute: journal it, act on nothing. */
+  readonly duplicate?: boolean;
   readonly varbinds: readonly TrapVarbind[];
 }
 
@@ -77,6 +81,8 @@ export interface TrapCounters {
   readonly unknownSource: number;
   readonly malformed: number;
   readonly notUnderstood: number;
+  /** A subset of `accepted`: PETs already seen within DUPLICATE_WINDOW_MS (delivered flagged, not acted on). */
+  readonly duplicates: number;
 }
 
 type Reason = 'badAuth' | 'unknownSource' | 'malformed';
@@ -170,7 +176,16 @@ export class TrapReceiver {
   #socket: Socket | undefined;
   #bound = false;
   #arrival: { mono: number; wall: number } | undefined;
-  #counters = { received: 0, accepted: 0, badAuth: 0, unknownSource: 0, malformed: 0, notUnderstood: 0 };
+  #counters = {
+    received: 0,
+    accepted: 0,
+    badAuth: 0,
+    unknownSource: 0,
+    malformed: 0,
+    notUnderstood: 0,
+    duplicates: 0,
+  };
+  readonly #duplicates = new PetDuplicates(DUPLICATE_WINDOW_MS);
 
   constructor(options: TrapReceiverOptions) {
     validate(options);
@@ -348,8 +363,18 @@ export class TrapReceiver {
       }
       throw e;
     }
-    const trap: ReceivedTrap = { shelf, from, version, receivedAt: arrival.mono, ...decoded };
+    const duplicate =
+      decoded.pet !== undefined && this.#duplicates.check(shelf, decoded.specific ?? 0, decoded.pet, arrival.mono);
+    const trap: ReceivedTrap = {
+      shelf,
+      from,
+      version,
+      receivedAt: arrival.mono,
+      ...decoded,
+      ...(duplicate ? { duplicate } : {}),
+    };
     this.#counters.accepted++;
+    if (duplicate) this.#counters.duplicates++;
     if (trap.event === undefined) {
       this.#counters.notUnderstood++;
       const what = trap.pet ? `PET specific ${trap.specific}` : `trap ${trap.trapOid ?? '(no trap OID)'}`;

@@ -127,6 +127,21 @@ safety: { minNodesAfterFence: 2 }
     expect(actions.find((a) => a.kind === 'health' && a.node === 'node2')?.status).toBe('succeeded');
   });
 
+  it('the same PET twice (a resend, or a replay) is journaled as a duplicate and acted on once', async () => {
+    const pet = hotSwapPet(0x9a, 3, 2, 0); // M2 → M3 on slot 3 (no fault class), sequence and timestamp set
+    await sendTrap('Comm-e2e-71', pet);
+    await sendTrap('Comm-e2e-71', pet);
+    await until('the duplicate', () => (app.trapCounters?.duplicates ?? 0) >= 1 || undefined);
+    const dup = await until('the journaled duplicate', () =>
+      app.journal.events(200).find((e) => e.source === 'trap' && e.kind === 'duplicate'),
+    );
+    expect(dup.understood).toBe(true);
+    const seen = app.journal
+      .events(200)
+      .filter((e) => e.source === 'trap' && e.kind === 'hotswap' && JSON.stringify(e.body).includes('"state":3'));
+    expect(seen).toHaveLength(1);
+  });
+
   it('counts and drops a trap with a wrong community, acting on nothing', async () => {
     const before = decisions.length;
     await sendTrap('wrong', hotSwapPet(0x82, 7, 4, 0xf));

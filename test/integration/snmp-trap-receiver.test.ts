@@ -44,6 +44,9 @@ const PET_TRAP_OID = `.1.3.6.1.4.1.3183.1.1.0.${HOTSWAP_M6}`;
  */
 const PET_HEX = '00112233445566778899aabbccddeeff000130e72400ffff2020108209a060a61400ffffffffff190a4000000000c1';
 
+/** PET_HEX with another sequence number (bytes 16–17): another trap, not a repeat of the first. */
+const petWithSequence = (n: number) => `${PET_HEX.slice(0, 32)}${n.toString(16).padStart(4, '0')}${PET_HEX.slice(36)}`;
+
 const EXPECTED_EVENT: Omit<HotSwapEvent, 'at'> = {
   kind: 'hotswap',
   shelf: SHELF,
@@ -101,7 +104,7 @@ const v2c = (community: string, hex = PET_HEX, trapOid = PET_TRAP_OID) => [
   'x',
   hex,
 ];
-const v3 = (authKey: string, privKey: string) => [
+const v3 = (authKey: string, privKey: string, hex = PET_HEX) => [
   '-v',
   '3',
   '-e',
@@ -123,7 +126,7 @@ const v3 = (authKey: string, privKey: string) => [
   PET_TRAP_OID,
   '.1.3.6.1.4.1.3183.1.1.1',
   'x',
-  PET_HEX,
+  hex,
 ];
 
 /** Polls until `pred` holds; a deadline instead of a fixed sleep. */
@@ -147,7 +150,15 @@ async function expectCounted(key: keyof TrapCounters, send: () => Promise<unknow
   return delta as unknown as TrapCounters;
 }
 
-const ZERO: TrapCounters = { received: 0, accepted: 0, badAuth: 0, unknownSource: 0, malformed: 0, notUnderstood: 0 };
+const ZERO: TrapCounters = {
+  received: 0,
+  accepted: 0,
+  badAuth: 0,
+  unknownSource: 0,
+  malformed: 0,
+  notUnderstood: 0,
+  duplicates: 0,
+};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'atca-snmptrap-'));
@@ -175,10 +186,10 @@ describe('TrapReceiver with snmptrap as the peer', () => {
   const events: Omit<HotSwapEvent, 'at'>[] = [];
 
   it.each([
-    ['v1', 1, () => v1(COMMUNITY)],
-    ['v2c', 2, () => v2c(COMMUNITY)],
-    ['v3 authPriv SHA/AES', 3, () => v3(AUTH_KEY, PRIV_KEY)],
-  ] as const)('decodes a %s PET into the hot-swap M4 → M6 event', async (_name, version, args) => {
+    ['v1', 1, PET_HEX, () => v1(COMMUNITY)],
+    ['v2c', 2, petWithSequence(2), () => v2c(COMMUNITY, petWithSequence(2))],
+    ['v3 authPriv SHA/AES', 3, petWithSequence(3), () => v3(AUTH_KEY, PRIV_KEY, petWithSequence(3))],
+  ] as const)('decodes a %s PET into the hot-swap M4 → M6 event', async (_name, version, hex, args) => {
     const sentAt = performance.now();
     const delta = await expectCounted('accepted', () => snmptrap(args()));
     expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1 });
@@ -200,7 +211,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
       manufacturerByteOrder: 'lsb-first',
       timestamp: new Date('2024-01-01T00:00:00Z'),
     });
-    expect(t.varbinds).toContainEqual({ oid: PET_VARBIND_OID, type: 'OctetString', value: PET_HEX });
+    expect(t.varbinds).toContainEqual({ oid: PET_VARBIND_OID, type: 'OctetString', value: hex });
     const { at, ...event } = t.event as HotSwapEvent;
     expect(at).toBeGreaterThan(Date.now() - 60_000);
     expect(event).toEqual(EXPECTED_EVENT);
@@ -211,6 +222,15 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     expect(events).toHaveLength(3);
     expect(events[1]).toEqual(events[0]);
     expect(events[2]).toEqual(events[0]);
+  });
+
+  it('flags the same PET again (same sequence and timestamp) as a duplicate: delivered, counted', async () => {
+    const hex = petWithSequence(0x77);
+    await expectCounted('accepted', () => snmptrap(v2c(COMMUNITY, hex)));
+    expect(traps.at(-1)?.duplicate).toBeUndefined();
+    const delta = await expectCounted('accepted', () => snmptrap(v1(COMMUNITY, hex)));
+    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1, duplicates: 1 });
+    expect(traps.at(-1)).toMatchObject({ duplicate: true, version: 1 });
   });
 
   // In the rejection tests, "no onTrap" is checked right after the counter moved: the receiver
@@ -341,13 +361,21 @@ describe('TrapReceiver with snmptrap as the peer', () => {
   });
 
   it('still accepts a good trap after all of that, and every datagram is accounted for', async () => {
-    const delta = await expectCounted('accepted', () => snmptrap(v1(COMMUNITY)));
+    const delta = await expectCounted('accepted', () => snmptrap(v1(COMMUNITY, petWithSequence(4))));
     expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1 });
     expect(traps.at(-1)!.event).toMatchObject(EXPECTED_EVENT);
     const c = receiver.counters;
     // No SNMPv3 discovery here (snmptrap -e gives the engine ID), so nothing is left over.
     expect(c.received).toBe(c.accepted + c.badAuth + c.unknownSource + c.malformed);
-    expect(c).toEqual({ received: 16, accepted: 6, badAuth: 6, unknownSource: 2, malformed: 2, notUnderstood: 2 });
+    expect(c).toEqual({
+      received: 18,
+      accepted: 8,
+      badAuth: 6,
+      unknownSource: 2,
+      malformed: 2,
+      notUnderstood: 2,
+      duplicates: 1,
+    });
   });
 
   it('logged each reason with its error code and never a community or key', () => {

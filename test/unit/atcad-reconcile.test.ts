@@ -131,3 +131,26 @@ describe('atcad restart reconciliation', () => {
     after.close();
   });
 });
+
+describe("atcad and the cluster's membership", () => {
+  it('warns about a configured node the cluster does not know (attrd_updater would accept it silently)', async () => {
+    const { cfgText } = setup();
+    const warned: string[] = [];
+    const app = buildApp(parseConfig(cfgText.replace('node: node3', 'node: nodee3')), {
+      log: { ...quiet, warn: (m) => warned.push(m) },
+      env: { PW: 'x' },
+      actuator: actuator([]),
+    });
+    await app.start();
+    const model = app.model();
+    await app.stop();
+    expect(warned.filter((w) => /not a node of this cluster/.test(w))).toEqual([
+      "node 'nodee3' (in the configuration) is not a node of this cluster: health and standby for it have no effect",
+    ]);
+    expect(model.shelves[0]!.slots.map((s) => [s.node, s.clusterMember])).toEqual([
+      ['node1', true],
+      ['node2', true],
+      ['nodee3', false],
+    ]);
+  });
+});
