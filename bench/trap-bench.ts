@@ -22,6 +22,7 @@ import type { Decision } from '../src/policy/types.js';
 import {
   hotSwapPet,
   hotSwapSpecific,
+  nextPetSequence,
   PET_ENTERPRISE_OID,
   snmptrapV2cArgs,
   withPetSequence,
@@ -91,9 +92,8 @@ interface Capture {
   readonly datagram: Buffer;
   readonly pet: Buffer;
 }
-let sequence = 0;
 /** The capture with the next PET sequence number: a new trap to the receiver, not a resend. */
-const fresh = (c: Capture): Buffer => withPetSequence(c.datagram, c.pet, (sequence = (sequence % 0xffff) + 1));
+const fresh = (c: Capture): Buffer => withPetSequence(c.datagram, c.pet, nextPetSequence());
 const variants = (c: Capture, n: number): Buffer[] => Array.from({ length: n }, () => fresh(c));
 
 async function capture(specific: number, pet: Buffer, home: string): Promise<Capture> {

@@ -16,7 +16,10 @@ export const PET_SEQUENCE_OFFSET = 16;
 let lastSequence = 0;
 
 /** 1–65535, then round again: 0 means "no sequence number" to a receiver. */
-export const nextPetSequence = (): number => (lastSequence = (lastSequence % 0xffff) + 1);
+export function nextPetSequence(): number {
+  lastSequence = (lastSequence % 0xffff) + 1;
+  return lastSequence;
+}
 
 export function hotSwapPet(
   ipmb: number,
