@@ -275,9 +275,11 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     const at = now();
     const kind = ACTION_OF[d.kind];
     // One transaction: the events that led here, the decision and the start of its action.
+    // fsynced before anything irreversible; health and records are kill -9-safe (see Journal).
     const { actionId } = journal.recordDecision(
       { at, slot: d.slot, kind: d.kind, node, reason: d.reason, evidence: d.evidence, body: d },
       kind ? { kind, node, at, command: [] } : undefined,
+      d.kind === 'fence' || d.kind === 'set-standby',
     );
     deps.onDecision?.(d);
     switch (d.kind) {

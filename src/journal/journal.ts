@@ -77,6 +77,7 @@ export class Journal {
   readonly #db: Database.Database;
   readonly #queued: JournalEvent[] = [];
   #flushScheduled = false;
+  #synchronous: 'FULL' | 'NORMAL' = 'FULL';
   /** Where a failed background flush is reported (the events stay queued for the next one). */
   onFlushError: (e: Error) => void = () => undefined;
   readonly #insertEvent: Database.Statement;
@@ -143,10 +144,25 @@ export class Journal {
     }
   }
 
-  /** Writes the queued events in one transaction. */
+  /** Writes the queued events in one transaction (kill -9-safe; see #durability). */
   flush(): void {
     if (this.#queued.length === 0) return;
+    this.#durability('NORMAL');
     this.#write('events', () => this.#db.transaction(() => this.#insertQueued())());
+  }
+
+  /**
+   * In WAL mode a NORMAL commit is in the operating system's hands when it returns — it
+   * survives kill -9 of atcad, not a power cut — and a FULL one is also fsynced. Rows whose
+   * loss in a power cut harms nothing (events, health: rebuilt by polling) are written NORMAL;
+   * the start of anything irreversible (standby, fence) FULL, which also makes every earlier
+   * NORMAL commit durable. An fsync costs 0.2–5 ms here: that is the difference on the
+   * path from a trap to a health change.
+   */
+  #durability(level: 'FULL' | 'NORMAL'): void {
+    if (this.#synchronous === level) return;
+    this.#db.pragma(`synchronous = ${level}`);
+    this.#synchronous = level;
   }
 
   #insertQueued(): void {
@@ -168,8 +184,9 @@ export class Journal {
     );
   }
 
-  /** Writes one event now, durably (and any queued before it). */
+  /** Writes one event now, durably (fsynced, with any queued before it). */
   recordEvent(e: JournalEvent): number {
+    this.#durability('FULL');
     return this.#write('event', () =>
       this.#db.transaction(() => {
         this.#insertQueued();
@@ -185,7 +202,10 @@ export class Journal {
   recordDecision(
     d: JournalDecision,
     start?: { kind: string; node: string | undefined; at: number; command: readonly string[] },
+    /** False for what a power cut may lose harmlessly (a health change); fsynced otherwise. */
+    durable = true,
   ): { decisionId: number; actionId: number | undefined } {
+    this.#durability(durable ? 'FULL' : 'NORMAL');
     return this.#write('decision', () =>
       this.#db.transaction(() => {
         this.#insertQueued();
@@ -232,6 +252,7 @@ export class Journal {
     at: number;
     command: readonly string[];
   }): number {
+    this.#durability('FULL');
     return this.#write('action', () =>
       Number(
         this.#insertAction.run(a.decisionId, a.slot, a.node ?? null, a.kind, a.at, JSON.stringify(a.command))
@@ -254,6 +275,7 @@ export class Journal {
       command?: readonly string[];
     },
   ): void {
+    this.#durability('FULL');
     this.#write('action result', () =>
       this.#finishAction.run(
         r.status,

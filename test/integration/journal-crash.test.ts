@@ -14,7 +14,7 @@ afterAll(() => {
 });
 
 describe('journal durability', () => {
-  it('keeps every acknowledged event and action across kill -9', async () => {
+  it('keeps every acknowledged event, decision and action across kill -9, fsynced or not', async () => {
     // Inside the checkout, so that the bundle resolves better-sqlite3 from node_modules.
     const bundle = join(process.cwd(), 'dist', `journal-writer-${process.pid}.mjs`);
     execFileSync('npx', [
@@ -51,8 +51,11 @@ describe('journal durability', () => {
     const j = new Journal(db);
     try {
       const c = j.counts();
-      expect(c.events).toBeGreaterThanOrEqual(acked + 1);
-      expect(c.actions).toBeGreaterThanOrEqual(acked + 1);
+      // Per acknowledged step: two events (one fsynced, one committed with the health decision
+      // without fsync), the fence's start, a health decision and its action's start.
+      expect(c.events).toBeGreaterThanOrEqual(2 * (acked + 1));
+      expect(c.decisions).toBeGreaterThanOrEqual(acked + 1);
+      expect(c.actions).toBeGreaterThanOrEqual(2 * (acked + 1));
       // Actions interrupted mid-way are there to be reconciled.
       expect(j.unfinishedActions().length).toBe(c.actions);
     } finally {
