@@ -223,16 +223,20 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   ): Promise<void> {
     const node = 'node' in d ? d.node : undefined;
     const r = await run();
-    journal.finishAction(actionId, {
-      status: r.ok ? 'succeeded' : 'failed',
-      at: now(),
-      exitCode: r.exitCode,
-      durationMs: r.durationMs,
-      stdout: r.stdout,
-      stderr: r.stderr,
-      command: r.command,
-      note: `${r.command.join(' ')}${r.error ? ` — ${r.error.message} [${r.error.code}]` : ''}`,
-    });
+    journal.finishAction(
+      actionId,
+      {
+        status: r.ok ? 'succeeded' : 'failed',
+        at: now(),
+        exitCode: r.exitCode,
+        durationMs: r.durationMs,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        command: r.command,
+        note: `${r.command.join(' ')}${r.error ? ` — ${r.error.message} [${r.error.code}]` : ''}`,
+      },
+      kind !== 'health',
+    );
     if (!r.ok) log.error(`${kind} of ${node} failed: ${r.error?.message ?? `exit ${r.exitCode}`}`);
     if (kind !== 'health') {
       feed({

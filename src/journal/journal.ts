@@ -84,6 +84,7 @@ export class Journal {
   readonly #insertDecision: Database.Statement;
   readonly #insertAction: Database.Statement;
   readonly #finishAction: Database.Statement;
+  readonly #unfinished: Database.Statement;
 
   constructor(path: string) {
     try {
@@ -106,6 +107,7 @@ export class Journal {
     this.#insertAction = this.#db.prepare(
       "INSERT INTO actions (decision_id, slot, node, kind, status, started_at, command) VALUES (?, ?, ?, ?, 'started', ?, ?)",
     );
+    this.#unfinished = this.#db.prepare("SELECT * FROM actions WHERE status = 'started' ORDER BY id");
     this.#finishAction = this.#db.prepare(
       'UPDATE actions SET status = ?, ended_at = ?, exit_code = ?, duration_ms = ?, stdout = ?, stderr = ?, note = ?, command = coalesce(?, command) WHERE id = ?',
     );
@@ -274,8 +276,10 @@ export class Journal {
       /** The argv that ran, when known only once it ran. */
       command?: readonly string[];
     },
+    /** False for the end of a health change (its loss in a power cut harms nothing); fsynced otherwise. */
+    durable = true,
   ): void {
-    this.#durability('FULL');
+    this.#durability(durable ? 'FULL' : 'NORMAL');
     this.#write('action result', () =>
       this.#finishAction.run(
         r.status,
@@ -292,7 +296,7 @@ export class Journal {
   }
 
   unfinishedActions(): ActionRow[] {
-    return this.#actions("WHERE status = 'started' ORDER BY id");
+    return this.#rows(this.#unfinished.all());
   }
 
   actions(limit = 100): ActionRow[] {
@@ -364,7 +368,11 @@ export class Journal {
   }
 
   #actions(tail: string): ActionRow[] {
-    return (this.#db.prepare(`SELECT * FROM actions ${tail}`).all() as Record<string, unknown>[]).map((r) => ({
+    return this.#rows(this.#db.prepare(`SELECT * FROM actions ${tail}`).all());
+  }
+
+  #rows(rows: unknown[]): ActionRow[] {
+    return (rows as Record<string, unknown>[]).map((r) => ({
       id: r.id as number,
       decisionId: r.decision_id as number | null,
       slot: r.slot as string,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AtcaError } from '../errors.js';
@@ -14,6 +14,12 @@ export interface RunOptions {
   readonly maxOutputBytes?: number;
 }
 
+/** Where a process can come from instead of a fresh spawn() (see warm-spawn.ts). */
+export interface ProcessSource {
+  /** A process already running `file args` in its own process group, with piped stdout and stderr. */
+  take(file: string, args: readonly string[], env: Readonly<Record<string, string>>): ChildProcess | undefined;
+}
+
 export interface RunResult {
   /** null when the command was ended by a signal or never started. */
   readonly exitCode: number | null;
@@ -24,6 +30,8 @@ export interface RunResult {
   readonly stderr: string;
   /** ATCA_ERR_PCMK_TIMEOUT after a timeout, ATCA_ERR_PCMK_FAILED if the command could not start. */
   readonly error?: AtcaError;
+  /** Wall-clock ms (sub-ms precision) when the process existed and had its command (a warm one: was handed it). */
+  readonly spawnedAt?: number;
 }
 
 /** Runs argv (argv[0] is the executable) and never rejects. Injectable so tests can stand in. */
@@ -63,8 +71,16 @@ class BoundedText {
  * execFile semantics without a shell: spawn, in its own process group so that the timeout
  * kills whatever the tool started too (SIGTERM, then SIGKILL after the grace period).
  */
-export const runCommand: CommandRunner = (argv, opts) =>
-  new Promise((resolve) => {
+export const runCommand: CommandRunner = (argv, opts) => runWith(undefined, argv, opts);
+
+/** runCommand, taking its processes from `source` when it has one ready. */
+export const runCommandFrom =
+  (source: ProcessSource): CommandRunner =>
+  (argv, opts) =>
+    runWith(source, argv, opts);
+
+function runWith(source: ProcessSource | undefined, argv: readonly string[], opts: RunOptions): Promise<RunResult> {
+  return new Promise((resolve) => {
     const started = performance.now();
     const [file, ...args] = argv;
     const grace = opts.killGraceMs ?? DEFAULT_GRACE_MS;
@@ -83,13 +99,19 @@ export const runCommand: CommandRunner = (argv, opts) =>
       return;
     }
     const name = basename(file);
-    const child = spawn(file, args, {
-      env: { ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-      shell: false,
-      windowsHide: true,
-    });
+    const child: ChildProcess =
+      source?.take(file, args, opts.env) ??
+      spawn(file, args, {
+        env: { ...opts.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+        shell: false,
+        windowsHide: true,
+      });
+    const stdout = child.stdout!;
+    const stderr = child.stderr!;
+    // Comparable across threads (each has its own timeOrigin): wall clock, sub-millisecond.
+    const spawnedAt = child.pid === undefined ? undefined : performance.timeOrigin + performance.now();
     let timedOut = false;
     let spawnError: Error | undefined;
     let done = false;
@@ -113,8 +135,8 @@ export const runCommand: CommandRunner = (argv, opts) =>
       clearTimeout(timeoutTimer);
       clearTimeout(killTimer);
       clearTimeout(closeTimer);
-      child.stdout.destroy();
-      child.stderr.destroy();
+      stdout.destroy();
+      stderr.destroy();
       let error: AtcaError | undefined;
       if (spawnError) {
         error = new AtcaError('ATCA_ERR_PCMK_FAILED', `cannot run ${file}: ${spawnError.message}`, {
@@ -134,6 +156,7 @@ export const runCommand: CommandRunner = (argv, opts) =>
         stdout: out.text(),
         stderr: err.text(),
         ...(error ? { error } : {}),
+        ...(spawnedAt === undefined ? {} : { spawnedAt }),
       });
     };
 
@@ -143,8 +166,8 @@ export const runCommand: CommandRunner = (argv, opts) =>
       killTimer = setTimeout(() => signalGroup('SIGKILL'), grace);
     }, opts.timeoutMs);
 
-    child.stdout.on('data', (c: Buffer) => out.add(c));
-    child.stderr.on('data', (c: Buffer) => err.add(c));
+    stdout.on('data', (c: Buffer) => out.add(c));
+    stderr.on('data', (c: Buffer) => err.add(c));
     child.on('error', (e) => {
       // Only a failure to start ends the run here; a failed kill() is not one.
       if (child.pid === undefined) {
@@ -161,3 +184,4 @@ export const runCommand: CommandRunner = (argv, opts) =>
     });
     child.on('close', finish);
   });
+}

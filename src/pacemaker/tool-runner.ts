@@ -8,7 +8,8 @@ import {
   type ToolPaths,
   toolMessage,
 } from './actuator.js';
-import { type CommandRunner, runCommand } from './command-runner.js';
+import type { CommandRunner } from './command-runner.js';
+import { defaultRunner } from './worker-runner.js';
 
 /** What tests (and only tests, normally) replace: the runner and where the tools live. */
 export interface ActuatorDeps {
@@ -56,7 +57,7 @@ export class ToolRunner {
     this.#opts = opts;
     this.#paths = toolPaths(opts.toolPaths);
     this.#env = toolEnv(opts.cibFile);
-    this.#runner = opts.runner ?? runCommand;
+    this.#runner = opts.runner ?? defaultRunner();
   }
 
   /** Builds the argv (a bad node name fails here, before anything runs) and runs it. */
