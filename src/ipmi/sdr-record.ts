@@ -1,4 +1,4 @@
-import { AtcaError } from '../errors.js';
+import { badResponse, le16, le32 } from './bytes.js';
 import { hexByte } from './ipmitool-argv.js';
 
 /**
@@ -46,16 +46,8 @@ export interface SdrRepositoryInfo {
   readonly lastErase: number;
 }
 
-const le16 = (b: readonly number[], i: number) => b[i]! | (b[i + 1]! << 8);
-const le32 = (b: readonly number[], i: number) =>
-  (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
-
-function bad(what: string, bytes: readonly number[]): never {
-  throw new AtcaError('ATCA_ERR_BAD_RESPONSE', `${what}: [${bytes.map(hexByte).join(' ')}]`);
-}
-
 export function decodeSdrRepositoryInfo(bytes: readonly number[]): SdrRepositoryInfo {
-  if (bytes.length < 14) bad('Get SDR Repository Info', bytes);
+  if (bytes.length < 14) badResponse('Get SDR Repository Info', bytes);
   return { records: le16(bytes, 1), lastAddition: le32(bytes, 5), lastErase: le32(bytes, 9) };
 }
 
@@ -77,12 +69,12 @@ function idString(b: readonly number[], at: number): string {
 
 /** A full or compact sensor record (header included), or undefined for any other record type. */
 export function decodeSensorRecord(r: readonly number[]): SensorRecord | undefined {
-  if (r.length < SDR_HEADER_LENGTH) bad('SDR record', r);
+  if (r.length < SDR_HEADER_LENGTH) badResponse('SDR record', r);
   const type = r[3]!;
   if (type !== SDR_FULL_SENSOR && type !== SDR_COMPACT_SENSOR) return undefined;
   const b = r.slice(SDR_HEADER_LENGTH);
   const minBody = type === SDR_FULL_SENSOR ? 43 : 27;
-  if (b.length < minBody) bad(`SDR record type ${hexByte(type)} too short`, r);
+  if (b.length < minBody) badResponse(`SDR record type ${hexByte(type)} too short`, r);
   // Owner ID bit 0 = 1 would be a system software ID: no controller to bridge to.
   if ((b[0]! & 0x01) !== 0) return undefined;
   const eventType = b[8]!;

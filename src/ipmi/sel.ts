@@ -1,5 +1,4 @@
-import { AtcaError } from '../errors.js';
-import { hexByte } from './ipmitool-argv.js';
+import { badResponse, le16, le32 } from './bytes.js';
 import type { PlatformEvent } from './platform-event.js';
 
 /**
@@ -38,21 +37,13 @@ export interface SelEntry {
   readonly record: SelRecord;
 }
 
-const le16 = (b: readonly number[], i: number) => b[i]! | (b[i + 1]! << 8);
-const le32 = (b: readonly number[], i: number) =>
-  (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
-
-function bad(what: string, bytes: readonly number[]): never {
-  throw new AtcaError('ATCA_ERR_BAD_RESPONSE', `${what}: [${bytes.map(hexByte).join(' ')}]`);
-}
-
 export function decodeSelInfo(bytes: readonly number[]): SelInfo {
-  if (bytes.length < 14) bad('Get SEL Info', bytes);
+  if (bytes.length < 14) badResponse('Get SEL Info', bytes);
   return { entries: le16(bytes, 1), lastAddition: le32(bytes, 5), lastErase: le32(bytes, 9) };
 }
 
 export function decodeSelRecord(r: readonly number[]): SelRecord {
-  if (r.length < RECORD_LENGTH) bad('SEL record', r);
+  if (r.length < RECORD_LENGTH) badResponse('SEL record', r);
   const id = le16(r, 0);
   const type = r[2]!;
   const raw = r.slice(0, RECORD_LENGTH);
@@ -82,6 +73,6 @@ export function decodeSelRecord(r: readonly number[]): SelRecord {
 
 /** Get SEL Entry's response: the next record's ID, then the record. */
 export function decodeSelEntry(bytes: readonly number[]): SelEntry {
-  if (bytes.length < 2 + RECORD_LENGTH) bad('Get SEL Entry', bytes);
+  if (bytes.length < 2 + RECORD_LENGTH) badResponse('Get SEL Entry', bytes);
   return { next: le16(bytes, 0), record: decodeSelRecord(bytes.slice(2)) };
 }

@@ -1,4 +1,5 @@
 import { AtcaError } from '../errors.js';
+import { le16 } from './bytes.js';
 import {
   decodeSdrRepositoryInfo,
   decodeSensorRecord,
@@ -28,7 +29,6 @@ const MAX_RECORDS = 4096;
 
 export const isCc = (e: unknown, cc: number): boolean => e instanceof IpmiCcError && e.cc === cc;
 
-const le16 = (b: readonly number[], i: number) => b[i]! | (b[i + 1]! << 8);
 const lo = (n: number) => n & 0xff;
 const hi = (n: number) => (n >> 8) & 0xff;
 

@@ -34,6 +34,11 @@ export interface RunResult {
   readonly spawnedAt?: number;
 }
 
+/** The result of a command that never ran. */
+export function failedRun(error: AtcaError): RunResult {
+  return { exitCode: null, signal: null, timedOut: false, durationMs: 0, stdout: '', stderr: '', error };
+}
+
 /** Runs argv (argv[0] is the executable) and never rejects. Injectable so tests can stand in. */
 export type CommandRunner = (argv: readonly string[], opts: RunOptions) => Promise<RunResult>;
 
@@ -87,15 +92,7 @@ function runWith(source: ProcessSource | undefined, argv: readonly string[], opt
     const out = new BoundedText(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
     const err = new BoundedText(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
     if (file === undefined || file === '') {
-      resolve({
-        exitCode: null,
-        signal: null,
-        timedOut: false,
-        durationMs: 0,
-        stdout: '',
-        stderr: '',
-        error: new AtcaError('ATCA_ERR_PCMK_FAILED', 'empty command'),
-      });
+      resolve(failedRun(new AtcaError('ATCA_ERR_PCMK_FAILED', 'empty command')));
       return;
     }
     const name = basename(file);

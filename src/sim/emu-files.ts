@@ -63,6 +63,10 @@ function boardLines(b: BoardSpec, firstRecordId: number): string[] {
   const hs = n.hotswap;
   const tn = n.temperature;
   const temp = b.temperature ?? 40;
+  const discrete = [
+    { number: n.watchdog, sensorType: SENSOR_TYPE_WATCHDOG2, states: WATCHDOG_STATES, name: 'Watchdog' },
+    { number: n.processor, sensorType: SENSOR_TYPE_PROCESSOR, states: PROCESSOR_STATES, name: 'CPU' },
+  ];
   const ha = hexByte(boardIpmb(b) >> 1);
   return [
     `# slot ${b.slot}`,
@@ -74,10 +78,10 @@ function boardLines(b: BoardSpec, firstRecordId: number): string[] {
     `sensor_set_threshold ${a} 0 ${tn} settable 111000 0x5a 0x50 0x46 0 0 0`,
     `sensor_set_event_support ${a} 0 ${tn} enable scanning per-state ${THRESH_EVENTS} ${THRESH_EVENTS} ${THRESH_EVENTS} ${THRESH_EVENTS}`,
     `sensor_set_value ${a} 0 ${tn} ${hexByte(temp)} 0`,
-    `sensor_add ${a} 0 ${n.watchdog} ${hexByte(SENSOR_TYPE_WATCHDOG2)} 0x6f`,
-    `sensor_set_event_support ${a} 0 ${n.watchdog} enable scanning per-state ${WATCHDOG_STATES} ${WATCHDOG_STATES} ${WATCHDOG_STATES} ${WATCHDOG_STATES}`,
-    `sensor_add ${a} 0 ${n.processor} ${hexByte(SENSOR_TYPE_PROCESSOR)} 0x6f`,
-    `sensor_set_event_support ${a} 0 ${n.processor} enable scanning per-state ${PROCESSOR_STATES} ${PROCESSOR_STATES} ${PROCESSOR_STATES} ${PROCESSOR_STATES}`,
+    ...discrete.flatMap((d) => [
+      `sensor_add ${a} 0 ${d.number} ${hexByte(d.sensorType)} 0x6f`,
+      `sensor_set_event_support ${a} 0 ${d.number} enable scanning per-state ${d.states} ${d.states} ${d.states} ${d.states}`,
+    ]),
     `main_sdr_add 0x20 ${hex(
       fullSensorRecord({
         recordId: firstRecordId,
@@ -87,28 +91,20 @@ function boardLines(b: BoardSpec, firstRecordId: number): string[] {
         name: `Temp Slot${b.slot}`,
       }),
     )}`,
-    `main_sdr_add 0x20 ${hex(
-      compactSensorRecord({
-        recordId: firstRecordId + 1,
-        owner: boardIpmb(b),
-        number: n.watchdog,
-        sensorType: SENSOR_TYPE_WATCHDOG2,
-        statesMask: parseInt(WATCHDOG_STATES, 2),
-        entityInstance: 0x60 + b.slot,
-        name: `Watchdog Slot${b.slot}`,
-      }),
-    )}`,
-    `main_sdr_add 0x20 ${hex(
-      compactSensorRecord({
-        recordId: firstRecordId + 2,
-        owner: boardIpmb(b),
-        number: n.processor,
-        sensorType: SENSOR_TYPE_PROCESSOR,
-        statesMask: parseInt(PROCESSOR_STATES, 2),
-        entityInstance: 0x60 + b.slot,
-        name: `CPU Slot${b.slot}`,
-      }),
-    )}`,
+    ...discrete.map(
+      (d, i) =>
+        `main_sdr_add 0x20 ${hex(
+          compactSensorRecord({
+            recordId: firstRecordId + 1 + i,
+            owner: boardIpmb(b),
+            number: d.number,
+            sensorType: d.sensorType,
+            statesMask: Number.parseInt(d.states, 2),
+            entityInstance: 0x60 + b.slot,
+            name: `${d.name} Slot${b.slot}`,
+          }),
+        )}`,
+    ),
     `mc_enable ${a}`,
     `atcax_board ${a} ${hs}`,
     `atcax_state ${a} ${b.initialState ?? 4}`,

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { parseCrmMonNodes } from '../../src/pacemaker/actuator.js';
 import { freePort } from '../../src/sim/ports.js';
 import { tool } from './cib.js';
+import { until as waitUntil } from './wait.js';
 
 export const CLUSTER_TOOLS = ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/corosync', '/usr/sbin/pacemakerd'];
 
@@ -67,15 +68,9 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Polls `f` until it gives something other than undefined/false. Generous: the box is loaded. */
-export async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Polls `f` until it gives something; generous (60 s, 200 ms steps): clusters start slowly. */
+export function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
+  return waitUntil(what, f, ms, 200);
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -9,32 +9,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { type App, buildApp } from '../../src/daemon/app.js';
-import type { AgentLog } from '../../src/fence/log.js';
 import type { Decision } from '../../src/policy/types.js';
 import { hotSwapPet, hotSwapTrapOid, PET_VARBIND_OID, snmptrapV2cArgs } from '../../src/sim/pet-trap.js';
 import { freePort } from '../../src/sim/ports.js';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
 import { makeCib, tool } from '../helpers/cib.js';
 import { TEST_SHELF } from '../helpers/shelf.js';
+import { QUIET, until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
-
-async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const quiet: AgentLog = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 
 describe('atcad end to end', () => {
   const dir = mkdtempSync(join(tmpdir(), 'atcad-e2e-'));
@@ -74,7 +57,7 @@ journal: { path: ${join(dir, 'journal.sqlite')} }
 safety: { minNodesAfterFence: 2 }
 `);
     app = buildApp(cfg, {
-      log: quiet,
+      log: QUIET,
       env: {
         SHELF_PW: TEST_SHELF.password,
         COMMUNITY: 'Comm-e2e-71',

@@ -3,7 +3,7 @@
 // journaled but not guessed onto a slot, and stop() leaves no ipmitool behind. A stand-in
 // ipmitool is used because no real one can be made to hang on demand; the trap comes from
 // net-snmp's real snmptrap and the actions go to Pacemaker's tools on an offline CIB.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,27 +16,9 @@ import type { Decision } from '../../src/policy/types.js';
 import { hotSwapPet, hotSwapTrapOid, snmptrapV2cArgs } from '../../src/sim/pet-trap.js';
 import { freePort } from '../../src/sim/ports.js';
 import { makeCib } from '../helpers/cib.js';
+import { running, until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
-
-async function until<T>(what: string, f: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function hung(marker: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', marker]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('atcad with an ipmitool that hangs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'atcad-hang-'));
@@ -104,6 +86,6 @@ safety: { minNodesAfterFence: 0 }
 
   it('stop() returns and leaves no hung ipmitool behind', async () => {
     await app.stop();
-    expect(hung(marker)).toBe(false);
+    expect(running(marker)).toBe(false);
   });
 });

@@ -7,21 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { type App, buildApp } from '../../src/daemon/app.js';
-import type { AgentLog } from '../../src/fence/log.js';
 import type { Decision } from '../../src/policy/types.js';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
 import { makeCib, tool } from '../helpers/cib.js';
 import { TEST_SHELF } from '../helpers/shelf.js';
-
-async function until<T>(what: string, f: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { QUIET, until } from '../helpers/wait.js';
 
 /** Until the CIB holds `value` for the node's health: the decision is journaled before the command runs. */
 async function untilHealth(health: (node: string) => Promise<string>, node: string, value: string): Promise<void> {
@@ -33,13 +23,6 @@ async function untilHealth(health: (node: string) => Promise<string>, node: stri
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-const quiet: AgentLog = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 
 describe('atcad: sensors and SEL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'atcad-sensors-'));
@@ -66,7 +49,7 @@ pacemaker: { mode: offline, cibFile: ${cib} }
 journal: { path: ${join(dir, 'journal.sqlite')} }
 safety: { minNodesAfterFence: 2 }
 `);
-    app = buildApp(cfg, { log: quiet, env: { SHELF_PW: TEST_SHELF.password }, onDecision: (d) => decisions.push(d) });
+    app = buildApp(cfg, { log: QUIET, env: { SHELF_PW: TEST_SHELF.password }, onDecision: (d) => decisions.push(d) });
     await app.start();
     // Every slot mapped to its IPMC and every sensor read once (slot 3's IPMC is 0x9a).
     await until('the first sensor sweep', () =>

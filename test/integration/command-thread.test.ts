@@ -1,26 +1,14 @@
-// atcad's command thread (dist/command-worker.mjs, built by global-setup) with its warm Perl
-// exec trampolines, against real processes: exit codes, output, environment, stdin, timeouts
-// that kill the process group, a missing program, and nothing left behind.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkerRunner } from '../../src/pacemaker/worker-runner.js';
+import { running } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'command-thread-'));
 const runner = new WorkerRunner(join(process.cwd(), 'dist', 'command-worker.mjs'));
 const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 const opts = { timeoutMs: 10_000, env: ENV };
-
-function running(pattern: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', pattern]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 afterAll(async () => {
   await runner.close();

@@ -1,13 +1,9 @@
-// An ipmitool that hangs must not hang the agent: the timeout is a failure, and the hung
-// process is killed. A stand-in ipmitool is used here because no real one can be made to
-// hang on demand at a chosen point; the real-peer version (a frozen shelf manager) is in
-// fence-atca-faults and fence-atca-failover.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../helpers/agent.js';
+import { running } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fence-hang-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,15 +13,6 @@ function standIn(name: string, body: string): string {
   writeFileSync(p, `#!/bin/sh\n${body}\n`);
   chmodSync(p, 0o755);
   return p;
-}
-
-function running(marker: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', marker]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const base = { ip: '127.0.0.1', ipport: 1, username: 'admin', password: 'x', plug: 1, action: 'status' };

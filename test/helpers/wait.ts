@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import type { AgentLog } from '../../src/fence/log.js';
+
+/**
+ * Polls `f` until it gives something other than undefined/false, or fails after `ms` with
+ * what it was waiting for. A deadline, never a fixed sleep: the box may be loaded.
+ */
+export async function until<T>(
+  what: string,
+  f: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 20_000,
+  stepMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** A log that keeps quiet: for tests that look at decisions and the journal instead. */
+export const QUIET: AgentLog = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+};
+
+/** Whether a process whose command line matches `pattern` (pgrep -f) is running. */
+export function running(pattern: string): boolean {
+  try {
+    execFileSync('pgrep', ['-f', pattern]);
+    return true;
+  } catch {
+    return false;
+  }
+}
