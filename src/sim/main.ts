@@ -76,14 +76,19 @@ const quietLog = {
   info: () => undefined,
   debug: () => undefined,
 };
+let stopping = false;
 const app = buildApp(cfg, {
   log: quietLog,
   env: { SIM_SHELF_PASSWORD: DEFAULT_SHELF.password, SIM_COMMUNITY: 'public' },
   actuator: new DryRunActuator(cfg.pacemaker, { nodes }),
-  onDecision: (d) =>
+  onDecision: (d) => {
+    // Ctrl-C reaches ipmi_sim too (same process group): what atcad decides about a shelf
+    // going away on purpose is not news.
+    if (stopping) return;
     console.log(
       `    atcad ${d.slot}: ${d.kind}${'node' in d ? ` ${d.node}` : ''}${'value' in d ? ` ${d.value}` : ''} — ${d.reason}`,
-    ),
+    );
+  },
 });
 await app.start();
 await new Promise((r) => setTimeout(r, 1500));
@@ -113,6 +118,7 @@ console.log(
 console.log('The shelf stays up until Ctrl-C.');
 
 const stop = async () => {
+  stopping = true;
   await app.stop();
   await shelf.stop();
   process.exit(0);
