@@ -72,14 +72,15 @@ export class SensorWatch {
       try {
         const reading = await this.#run((s) => readSensor(s, owner, record.number));
         const events = sensorChangeEvents(record, before?.reading?.states, reading, this.#shelf, at);
-        // An unavailable reading keeps the last known states: nothing changed that we know of.
-        const kept = reading.unavailable || !reading.scanning ? (before?.reading ?? reading) : reading;
+        // An unavailable reading keeps the last known states (nothing changed that we know of)
+        // but says so: a stale state must never confirm anything.
+        const usable = !reading.unavailable && reading.scanning;
         state = {
           record,
-          reading: kept,
-          value: reading.unavailable ? before?.value : convertReading(reading.raw, record.conversion),
+          reading: usable ? reading : (before?.reading ?? reading),
+          value: usable ? convertReading(reading.raw, record.conversion) : before?.value,
           at,
-          error: undefined,
+          error: usable ? undefined : reading.unavailable ? 'reading unavailable' : 'sensor not scanning',
         };
         this.#states.set(key, state);
         for (const e of events) this.#emit(e);

@@ -85,3 +85,16 @@ describe('confirms: sensor faults', () => {
     });
   });
 });
+
+describe('confirms: a reading the IPMC marks unavailable', () => {
+  it('does not confirm from the last good states it keeps beside the error', () => {
+    const stale: SensorState = {
+      record: TEMP,
+      reading: decodeSensorReading([0x55, 0xc0, 0x18, 0x00]),
+      value: 85,
+      at: 2,
+      error: 'reading unavailable',
+    };
+    expect(confirms('temperature-critical', { hotswap: 4, sensors: [stale] }).confirmed).toBe(false);
+  });
+});
