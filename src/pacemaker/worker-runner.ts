@@ -49,6 +49,8 @@ export class WorkerRunner {
   #helper(): ChildProcess {
     if (this.#worker) return this.#worker;
     const w = fork(this.#file, [], {
+      // Not atcad's own flags (an --inspect port, a profiler): the helper needs none.
+      execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       // Its own environment is not the commands': each request carries theirs.
