@@ -12,6 +12,7 @@ import { decide, newSlotState } from '../policy/decide.js';
 import type { Decision, Evidence, PolicyConfig, PolicyInput, PolicyState } from '../policy/types.js';
 import { classify } from '../shelf/classify.js';
 import { confirms } from '../shelf/confirm.js';
+import { isSensorFault } from '../shelf/fault-sensors.js';
 import { type ModelView, slotView } from '../shelf/model.js';
 import { type ReceivedTrap, TrapReceiver } from '../snmp/trap-receiver.js';
 
@@ -199,9 +200,8 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     const poller = pollers.get(shelf)!;
     const hotswap = await poller.read(Number(n));
     // Sensors are read only where the fault is a sensor's and the blade is up to be read.
-    const sensorFault = !/^(hotswap-|unexpected-|ipmc-|shmc-)/.test(d.fault);
     const sensors =
-      sensorFault && typeof hotswap === 'number'
+      isSensorFault(d.fault) && typeof hotswap === 'number'
         ? await poller.readSensors(Number(n)).catch(() => undefined)
         : undefined;
     const v = confirms(d.fault, { hotswap, sensors });

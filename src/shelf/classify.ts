@@ -1,6 +1,7 @@
 import type { FaultClass } from '../config/schema.js';
-import { type DomainEvent, SENSOR_TYPE, type Severity } from '../events.js';
+import type { DomainEvent, Severity } from '../events.js';
 import { thresholdSeverity } from '../ipmi/platform-event.js';
+import { DISCRETE_FAULTS, type ThresholdPrefix, thresholdPrefix } from './fault-sensors.js';
 
 /** A fault class raised or cleared on a slot, as the policy consumes it. */
 export interface Observation {
@@ -11,7 +12,7 @@ export interface Observation {
 
 const CAUSE_COMMANDED = 1;
 
-function severityClass(prefix: 'temperature' | 'voltage' | 'fan', s: Severity): FaultClass | undefined {
+function severityClass(prefix: ThresholdPrefix, s: Severity): FaultClass | undefined {
   if (s === 'info') return undefined;
   return `${prefix}-${s}` as FaultClass;
 }
@@ -47,14 +48,7 @@ export function classify(e: DomainEvent): Observation[] {
       return [];
     }
     case 'threshold': {
-      const prefix =
-        e.sensorType === SENSOR_TYPE.temperature
-          ? 'temperature'
-          : e.sensorType === SENSOR_TYPE.voltage
-            ? 'voltage'
-            : e.sensorType === SENSOR_TYPE.fan
-              ? 'fan'
-              : undefined;
+      const prefix = thresholdPrefix(e.sensorType);
       if (!prefix) return [];
       // The fault is the threshold's own class, asserted or not: a deassertion's reported
       // severity is one level milder (for display), and must not clear a milder fault instead.
@@ -65,16 +59,8 @@ export function classify(e: DomainEvent): Observation[] {
     }
     case 'discrete': {
       const summary = `sensor type 0x${e.sensorType.toString(16)} offset ${e.offset} ${e.asserted ? 'asserted' : 'deasserted'}`;
-      if (e.sensorType === SENSOR_TYPE.processor && (e.offset === 0 || e.offset === 1 || e.offset === 0x0b)) {
-        return [{ fault: 'processor-ierr', asserted: e.asserted, summary }];
-      }
-      if (e.sensorType === SENSOR_TYPE.watchdog2 && e.offset <= 3) {
-        return [{ fault: 'watchdog-expired', asserted: e.asserted, summary }];
-      }
-      if (e.sensorType === SENSOR_TYPE.powerSupply && (e.offset === 1 || e.offset === 3)) {
-        return [{ fault: 'power-supply-failure', asserted: e.asserted, summary }];
-      }
-      return [];
+      const d = DISCRETE_FAULTS.find((x) => x.sensorType === e.sensorType && x.offsets.includes(e.offset));
+      return d ? [{ fault: d.fault, asserted: e.asserted, summary }] : [];
     }
     case 'ipmc':
       return [

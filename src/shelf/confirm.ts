@@ -1,8 +1,8 @@
 import type { FaultClass } from '../config/schema.js';
-import { SENSOR_TYPE } from '../events.js';
 import { EVENT_TYPE_THRESHOLD } from '../ipmi/sdr-record.js';
 import type { SensorState } from '../ipmi/sensor-watch.js';
 import type { SlotReading } from '../ipmi/shelf-poller.js';
+import { DISCRETE_FAULTS, THRESHOLD_SENSOR_TYPES, type ThresholdPrefix } from './fault-sensors.js';
 
 /** A fresh look at a slot: its hot-swap state and, when read, its sensors. */
 export interface FreshReading {
@@ -20,19 +20,6 @@ const AT_LEAST: Readonly<Record<'noncritical' | 'critical' | 'nonrecoverable', n
   noncritical: 0b111111,
   critical: 0b110110,
   nonrecoverable: 0b100100,
-};
-
-/** Discrete offsets that hold each discrete fault class (atca-domain.md §6). */
-const DISCRETE_FAULTS: Partial<Record<FaultClass, { type: number; offsets: readonly number[] }>> = {
-  'processor-ierr': { type: SENSOR_TYPE.processor, offsets: [0x00, 0x01, 0x0b] },
-  'watchdog-expired': { type: SENSOR_TYPE.watchdog2, offsets: [0x00, 0x01, 0x02, 0x03] },
-  'power-supply-failure': { type: SENSOR_TYPE.powerSupply, offsets: [0x01, 0x03] },
-};
-
-const THRESHOLD_TYPE: Readonly<Record<string, number>> = {
-  temperature: SENSOR_TYPE.temperature,
-  voltage: SENSOR_TYPE.voltage,
-  fan: SENSOR_TYPE.fan,
 };
 
 function sensorText(s: SensorState): string {
@@ -66,13 +53,14 @@ export function confirms(fault: FaultClass, fresh: FreshReading): Verdict {
   if (!fresh.sensors) {
     return { confirmed: false, summary: `fresh IPMI reading: ${shown}; sensors not read` };
   }
-  const discrete = DISCRETE_FAULTS[fault];
+  const discrete = DISCRETE_FAULTS.find((d) => d.fault === fault);
   const threshold = /^(temperature|voltage|fan)-(noncritical|critical|nonrecoverable)$/.exec(fault);
   const relevant = fresh.sensors.filter((s) =>
     discrete
-      ? s.record.sensorType === discrete.type && s.record.eventType !== EVENT_TYPE_THRESHOLD
+      ? s.record.sensorType === discrete.sensorType && s.record.eventType !== EVENT_TYPE_THRESHOLD
       : threshold
-        ? s.record.sensorType === THRESHOLD_TYPE[threshold[1]!] && s.record.eventType === EVENT_TYPE_THRESHOLD
+        ? s.record.sensorType === THRESHOLD_SENSOR_TYPES[threshold[1] as ThresholdPrefix] &&
+          s.record.eventType === EVENT_TYPE_THRESHOLD
         : false,
   );
   const holds = (s: SensorState): boolean => {
