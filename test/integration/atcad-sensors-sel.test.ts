@@ -51,9 +51,10 @@ safety: { minNodesAfterFence: 2 }
 `);
     app = buildApp(cfg, { log: QUIET, env: { SHELF_PW: TEST_SHELF.password }, onDecision: (d) => decisions.push(d) });
     await app.start();
-    // Every slot mapped to its IPMC and every sensor read once (slot 3's IPMC is 0x9a).
+    // Every slot mapped to its IPMC and every one of its sensors read once (slot 3's IPMC is
+    // 0x9a). A sweep reads one sensor at a time: "some" could catch it half-way.
     await until('the first sensor sweep', () =>
-      app.model().shelves[0]?.slots.every((s) => s.sensors.some((x) => x.at)),
+      app.model().shelves[0]?.slots.every((s) => s.sensors.length > 0 && s.sensors.every((x) => x.at)),
     );
   });
 
