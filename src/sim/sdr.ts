@@ -16,9 +16,22 @@ export interface FullSensorRecordInput {
 const ENTITY_PICMG_FRONT_BOARD = 0xa0;
 const UNITS_DEGREES_C = 0x01;
 
+/** The ID string: at most 16 Latin-1 bytes (type/length byte 0xC0 | n goes before them). */
+const idBytes = (name: string): number[] => [...Buffer.from(name.slice(0, 16), 'latin1')];
+
+/** Record ID (LS byte first), SDR version 0x51, record type, body length, body. */
+const withHeader = (recordId: number, type: number, body: number[]): number[] => [
+  recordId & 0xff,
+  (recordId >> 8) & 0xff,
+  0x51,
+  type,
+  body.length,
+  ...body,
+];
+
 export function fullSensorRecord(i: FullSensorRecordInput): number[] {
   const [unr, uc, unc] = i.upper ?? [0x5a, 0x50, 0x46];
-  const name = [...Buffer.from(i.name.slice(0, 16), 'latin1')];
+  const name = idBytes(i.name);
   const body = [
     i.owner,
     0x00, // channel 0, LUN 0
@@ -65,7 +78,7 @@ export function fullSensorRecord(i: FullSensorRecordInput): number[] {
     0xc0 | name.length,
     ...name,
   ];
-  return [i.recordId & 0xff, (i.recordId >> 8) & 0xff, 0x51, 0x01, body.length, ...body];
+  return withHeader(i.recordId, 0x01, body);
 }
 
 export interface CompactSensorRecordInput {
@@ -81,7 +94,7 @@ export interface CompactSensorRecordInput {
 
 /** An IPMI 2.0 Compact Sensor Record (type 0x02, §43.2) for a sensor-specific discrete sensor. */
 export function compactSensorRecord(i: CompactSensorRecordInput): number[] {
-  const name = [...Buffer.from(i.name.slice(0, 16), 'latin1')];
+  const name = idBytes(i.name);
   const lo = i.statesMask & 0xff;
   const hi = (i.statesMask >> 8) & 0x7f;
   const body = [
@@ -114,5 +127,5 @@ export function compactSensorRecord(i: CompactSensorRecordInput): number[] {
     0xc0 | name.length,
     ...name,
   ];
-  return [i.recordId & 0xff, (i.recordId >> 8) & 0xff, 0x51, 0x02, body.length, ...body];
+  return withHeader(i.recordId, 0x02, body);
 }
