@@ -50,6 +50,3 @@ await build({
   },
 });
 chmodSync('dist/atcad.mjs', 0o755);
-
-// The thread atcad spawns Pacemaker's tools from (src/pacemaker/worker-runner.ts), beside it.
-await build({ ...common, entryPoints: ['src/pacemaker/command-worker.ts'], outfile: 'dist/command-worker.mjs' });

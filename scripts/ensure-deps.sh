@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(
-  ipmitool openipmi libopenipmi-dev gcc libc6-dev
+  ipmitool openipmi libopenipmi-dev gcc libc6-dev perl
   snmp snmptrapd
   pacemaker pacemaker-cli-utils corosync fence-agents crmsh pcs
   libxml2-utils iproute2

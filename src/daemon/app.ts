@@ -51,8 +51,9 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   const { log } = deps;
   const now = deps.now ?? Date.now;
   const env = deps.env ?? process.env;
-  const journal = new Journal(cfg.journal.path);
+  const journal = new Journal(cfg.journal.path, { backgroundCheckpoint: true });
   journal.onFlushError = (e) => log.error(`journal: ${e.message} (events kept for the next write)`);
+  journal.onCheckpointError = (e) => log.warn(`journal: ${e.message}`);
   const actuator = deps.actuator ?? createActuator(cfg.pacemaker);
   const nodeCount = cfg.shelves.reduce((n, s) => n + Object.keys(s.slots).length, 0);
   const policyCfg: PolicyConfig = {

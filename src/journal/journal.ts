@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AtcaError } from '../errors.js';
+import { Checkpointer } from './checkpointer.js';
 
 /**
  * The journal: every event, decision (with its evidence chain) and action (command, exit
@@ -72,6 +73,8 @@ const clip = (s: string | undefined) =>
 
 /** Queued events beyond this are written at once rather than held: memory stays bounded under a flood. */
 const MAX_QUEUED_EVENTS = 4096;
+/** How often the background thread checkpoints the WAL. */
+const CHECKPOINT_EVERY_MS = 1000;
 
 export class Journal {
   readonly #db: Database.Database;
@@ -80,13 +83,21 @@ export class Journal {
   #synchronous: 'FULL' | 'NORMAL' = 'FULL';
   /** Where a failed background flush is reported (the events stay queued for the next one). */
   onFlushError: (e: Error) => void = () => undefined;
+  /** Where a failed background checkpoint is reported (the next one, or a commit, retries). */
+  onCheckpointError: (e: Error) => void = () => undefined;
   readonly #insertEvent: Database.Statement;
   readonly #insertDecision: Database.Statement;
   readonly #insertAction: Database.Statement;
   readonly #finishAction: Database.Statement;
   readonly #unfinished: Database.Statement;
+  readonly #checkpointer: Checkpointer | undefined;
 
-  constructor(path: string) {
+  /**
+   * `backgroundCheckpoint`: copy the WAL into the database from a thread of its own (see
+   * checkpointer.ts), as atcad does; the commits here then only checkpoint if the WAL has
+   * grown past 10,000 pages, should that thread not be running.
+   */
+  constructor(path: string, opts: { backgroundCheckpoint?: boolean } = {}) {
     try {
       // Only when missing: Node 20's recursive mkdir never returns on some paths (under /proc).
       if (path !== ':memory:' && !existsSync(dirname(path))) mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
@@ -95,6 +106,12 @@ export class Journal {
       this.#db.pragma('synchronous = FULL');
       this.#db.pragma('foreign_keys = ON');
       this.#db.exec(SCHEMA);
+      if (opts.backgroundCheckpoint && path !== ':memory:') {
+        this.#db.pragma('wal_autocheckpoint = 10000');
+        this.#checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, (m) =>
+          this.onCheckpointError(new Error(`WAL checkpoint: ${m}`)),
+        );
+      }
     } catch (e) {
       throw new AtcaError('ATCA_ERR_JOURNAL', `${path}: ${(e as Error).message}`, { cause: e });
     }
@@ -394,6 +411,7 @@ export class Journal {
     try {
       this.flush();
     } finally {
+      this.#checkpointer?.stop();
       this.#db.close();
     }
   }

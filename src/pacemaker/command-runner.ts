@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import { AtcaError } from '../errors.js';
 
 export interface RunOptions {
@@ -14,10 +15,23 @@ export interface RunOptions {
   readonly maxOutputBytes?: number;
 }
 
-/** Where a process can come from instead of a fresh spawn() (see warm-spawn.ts). */
+/** What runCommand needs of a process: a ChildProcess, or one started elsewhere (process-launcher.ts). */
+export interface LaunchedProcess {
+  /** Known once the process exists; its process group has the same id. */
+  readonly pid?: number | undefined;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  // 'spawn' (optionally with when it was told the command and when its exec was seen done,
+  // epoch ms), 'error' (could not start), 'exit' (code, signal), 'close' (exited and its
+  // output streams ended).
+  // biome-ignore lint/suspicious/noExplicitAny: the events' argument lists differ; ChildProcess's own signature.
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/** Where a process can come from instead of a spawn() in this process. */
 export interface ProcessSource {
-  /** A process already running `file args` in its own process group, with piped stdout and stderr. */
-  take(file: string, args: readonly string[], env: Readonly<Record<string, string>>): ChildProcess | undefined;
+  /** A process running `file args` in its own process group, with piped stdout and stderr. */
+  take(file: string, args: readonly string[], env: Readonly<Record<string, string>>): LaunchedProcess | undefined;
 }
 
 export interface RunResult {
@@ -30,8 +44,12 @@ export interface RunResult {
   readonly stderr: string;
   /** ATCA_ERR_PCMK_TIMEOUT after a timeout, ATCA_ERR_PCMK_FAILED if the command could not start. */
   readonly error?: AtcaError;
-  /** Wall-clock ms (sub-ms precision) when the process existed and had its command (a warm one: was handed it). */
+  /**
+   * Wall-clock ms (sub-ms precision) when a process was told to run the command (from the
+   * launcher's pool) or was spawned, and when its exec was seen done (the program running).
+   */
   readonly spawnedAt?: number;
+  readonly execedAt?: number;
 }
 
 /** The result of a command that never ran. */
@@ -96,7 +114,7 @@ function runWith(source: ProcessSource | undefined, argv: readonly string[], opt
       return;
     }
     const name = basename(file);
-    const child: ChildProcess =
+    const child: LaunchedProcess =
       source?.take(file, args, opts.env) ??
       spawn(file, args, {
         env: { ...opts.env },
@@ -107,8 +125,10 @@ function runWith(source: ProcessSource | undefined, argv: readonly string[], opt
       });
     const stdout = child.stdout!;
     const stderr = child.stderr!;
-    // Comparable across threads (each has its own timeOrigin): wall clock, sub-millisecond.
-    const spawnedAt = child.pid === undefined ? undefined : performance.timeOrigin + performance.now();
+    // Comparable across processes: wall clock, sub-millisecond.
+    let spawnedAt: number | undefined;
+    let execedAt: number | undefined;
+    let running = false;
     let timedOut = false;
     let spawnError: Error | undefined;
     let done = false;
@@ -154,20 +174,32 @@ function runWith(source: ProcessSource | undefined, argv: readonly string[], opt
         stderr: err.text(),
         ...(error ? { error } : {}),
         ...(spawnedAt === undefined ? {} : { spawnedAt }),
+        ...(execedAt === undefined ? {} : { execedAt }),
       });
     };
 
     const timeoutTimer = setTimeout(() => {
       timedOut = true;
       signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), grace);
+      killTimer = setTimeout(() => {
+        signalGroup('SIGKILL');
+        // Not even SIGKILL made it report its end (a launcher that is stuck): a timeout is a
+        // failure either way, and nothing waits on it for ever.
+        closeTimer ??= setTimeout(finish, CLOSE_WAIT_MS);
+      }, grace);
     }, opts.timeoutMs);
 
+    child.on('spawn', (handed?: number, execed?: number) => {
+      running = true;
+      const now = performance.timeOrigin + performance.now();
+      spawnedAt = handed ?? now;
+      execedAt = execed ?? now;
+    });
     stdout.on('data', (c: Buffer) => out.add(c));
     stderr.on('data', (c: Buffer) => err.add(c));
     child.on('error', (e) => {
       // Only a failure to start ends the run here; a failed kill() is not one.
-      if (child.pid === undefined) {
+      if (!running) {
         spawnError = e;
         finish();
       }
@@ -177,6 +209,7 @@ function runWith(source: ProcessSource | undefined, argv: readonly string[], opt
       signal = sig;
       // A timed-out tool's helpers die with it; then give the pipes a moment to drain.
       if (timedOut) signalGroup('SIGKILL');
+      clearTimeout(closeTimer);
       closeTimer = setTimeout(finish, CLOSE_WAIT_MS);
     });
     child.on('close', finish);

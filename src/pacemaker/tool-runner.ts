@@ -9,7 +9,7 @@ import {
   toolMessage,
 } from './actuator.js';
 import type { CommandRunner } from './command-runner.js';
-import { defaultRunner } from './worker-runner.js';
+import { defaultRunner } from './process-launcher.js';
 
 /** What tests (and only tests, normally) replace: the runner and where the tools live. */
 export interface ActuatorDeps {
