@@ -148,7 +148,6 @@ export class ProcessLauncher implements ProcessSource {
     const cmd = new LaunchedCommand(file);
     const message = `${hex([file, ...args])} ${hex(Object.entries(env).map(([k, v]) => `${k}=${v}`))}`;
     for (let spare = this.#spares.shift(); spare; spare = this.#spares.shift()) {
-      const at = performance.timeOrigin + performance.now();
       try {
         writeSync(spare.fd, `${message}\n`);
       } catch {
@@ -157,7 +156,7 @@ export class ProcessLauncher implements ProcessSource {
       } finally {
         closeSync(spare.fd);
       }
-      cmd.handed(spare.pid, at);
+      cmd.handed(spare.pid, performance.timeOrigin + performance.now());
       this.#byPid.set(spare.pid, cmd);
       this.#hold(proc);
       return cmd;
