@@ -86,11 +86,11 @@ sub child {
     next if !defined $n && $! == POSIX::EINTR;
     POSIX::_exit(0) unless $n;
   }
-  my ($a, $e) = split / /, (split /\n/, $m)[0], -1;
-  my @argv = split /\0/, pack('H*', $a // ''), -1;
+  my ($argvhex, $envhex) = split / /, (split /\n/, $m)[0], -1;
+  my @argv = split /\0/, pack('H*', $argvhex // ''), -1;
   POSIX::_exit(0) unless @argv;
   %ENV = ();
-  for (split /\0/, pack('H*', $e // ''), -1) {
+  for (split /\0/, pack('H*', $envhex // ''), -1) {
     my ($k, $v) = split /=/, $_, 2;
     $ENV{$k} = $v if defined $v;
   }

@@ -43,7 +43,7 @@ class LaunchedCommand extends EventEmitter implements LaunchedProcess {
     return this.#exited && this.#closed;
   }
 
-  /** `at`: when the launcher handed the command to process `pid` (epoch ms). */
+  /** `at`: when the command was handed to process `pid` (epoch ms). */
   handed(pid: number, at: number | undefined): void {
     this.pid = pid;
     this.#handedAt = at;
@@ -55,10 +55,11 @@ class LaunchedCommand extends EventEmitter implements LaunchedProcess {
     this.emit('spawn', this.#handedAt, at);
   }
 
-  failed(errno: number): void {
+  failed(errno: number, why?: string): void {
     const code = errnoNames.get(errno) ?? `errno ${errno}`;
     // The message of Node's own spawn() error, so both paths read the same.
-    this.emit('error', Object.assign(new Error(`spawn ${this.#file} ${code}`), { code, errno: -errno }));
+    const message = why ?? `spawn ${this.#file} ${code}`;
+    this.emit('error', Object.assign(new Error(message), { code, errno: -errno }));
     this.#exited = this.#closed = true;
   }
 
@@ -82,16 +83,18 @@ class LaunchedCommand extends EventEmitter implements LaunchedProcess {
   /** The launcher is gone: the command is ended here, and says why where its output goes. */
   orphaned(): void {
     if (this.ended) return;
-    if (!this.#running) {
-      this.failed(constants.errno.ECHILD);
-      return;
-    }
+    // Handed its command, it may be running even if nobody saw the exec: nothing is left to
+    // time it out or report on it.
     if (this.pid !== undefined) {
       try {
         process.kill(-this.pid, 'SIGKILL');
       } catch {
         // Gone already.
       }
+    }
+    if (!this.#running) {
+      this.failed(constants.errno.ECHILD, "atcad's process launcher ended before the command was seen to start");
+      return;
     }
     this.stderr.write("\n[atcad's process launcher ended while this command ran; it was killed]\n");
     if (!this.#closed) this.streamsClosed();
