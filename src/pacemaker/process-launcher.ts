@@ -151,6 +151,9 @@ export class ProcessLauncher implements ProcessSource {
     const cmd = new LaunchedCommand(file);
     const message = `${hex([file, ...args])} ${hex(Object.entries(env).map(([k, v]) => `${k}=${v}`))}`;
     for (let spare = this.#spares.shift(); spare; spare = this.#spares.shift()) {
+      // The moment the command is in its process's pipe: the write copies it and wakes the spare.
+      // (The call may return only ms later: the spare, woken on this CPU, can run first.)
+      const at = performance.timeOrigin + performance.now();
       try {
         writeSync(spare.fd, `${message}\n`);
       } catch {
@@ -159,7 +162,7 @@ export class ProcessLauncher implements ProcessSource {
       } finally {
         closeSync(spare.fd);
       }
-      cmd.handed(spare.pid, performance.timeOrigin + performance.now());
+      cmd.handed(spare.pid, at);
       this.#byPid.set(spare.pid, cmd);
       this.#hold(proc);
       return cmd;
