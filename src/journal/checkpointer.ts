@@ -5,9 +5,10 @@ import { Worker } from 'node:worker_threads';
  * Copies the journal's WAL back into the database from a thread of its own. SQLite does that
  * by default inside whichever commit crosses 1000 WAL pages, fsyncs included: 5–10 ms on the
  * machines we measured (docs/benchmarks.md), landing at random on a trap's way to its
- * command. A PASSIVE checkpoint on another connection never blocks the writer, so the main
- * connection's automatic checkpoint is only a safety net (see journal.ts) for when this
- * thread is not running.
+ * command. A PASSIVE checkpoint on another connection never blocks the writer. It can only
+ * let the WAL start over when no commit came while it ran: so at ordinary rates the commits
+ * never checkpoint, while under a sustained storm the WAL fills up to the main connection's
+ * limit (journal.ts) and one commit in that many pages pays the last copy and its fsyncs.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

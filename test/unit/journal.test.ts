@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
+import { until } from '../helpers/wait.js';
 
 const dirs: string[] = [];
 function open(): Journal {
@@ -72,7 +73,9 @@ describe('journal', () => {
     expect(j.unfinishedActions()[0]).toMatchObject({ id: actionId, kind: 'health', node: 'n' });
     expect(decisionId).toBeGreaterThan(0);
     j.queueEvent({ at: 4, source: 'poll', kind: 'c', understood: true, body: {} });
-    await new Promise((r) => setImmediate(r));
+    expect(j.counts().events).toBe(2);
+    // Alone, an event is committed within a few ms (group commit), without anyone flushing.
+    await until('the queued event to be committed', () => j.counts().events === 3, 2000, 1);
     expect(j.events().map((e) => e.kind)).toEqual(['c', 'b', 'a']);
     j.finishAction(actionId!, { status: 'succeeded', at: 5, command: ['attrd_updater', '-U', 'red'] });
     expect(j.actions()[0]?.command).toEqual(['attrd_updater', '-U', 'red']);
