@@ -8,6 +8,9 @@ import { PetDuplicates } from './pet-duplicates.js';
 import { petToEvent } from './pet-event.js';
 import { type LogFn, RateLimitedLog } from './rate-limited-log.js';
 
+/** Requested receive buffer of the trap socket (see start()). */
+const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** SNMPv2-MIB snmpTrapOID.0 and snmpTrapEnterprise.0. */
 const SNMP_TRAP_OID = '1.3.6.1.6.3.1.1.4.1.0';
 const SNMP_TRAP_ENTERPRISE = '1.3.6.1.6.3.1.1.4.3.0';
@@ -200,6 +203,15 @@ export class TrapReceiver {
     return Object.freeze({ ...this.#counters });
   }
 
+  /** The socket's receive buffer as the kernel granted it (bytes), while listening. */
+  get receiveBufferSize(): number | undefined {
+    try {
+      return this.#bound ? this.#socket?.getRecvBufferSize() : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Log lines dropped by the 10 s per-reason rate limit so far. */
   get suppressedLogLines(): number {
     return this.#log.suppressed;
@@ -253,6 +265,13 @@ export class TrapReceiver {
         s.once('listening', () => {
           this.#bound = true;
           s.off('error', reject);
+          // Room for a burst while atcad is busy (a GC pause, a fence being journaled): the
+          // default 208 KiB holds ~30 ms of traps at 10k/s. The kernel caps it at rmem_max.
+          try {
+            s.setRecvBufferSize(RECV_BUFFER_BYTES);
+          } catch {
+            // Not allowed here: the default buffer still works.
+          }
           resolve();
         });
         s.once('error', reject);

@@ -6,7 +6,7 @@
 // (SNMP_PERSISTENT_DIR, SNMPCONFPATH, HOME), never /var/lib/snmp or ~/.snmp.
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -216,6 +216,12 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     expect(at).toBeGreaterThan(Date.now() - 60_000);
     expect(event).toEqual(EXPECTED_EVENT);
     events.push(event);
+  });
+
+  it('asks for a large receive buffer, so a burst during a pause is not dropped', () => {
+    // Linux reports twice what was set; it caps the request at net.core.rmem_max.
+    const max = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    expect(receiver.receiveBufferSize).toBeGreaterThanOrEqual(Math.min(4 * 1024 * 1024, max));
   });
 
   it('got the same event from all three versions', () => {
