@@ -54,6 +54,9 @@ export class ShelfPoller {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #running = new Set<Promise<void>>();
   #stopped = false;
+  /** A hot-swap poll asked for out of turn (pollNow), and whether another is wanted after it. */
+  #prompt: Promise<void> | undefined;
+  #promptAgain = false;
 
   constructor(shelf: ShelfConfig, password: string, o: PollerOptions, sinks: PollerSinks, log: AgentLog) {
     this.#shelf = shelf;
@@ -133,6 +136,35 @@ export class ShelfPoller {
     this.#timers.clear();
     await Promise.all([...this.#running].map((p) => p.catch(() => undefined)));
     await this.#conn.close().catch(() => undefined);
+  }
+
+  /**
+   * Reads every slot's hot-swap state now, out of turn: for a trap that says something
+   * happened on this shelf but not to which slot (the shelf manager reporting on a FRU's
+   * behalf, as IPMB 0x20). Asks made while one runs are served by one more, not one each.
+   */
+  pollNow(): void {
+    if (this.#stopped) return;
+    if (this.#prompt) {
+      this.#promptAgain = true;
+      return;
+    }
+    const run = async () => {
+      do {
+        this.#promptAgain = false;
+        try {
+          await this.#o.limiter.run(() => this.#hotswapCycle());
+        } catch (e) {
+          this.#log.warn(`${this.#shelf.name}: hot-swap poll out of turn failed: ${(e as Error).message}`);
+        }
+      } while (this.#promptAgain && !this.#stopped);
+    };
+    const p = run().finally(() => {
+      this.#prompt = undefined;
+      this.#running.delete(p);
+    });
+    this.#prompt = p;
+    this.#running.add(p);
   }
 
   /**
