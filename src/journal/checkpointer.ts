@@ -29,20 +29,44 @@ parentPort.on('message', () => {
 });
 `;
 
+/** A failing checkpoint is reported at most this often (it is retried every second). */
+const REPORT_EVERY_MS = 60_000;
+
 export class Checkpointer {
   readonly #worker: Worker;
+  #stopping = false;
+  #reportedAt = -Infinity;
+  #unreported = 0;
 
-  constructor(path: string, everyMs: number, onError: (message: string) => void) {
+  /**
+   * `onError`: a checkpoint failed (rate-limited). `onGone`: the thread ended on its own, so
+   * checkpoints are the main connection's again.
+   */
+  constructor(path: string, everyMs: number, onError: (message: string) => void, onGone: () => void) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const report = (m: string) => {
+      const now = performance.now();
+      if (now - this.#reportedAt < REPORT_EVERY_MS) {
+        this.#unreported++;
+        return;
+      }
+      onError(this.#unreported > 0 ? `${m} (and ${this.#unreported} more since the last report)` : m);
+      this.#reportedAt = now;
+      this.#unreported = 0;
+    };
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, everyMs, driver } });
-    this.#worker.on('message', (m: string) => onError(m));
-    this.#worker.on('error', (e) => onError(e.message));
+    this.#worker.on('message', (m: string) => report(m));
+    this.#worker.on('error', (e) => report(e.message));
+    this.#worker.on('exit', () => {
+      if (!this.#stopping) onGone();
+    });
     // It must not keep atcad (or a test) alive.
     this.#worker.unref();
   }
 
   /** Closes the thread's connection and ends it (does not wait). */
   stop(): void {
+    this.#stopping = true;
     this.#worker.postMessage('stop');
   }
 }

@@ -110,8 +110,14 @@ export class Journal {
       this.#db.exec(SCHEMA);
       if (opts.backgroundCheckpoint && path !== ':memory:') {
         this.#db.pragma('wal_autocheckpoint = 10000');
-        this.#checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, (m) =>
-          this.onCheckpointError(new Error(`WAL checkpoint: ${m}`)),
+        this.#checkpointer = new Checkpointer(
+          path,
+          CHECKPOINT_EVERY_MS,
+          (m) => this.onCheckpointError(new Error(`WAL checkpoint: ${m}`)),
+          () => {
+            this.onCheckpointError(new Error('the WAL checkpoint thread ended: commits checkpoint again'));
+            if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000');
+          },
         );
       }
     } catch (e) {

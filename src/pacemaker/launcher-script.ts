@@ -18,14 +18,15 @@
  *
  * The message a spare reads: <hex of argv joined by NUL> <hex of "k=v" joined by NUL>\n
  * In, on stdin, one line:     R <id> <that message's two fields>          fork one and hand it this
- * Out, one line per event:    P <pid> <launcher pid> <fd>                  a spare, its control pipe
- *                             S <id> <pid> <epoch ms or ->                 R's process has the command
- *                             X <pid> <epoch ms or ->                      exec seen done
- *                             F <pid> <errno>                              exec failed
+ * Out, one line per event, <n> being the process's serial (pids are reused, serials not):
+ *                             P <n> <pid> <launcher pid> <fd> <inode>      a spare, its control pipe
+ *                             S <id> <n> <pid> <epoch ms or ->             R's process has the command
+ *                             X <n> <epoch ms or ->                        exec seen done
+ *                             F <n> <errno>                                exec failed
  *                             N <id> <errno>                               R: fork failed
- *                             O <pid> <1|2> <hex>                          output
- *                             E <pid> <exit code or -> <signal number or ->
- *                             C <pid>                                      stdout and stderr closed
+ *                             O <n> <1|2> <hex>                            output
+ *                             E <n> <exit code or -> <signal number or ->
+ *                             C <n>                                        stdout and stderr closed
  * End of input ends the launcher and, as their control pipes close, its spares; commands under
  * way run on in their own process groups.
  */
@@ -40,6 +41,8 @@ my $SPARES = 2;
 my $hires = eval { require Time::HiRes; 1 };
 my $sel = IO::Select->new(\*STDIN);
 my (%fds, %kids);
+# Each process gets a serial: messages name it by that, never by a pid that may be reused.
+my $serial = 0;
 my $in = '';
 # A handler (not the default, ignore) so that select() returns when a child ends.
 $SIG{CHLD} = sub { };
@@ -72,13 +75,16 @@ sub only_fds {
 }
 
 sub child {
-  my ($cr, $ow, $ew, $xw) = @_;
+  my ($cr, $ow, $ew, $xw, @theirs) = @_;
   POSIX::setpgid(0, 0);
   $SIG{CHLD} = 'DEFAULT';
   $SIG{PIPE} = 'DEFAULT';
   open(STDIN, '<', '/dev/null');
   open(STDOUT, '>&', $ow);
   open(STDERR, '>&', $ew);
+  # The launcher's ends of this process's pipes and of every other process's; then, where
+  # /proc allows, anything else left open.
+  close $_ for @theirs, map { grep { defined } @$_{qw(out err exec ctl)} } values %kids;
   only_fds(fileno $cr, fileno $xw);
   my $m = '';
   while ($m !~ /\n/) {
@@ -105,11 +111,11 @@ sub fork_child {
   pipe($or, $ow) && pipe($er, $ew) && pipe($xr, $xw) && pipe($cr, $cw) or return;
   my $pid = fork;
   return unless defined $pid;
-  child($cr, $ow, $ew, $xw) if $pid == 0;
+  child($cr, $ow, $ew, $xw, $or, $er, $xr, $cw) if $pid == 0;
   # Also here, so the group exists before anyone is told the pid and might signal it.
   POSIX::setpgid($pid, $pid);
   close $ow; close $ew; close $xw; close $cr;
-  my $k = { pid => $pid, open => 2, exec => $xr, ctl => $cw };
+  my $k = { n => ++$serial, pid => $pid, open => 2, exec => $xr, ctl => $cw };
   $kids{$pid} = $k;
   for ([$xr, 'x'], [$or, 1], [$er, 2]) {
     $fds{fileno $_->[0]} = [$k, $_->[1], $_->[0]];
@@ -121,14 +127,15 @@ sub fork_child {
 sub spare {
   my $k = fork_child() or return;
   $k->{spare} = 1;
-  out("P $k->{pid} $$ " . fileno($k->{ctl}) . "\n");
+  # The pipe's inode lets atcad check that what it opens through /proc is this pipe.
+  out("P $k->{n} $k->{pid} $$ " . fileno($k->{ctl}) . ' ' . (stat $k->{ctl})[1] . "\n");
 }
 
 sub launch {
   my ($id, $argvhex, $envhex) = @_;
   my $k = fork_child();
   unless ($k) { out("N $id " . ($! + 0) . "\n"); return; }
-  out("S $id $k->{pid} " . now_ms() . "\n");
+  out("S $id $k->{n} $k->{pid} " . now_ms() . "\n");
   write_all($k->{ctl}, "$argvhex $envhex\n");
   close delete $k->{ctl};
 }
@@ -150,12 +157,13 @@ sub exec_result {
   drop($xr);
   close delete $k->{ctl} if $k->{ctl};
   $k->{spare} = 0;
-  out(defined $errno ? "F $k->{pid} $errno\n" : "X $k->{pid} " . now_ms() . "\n");
+  out(defined $errno ? "F $k->{n} $errno\n" : "X $k->{n} " . now_ms() . "\n");
 }
 
 sub forget {
   my ($k) = @_;
-  delete $kids{$k->{pid}} if $k->{ended} && $k->{open} == 0;
+  # Only its own entry: once reaped, its pid may already belong to a newer process.
+  delete $kids{$k->{pid}} if $k->{ended} && $k->{open} == 0 && ($kids{$k->{pid}} // 0) == $k;
 }
 
 while (1) {
@@ -170,9 +178,9 @@ while (1) {
     my ($k, $stream) = @{ $fds{$fd} };
     my $n = sysread($fh, my $buf, 65536);
     next if !defined $n && $! == POSIX::EINTR;
-    if ($n) { out("O $k->{pid} $stream " . unpack('H*', $buf) . "\n"); next; }
+    if ($n) { out("O $k->{n} $stream " . unpack('H*', $buf) . "\n"); next; }
     drop($fh);
-    if (--$k->{open} == 0) { out("C $k->{pid}\n"); forget($k); }
+    if (--$k->{open} == 0) { out("C $k->{n}\n"); forget($k); }
   }
   if (grep { $_->[1] == 0 } @ready) {
     my $n = sysread(STDIN, $in, 65536, length $in);
@@ -188,7 +196,7 @@ while (1) {
     exec_result($k);
     my $code = POSIX::WIFEXITED($st) ? POSIX::WEXITSTATUS($st) : '-';
     my $sig = POSIX::WIFSIGNALED($st) ? POSIX::WTERMSIG($st) : '-';
-    out("E $pid $code $sig\n");
+    out("E $k->{n} $code $sig\n");
     $k->{ended} = 1;
     forget($k);
   }

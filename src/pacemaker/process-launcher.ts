@@ -1,6 +1,6 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -14,8 +14,10 @@ import {
 import { LAUNCHER_SCRIPT } from './launcher-script.js';
 
 const PERL = '/usr/bin/perl';
-/** A launcher that has not even said it forked within this long is stuck: it is replaced. */
-const NO_FORK_MS = 2000;
+/** A launcher asked for a command that says nothing at all for this long is stuck (see take()). */
+const SILENT_MS = 10_000;
+/** As runCommand's: how long output may stay open after an exit. */
+const CLOSE_WAIT_MS = 1000;
 
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 const signalNames = new Map<number, NodeJS.Signals>(
@@ -37,6 +39,9 @@ class LaunchedCommand extends EventEmitter implements LaunchedProcess {
   constructor(file: string) {
     super();
     this.#file = file;
+    // runCommand destroys the streams when it is done; later output is dropped, not thrown.
+    this.stdout.on('error', () => undefined);
+    this.stderr.on('error', () => undefined);
   }
 
   get ended(): boolean {
@@ -64,7 +69,8 @@ class LaunchedCommand extends EventEmitter implements LaunchedProcess {
   }
 
   output(stream: string, data: Buffer): void {
-    (stream === '1' ? this.stdout : this.stderr).write(data);
+    const s = stream === '1' ? this.stdout : this.stderr;
+    if (!s.writableEnded && !s.destroyed) s.write(data);
   }
 
   exit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -75,8 +81,8 @@ class LaunchedCommand extends EventEmitter implements LaunchedProcess {
 
   streamsClosed(): void {
     this.#closed = true;
-    this.stdout.end();
-    this.stderr.end();
+    if (!this.stdout.destroyed) this.stdout.end();
+    if (!this.stderr.destroyed) this.stderr.end();
     if (this.#exited) this.emit('close');
   }
 
@@ -85,18 +91,15 @@ class LaunchedCommand extends EventEmitter implements LaunchedProcess {
     if (this.ended) return;
     // Handed its command, it may be running even if nobody saw the exec: nothing is left to
     // time it out or report on it.
-    if (this.pid !== undefined) {
-      try {
-        process.kill(-this.pid, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    }
+    if (this.pid !== undefined) signal(-this.pid, 'SIGKILL');
     if (!this.#running) {
-      this.failed(constants.errno.ECHILD, "atcad's process launcher ended before the command was seen to start");
+      this.failed(
+        constants.errno.ECHILD,
+        `atcad's process launcher ended before ${this.#file} was seen to start: whether it ran is unknown; its process group was killed`,
+      );
       return;
     }
-    this.stderr.write("\n[atcad's process launcher ended while this command ran; it was killed]\n");
+    this.output('2', Buffer.from("\n[atcad's process launcher ended while this command ran; it was killed]\n"));
     if (!this.#closed) this.streamsClosed();
     if (!this.#exited) this.exit(null, 'SIGKILL');
   }
@@ -116,16 +119,17 @@ class LaunchedCommand extends EventEmitter implements LaunchedProcess {
  */
 export class ProcessLauncher implements ProcessSource {
   #proc: ChildProcessByStdio<Writable, Readable, null> | undefined;
-  /** Commands by the pid of their process. */
-  readonly #byPid = new Map<number, LaunchedCommand>();
+  /** Commands by the serial of their process (the launcher's numbering; pids are reused). */
+  readonly #bySerial = new Map<number, LaunchedCommand>();
   /** Commands asked of the launcher (R), until it says which process has them. */
   readonly #asked = new Map<number, LaunchedCommand>();
   /** Spare processes, each with our end of its control pipe. */
-  #spares: { pid: number; fd: number }[] = [];
+  #spares: { n: number; pid: number; fd: number }[] = [];
   /** Whether commands go to spares (through /proc/<launcher>/fd); if not, each is asked with R. */
   #direct: boolean;
   #next = 1;
-  #partial = '';
+  /** When the launcher last said anything (performance.now()). */
+  #lastHeard = 0;
 
   readonly run: CommandRunner = runCommandFrom(this);
 
@@ -149,38 +153,61 @@ export class ProcessLauncher implements ProcessSource {
     const proc = this.#launcher();
     if (!proc) return undefined;
     const cmd = new LaunchedCommand(file);
-    const message = `${hex([file, ...args])} ${hex(Object.entries(env).map(([k, v]) => `${k}=${v}`))}`;
+    const envList = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    if ([file, ...args, ...envList].some((x) => x.includes('\0'))) {
+      // What spawn() refuses too; here it would silently split an argument in two.
+      setImmediate(() => cmd.failed(constants.errno.EINVAL, `spawn ${file}: an argument or variable holds a NUL byte`));
+      return cmd;
+    }
+    const line = `${hex([file, ...args])} ${hex(envList)}\n`;
+    const message = Buffer.from(line);
     for (let spare = this.#spares.shift(); spare; spare = this.#spares.shift()) {
       // The moment the command is in its process's pipe: the write copies it and wakes the spare.
       // (The call may return only ms later: the spare, woken on this CPU, can run first.)
       const at = performance.timeOrigin + performance.now();
+      let written = -1;
       try {
-        writeSync(spare.fd, `${message}\n`);
+        written = writeSync(spare.fd, message);
       } catch {
         // It died waiting (EPIPE): the next one.
-        continue;
       } finally {
         closeSync(spare.fd);
       }
+      if (written !== message.length) {
+        // Dead, or a partial message it would wait on for ever: not this one.
+        if (written >= 0) signal(spare.pid, 'SIGKILL');
+        continue;
+      }
       cmd.handed(spare.pid, at);
-      this.#byPid.set(spare.pid, cmd);
+      this.#bySerial.set(spare.n, cmd);
       this.#hold(proc);
       return cmd;
     }
     const id = this.#next++;
     this.#asked.set(id, cmd);
     this.#hold(proc);
-    proc.stdin.write(`R ${id} ${message}\n`);
-    const stuck = setTimeout(() => {
-      if (cmd.pid === undefined && this.#proc === proc) proc.kill('SIGKILL');
-    }, NO_FORK_MS);
+    const askedAt = performance.now();
+    proc.stdin.write(`R ${id} ${line}`);
+    // A launcher that has said nothing at all for this long since it was asked is stuck: it is
+    // replaced. Checked after the pipe has been read (setImmediate runs after the poll phase),
+    // so that a busy atcad does not mistake its own delay for the launcher's.
+    const stuck = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (cmd.pid === undefined && this.#proc === proc && this.#lastHeard < askedAt) proc.kill('SIGKILL');
+        }),
+      SILENT_MS,
+    );
     stuck.unref();
     cmd.once('spawn', () => clearTimeout(stuck));
     cmd.once('error', () => clearTimeout(stuck));
     return cmd;
   }
 
-  /** Ends the launcher and its spares (commands under way run on in their own process groups). */
+  /**
+   * Ends the launcher and its spares. Commands still running are killed and fail (nothing
+   * would be left to report on them); atcad itself never closes its launcher.
+   */
   async close(): Promise<void> {
     const proc = this.#proc;
     if (!proc) return;
@@ -206,8 +233,17 @@ export class ProcessLauncher implements ProcessSource {
       windowsHide: true,
     });
     this.#proc = proc;
+    let partial = '';
     proc.stdout.setEncoding('latin1');
-    proc.stdout.on('data', (s: string) => this.#receive(s));
+    proc.stdout.on('data', (chunk: string) => {
+      // A launcher that was replaced has nothing more to say.
+      if (this.#proc !== proc) return;
+      this.#lastHeard = performance.now();
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.#receive(line);
+      this.#hold(proc);
+    });
     proc.stdin.on('error', () => undefined);
     proc.on('error', () => this.#gone(proc));
     proc.on('exit', () => this.#gone(proc));
@@ -217,75 +253,86 @@ export class ProcessLauncher implements ProcessSource {
 
   /** The launcher keeps atcad alive only while a command is under way. */
   #hold(proc: ChildProcessByStdio<Writable, Readable, null>): void {
-    const busy = this.#byPid.size + this.#asked.size > 0;
+    const busy = this.#bySerial.size + this.#asked.size > 0;
     for (const h of [proc, proc.stdout, proc.stdin] as { ref(): void; unref(): void }[]) {
       if (busy) h.ref();
       else h.unref();
     }
   }
 
-  #receive(chunk: string): void {
-    const lines = (this.#partial + chunk).split('\n');
-    this.#partial = lines.pop() ?? '';
-    for (const line of lines) {
-      const [kind, first, a, b] = line.split(' ');
-      const n = Number(first);
-      if (kind === 'P') {
-        this.#spare(n, Number(a), Number(b));
-        continue;
-      }
-      if (kind === 'S' || kind === 'N') {
-        const cmd = this.#asked.get(n);
-        this.#asked.delete(n);
-        if (!cmd) continue;
-        if (kind === 'N') cmd.failed(Number(a));
-        else {
-          cmd.handed(Number(a), b === '-' || b === undefined ? undefined : Number(b));
-          this.#byPid.set(Number(a), cmd);
-        }
-        continue;
-      }
-      const cmd = this.#byPid.get(n);
-      if (!cmd) {
-        // A spare that ended before it was handed anything.
-        if (kind === 'E') this.#forgetSpare(n);
-        continue;
-      }
-      switch (kind) {
-        case 'X':
-          cmd.execed(a === '-' || a === undefined ? undefined : Number(a));
-          break;
-        case 'F':
-          cmd.failed(Number(a));
-          break;
-        case 'O':
-          cmd.output(a ?? '2', Buffer.from(b ?? '', 'hex'));
-          break;
-        case 'E':
-          cmd.exit(a === '-' ? null : Number(a), b === '-' ? null : (signalNames.get(Number(b)) ?? null));
-          break;
-        case 'C':
-          cmd.streamsClosed();
-          break;
-      }
-      if (cmd.ended) this.#byPid.delete(n);
+  #receive(line: string): void {
+    const [kind, first, a, b, c, d] = line.split(' ');
+    const n = Number(first);
+    const time = (x: string | undefined) => (x === '-' || x === undefined ? undefined : Number(x));
+    if (kind === 'P') {
+      this.#spare(n, Number(a), Number(b), Number(c), Number(d));
+      return;
     }
-    if (this.#proc) this.#hold(this.#proc);
+    if (kind === 'S' || kind === 'N') {
+      const cmd = this.#asked.get(n);
+      this.#asked.delete(n);
+      if (!cmd) return;
+      if (kind === 'N') cmd.failed(Number(a));
+      else {
+        cmd.handed(Number(b), time(c));
+        this.#bySerial.set(Number(a), cmd);
+      }
+      return;
+    }
+    const cmd = this.#bySerial.get(n);
+    if (!cmd) {
+      // A spare that ended before it was handed anything.
+      if (kind === 'E') this.#forgetSpare(n);
+      return;
+    }
+    switch (kind) {
+      case 'X':
+        cmd.execed(time(a));
+        break;
+      case 'F':
+        cmd.failed(Number(a));
+        break;
+      case 'O':
+        cmd.output(a ?? '2', Buffer.from(b ?? '', 'hex'));
+        break;
+      case 'E':
+        cmd.exit(a === '-' ? null : Number(a), b === '-' ? null : (signalNames.get(Number(b)) ?? null));
+        // runCommand waits this long for the output to end after an exit (a descendant may hold
+        // it open for ever); past that, nobody reads it.
+        setTimeout(() => {
+          if (this.#bySerial.get(n) === cmd) this.#bySerial.delete(n);
+          if (this.#proc) this.#hold(this.#proc);
+        }, CLOSE_WAIT_MS).unref();
+        break;
+      case 'C':
+        cmd.streamsClosed();
+        break;
+    }
+    if (cmd.ended) this.#bySerial.delete(n);
   }
 
   /** Opens our own end of a new spare's control pipe, through the launcher's /proc entry. */
-  #spare(pid: number, launcherPid: number, fd: number): void {
+  #spare(n: number, pid: number, launcherPid: number, fd: number, inode: number): void {
     if (!this.#direct) return;
+    let ours: number;
     try {
-      this.#spares.push({ pid, fd: openSync(`/proc/${launcherPid}/fd/${fd}`, 'w') });
-    } catch {
-      // No /proc, or not ours to open: commands go through R, one fork each.
-      this.#direct = false;
+      ours = openSync(`/proc/${launcherPid}/fd/${fd}`, 'w');
+    } catch (e) {
+      // Gone already (the spare died and the launcher closed it): just not this one. Anything
+      // else (no /proc, not ours to open): commands go through R, one fork each.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.#direct = false;
+      return;
     }
+    // The descriptor may have been closed and reused since the launcher wrote this line.
+    if (fstatSync(ours).ino !== inode) {
+      closeSync(ours);
+      return;
+    }
+    this.#spares.push({ n, pid, fd: ours });
   }
 
-  #forgetSpare(pid: number): void {
-    const i = this.#spares.findIndex((s) => s.pid === pid);
+  #forgetSpare(n: number): void {
+    const i = this.#spares.findIndex((s) => s.n === n);
     if (i < 0) return;
     closeSync(this.#spares[i]!.fd);
     this.#spares.splice(i, 1);
@@ -298,14 +345,21 @@ export class ProcessLauncher implements ProcessSource {
   #gone(proc: ChildProcessByStdio<Writable, Readable, null>): void {
     if (this.#proc !== proc) return;
     this.#proc = undefined;
-    this.#partial = '';
     this.#dropSpares();
-    for (const map of [this.#byPid, this.#asked] as Map<number, LaunchedCommand>[]) {
+    for (const map of [this.#bySerial, this.#asked] as Map<number, LaunchedCommand>[]) {
       for (const [k, cmd] of map) {
         map.delete(k);
         cmd.orphaned();
       }
     }
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Gone already.
   }
 }
 
