@@ -37,7 +37,7 @@ import { TrapReceiver } from '../src/snmp/trap-receiver.js';
 const runners: ProcessLauncher[] = [];
 
 const N_LAT = Number(process.env.BENCH_TRAP_RUNS ?? 400);
-const N_TRAPD = Number(process.env.BENCH_TRAPD_RUNS ?? 100);
+const N_TRAPD = Number(process.env.BENCH_TRAPD_RUNS ?? 400);
 const COMMUNITY = 'Bench-comm-5521';
 const SPECIFIC_M7 = hotSwapSpecific(7);
 const SPECIFIC_M4 = hotSwapSpecific(4);
