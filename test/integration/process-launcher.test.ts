@@ -19,6 +19,17 @@ function launcher(o: { direct?: boolean } = {}): ProcessLauncher {
   return l;
 }
 
+/** The launcher's spares: its children still waiting (they carry its name until they exec). */
+function sparesOf(pid: number): number[] {
+  return childrenOf(pid).filter((c) => {
+    try {
+      return readFileSync(`/proc/${c}/cmdline`, 'utf8').startsWith('atcad-launcher');
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The launcher's children: its spares and the commands it started that still run. */
 function childrenOf(pid: number): number[] {
   return readdirSync('/proc')
@@ -123,7 +134,7 @@ describe('when the launcher or a spare dies', () => {
     const l = launcher();
     await l.run(['/bin/true'], opts);
     const spares = await until('spares', () => {
-      const c = childrenOf(l.pid!);
+      const c = sparesOf(l.pid!);
       return c.length >= 2 ? c : undefined;
     });
     for (const pid of spares) process.kill(pid, 'SIGKILL');
