@@ -2,6 +2,7 @@ import { readSecret } from '../config/load.js';
 import { type AtcadConfig, DEFAULT_RULES } from '../config/schema.js';
 import type { DomainEvent } from '../events.js';
 import type { AgentLog } from '../fence/log.js';
+import { hexByte } from '../ipmi/ipmitool-argv.js';
 import { PollLimiter } from '../ipmi/poll-limiter.js';
 import type { SelRecord } from '../ipmi/sel.js';
 import { ShelfPoller } from '../ipmi/shelf-poller.js';
@@ -134,8 +135,6 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     for (const d of r.decisions) carryOut(d);
   }
 
-  const hex2 = (n: number | undefined) => (n === undefined ? '?' : `0x${n.toString(16).padStart(2, '0')}`);
-
   function slotOf(shelf: string, ipmb: number | undefined): number | undefined {
     return ipmb === undefined ? undefined : pollers.get(shelf)?.slotOfIpmb(ipmb);
   }
@@ -187,14 +186,17 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
         : slot === undefined
           ? []
           : [slot];
-    if (slot === undefined && e.kind === 'hotswap' && e.source !== 'poll') {
-      // Typically the shelf manager (0x20) reporting on a FRU's behalf — an IPMC that fell
-      // silent — and nothing in the trap names the slot. Polling can: all slots, now, rather
-      // than at the next interval. What it finds is acted on as any poll is.
-      log.info(`${e.shelf}: hot-swap event from IPMB ${hex2(ipmb)} names no configured slot: polling the shelf now`);
-      pollers.get(e.shelf)?.pollNow();
-    } else if (slot === undefined && e.kind !== 'shmc') {
-      log.info(`${e.shelf}: ${e.kind} event for IPMB ${hex2(ipmb)} maps to no configured slot: recorded only`);
+    if (slot === undefined && e.kind !== 'shmc') {
+      const from = ipmb === undefined ? '?' : hexByte(ipmb);
+      if (e.kind === 'hotswap' && e.source !== 'poll') {
+        // Typically the shelf manager (0x20) reporting on a FRU's behalf — an IPMC that fell
+        // silent — and nothing in the trap names the slot. Polling can: all slots, now, rather
+        // than at the next interval. What it finds is acted on as any poll is.
+        log.info(`${e.shelf}: hot-swap event from IPMB ${from} names no configured slot: polling the shelf now`);
+        pollers.get(e.shelf)?.pollNow();
+      } else {
+        log.info(`${e.shelf}: ${e.kind} event for IPMB ${from} maps to no configured slot: recorded only`);
+      }
     }
     for (const s of targets) {
       for (const o of classify(e)) {

@@ -63,7 +63,7 @@ export type CommandRunner = (argv: readonly string[], opts: RunOptions) => Promi
 const DEFAULT_GRACE_MS = 2000;
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 /** After the process exits, how long its pipes may stay open (held by an escaped grandchild). */
-const CLOSE_WAIT_MS = 1000;
+export const CLOSE_WAIT_MS = 1000;
 
 class BoundedText {
   readonly #chunks: Buffer[] = [];

@@ -5,6 +5,7 @@ import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import {
+  CLOSE_WAIT_MS,
   type CommandRunner,
   type LaunchedProcess,
   type ProcessSource,
@@ -16,8 +17,6 @@ import { LAUNCHER_SCRIPT } from './launcher-script.js';
 const PERL = '/usr/bin/perl';
 /** A launcher asked for a command that says nothing at all for this long is stuck (see take()). */
 const SILENT_MS = 10_000;
-/** As runCommand's: how long output may stay open after an exit. */
-const CLOSE_WAIT_MS = 1000;
 
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 const signalNames = new Map<number, NodeJS.Signals>(

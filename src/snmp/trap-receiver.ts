@@ -88,6 +88,17 @@ export interface TrapCounters {
   readonly duplicates: number;
 }
 
+/** Counters before any trap. */
+export const NO_TRAPS: TrapCounters = Object.freeze({
+  received: 0,
+  accepted: 0,
+  badAuth: 0,
+  unknownSource: 0,
+  malformed: 0,
+  notUnderstood: 0,
+  duplicates: 0,
+});
+
 type Reason = 'badAuth' | 'unknownSource' | 'malformed';
 
 const REASON_CODE: Readonly<Record<Reason, ErrorCode>> = {
@@ -179,15 +190,7 @@ export class TrapReceiver {
   #socket: Socket | undefined;
   #bound = false;
   #arrival: { mono: number; wall: number } | undefined;
-  #counters = {
-    received: 0,
-    accepted: 0,
-    badAuth: 0,
-    unknownSource: 0,
-    malformed: 0,
-    notUnderstood: 0,
-    duplicates: 0,
-  };
+  #counters = { ...NO_TRAPS };
   readonly #duplicates = new PetDuplicates(DUPLICATE_WINDOW_MS);
 
   constructor(options: TrapReceiverOptions) {

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseCrmMonNodes } from '../../src/pacemaker/actuator.js';
 import { freePort } from '../../src/sim/ports.js';
 import { tool } from './cib.js';
-import { until as waitUntil } from './wait.js';
+import { alive, until as waitUntil } from './wait.js';
 
 export const CLUSTER_TOOLS = ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/corosync', '/usr/sbin/pacemakerd'];
 
@@ -76,15 +76,6 @@ export function until<T>(what: string, f: () => T | undefined | Promise<T | unde
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((r) => child.once('exit', () => r()));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The PID `parent` forked: nsenter -p and unshare --fork each fork the process that matters. */

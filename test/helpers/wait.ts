@@ -28,6 +28,16 @@ export const QUIET: AgentLog = {
   debug: () => undefined,
 };
 
+/** Whether process `pid` exists (a zombie not yet reaped counts). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a process whose command line matches `pattern` (pgrep -f) is running. */
 export function running(pattern: string): boolean {
   try {

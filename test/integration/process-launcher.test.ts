@@ -1,12 +1,12 @@
 // atcad's process launcher against real processes: the Perl launcher, its spares, and the
 // programs they exec. What a command sees and what comes back must be what a plain spawn()
 // gives; the launcher's own failures must end in clear failures, never in a hang.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessLauncher } from '../../src/pacemaker/process-launcher.js';
-import { running, until } from '../helpers/wait.js';
+import { alive, running, until } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'process-launcher-'));
 const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
@@ -45,8 +45,6 @@ function childrenOf(pid: number): number[] {
     })
     .map(Number);
 }
-
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
 
 afterAll(async () => {
   await Promise.all(launchers.map((l) => l.close()));

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
 import { TEST_SHELF } from '../helpers/shelf.js';
+import { alive } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 
@@ -14,15 +15,6 @@ function ipmitool(port: number, args: string[]): Promise<{ stdout: string }> {
     ['-I', 'lanplus', '-H', '127.0.0.1', '-p', String(port), '-U', TEST_SHELF.username, '-E', '-C', '3', ...args],
     { env: { PATH: process.env.PATH, IPMITOOL_PASSWORD: TEST_SHELF.password }, timeout: 20_000 },
   );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('simulated ATCA shelf', () => {

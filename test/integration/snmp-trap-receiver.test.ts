@@ -17,7 +17,7 @@ import type { HotSwapEvent } from '../../src/events.js';
 import { freePort } from '../../src/sim/ports.js';
 import { PET_ENTERPRISE, PET_VARBIND_OID } from '../../src/snmp/pet.js';
 import type { LogLevel } from '../../src/snmp/rate-limited-log.js';
-import { type ReceivedTrap, type TrapCounters, TrapReceiver } from '../../src/snmp/trap-receiver.js';
+import { NO_TRAPS, type ReceivedTrap, type TrapCounters, TrapReceiver } from '../../src/snmp/trap-receiver.js';
 
 const run = promisify(execFile);
 
@@ -150,16 +150,6 @@ async function expectCounted(key: keyof TrapCounters, send: () => Promise<unknow
   return delta as unknown as TrapCounters;
 }
 
-const ZERO: TrapCounters = {
-  received: 0,
-  accepted: 0,
-  badAuth: 0,
-  unknownSource: 0,
-  malformed: 0,
-  notUnderstood: 0,
-  duplicates: 0,
-};
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'atca-snmptrap-'));
   mkdirSync(join(dir, 'persist'));
@@ -192,7 +182,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
   ] as const)('decodes a %s PET into the hot-swap M4 → M6 event', async (_name, version, hex, args) => {
     const sentAt = performance.now();
     const delta = await expectCounted('accepted', () => snmptrap(args()));
-    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1 });
     const t = traps.at(-1)!;
     expect(t).toMatchObject({
       shelf: SHELF,
@@ -236,7 +226,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     await expectCounted('accepted', () => snmptrap(v2c(COMMUNITY, hex)));
     expect(traps.at(-1)?.duplicate).toBeUndefined();
     const delta = await expectCounted('accepted', () => snmptrap(v1(COMMUNITY, hex)));
-    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1, duplicates: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, duplicates: 1 });
     expect(traps.at(-1)).toMatchObject({ duplicate: true, version: 1 });
   });
 
@@ -255,7 +245,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
       },
       3,
     );
-    expect(delta).toEqual({ ...ZERO, received: 3, badAuth: 3 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 3, badAuth: 3 });
     expect(traps).toHaveLength(n);
     const lines = logs.slice(logged).filter(([, m]) => m.includes('ATCA_ERR_TRAP_AUTH'));
     expect(lines).toEqual([
@@ -273,7 +263,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
   ])('rejects a v3 trap with the wrong %s', async (_what, authKey, privKey) => {
     const n = traps.length;
     const delta = await expectCounted('badAuth', () => snmptrap(v3(authKey, privKey)));
-    expect(delta).toEqual({ ...ZERO, received: 1, badAuth: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, badAuth: 1 });
     expect(traps).toHaveLength(n);
   });
 
@@ -299,7 +289,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
             ),
           ),
       );
-      expect(delta).toEqual({ ...ZERO, received: 1, badAuth: 1 });
+      expect(delta).toEqual({ ...NO_TRAPS, received: 1, badAuth: 1 });
       expect(traps).toHaveLength(n);
     } finally {
       session.close();
@@ -309,7 +299,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
   it('drops a good trap from an address of no configured shelf (snmptrap --clientaddr=127.0.0.2)', async () => {
     const n = traps.length;
     const delta = await expectCounted('unknownSource', () => snmptrap(['--clientaddr=127.0.0.2', ...v2c(COMMUNITY)]));
-    expect(delta).toEqual({ ...ZERO, received: 1, unknownSource: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, unknownSource: 1 });
     expect(traps).toHaveLength(n);
     expect(logs.some(([, m]) => /^ATCA_ERR_TRAP_UNKNOWN_SOURCE: .*: from 127\.0\.0\.2:\d+$/.test(m))).toBe(true);
   });
@@ -318,13 +308,13 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     const delta = await expectCounted('unknownSource', () =>
       snmptrap(['--clientaddr=127.0.0.2', ...v2c(WRONG_COMMUNITY)]),
     );
-    expect(delta).toEqual({ ...ZERO, received: 1, unknownSource: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, unknownSource: 1 });
   });
 
   it('counts an authenticated PET truncated to 20 bytes as malformed, and does not deliver it', async () => {
     const n = traps.length;
     const delta = await expectCounted('malformed', () => snmptrap(v2c(COMMUNITY, PET_HEX.slice(0, 40))));
-    expect(delta).toEqual({ ...ZERO, received: 1, malformed: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, malformed: 1 });
     expect(traps).toHaveLength(n);
     expect(logs.some(([, m]) => m.includes('PET varbind has 20 bytes'))).toBe(true);
   });
@@ -339,7 +329,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
             sock.send(Buffer.from('definitely not BER'), port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
           ),
       );
-      expect(delta).toEqual({ ...ZERO, received: 1, malformed: 1 });
+      expect(delta).toEqual({ ...NO_TRAPS, received: 1, malformed: 1 });
     } finally {
       sock.close();
     }
@@ -349,7 +339,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     const delta = await expectCounted('accepted', () =>
       snmptrap(v2c(COMMUNITY, PET_HEX, '.1.3.6.1.4.1.3183.1.1.0.356096')),
     );
-    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1, notUnderstood: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, notUnderstood: 1 });
     const t = traps.at(-1)!;
     expect(t.specific).toBe(356096);
     expect(t.pet?.sensorDevice).toBe(0x82);
@@ -360,7 +350,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     const delta = await expectCounted('accepted', () =>
       snmptrap(['-v', '2c', '-c', COMMUNITY, target(), '', '.1.3.6.1.6.3.1.1.5.1']),
     );
-    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1, notUnderstood: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, notUnderstood: 1 });
     const t = traps.at(-1)!;
     expect(t).toMatchObject({ version: 2, trapOid: '1.3.6.1.6.3.1.1.5.1' });
     expect(t.pet).toBeUndefined();
@@ -369,7 +359,7 @@ describe('TrapReceiver with snmptrap as the peer', () => {
 
   it('still accepts a good trap after all of that, and every datagram is accounted for', async () => {
     const delta = await expectCounted('accepted', () => snmptrap(v1(COMMUNITY, petWithSequence(4))));
-    expect(delta).toEqual({ ...ZERO, received: 1, accepted: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1 });
     expect(traps.at(-1)!.event).toMatchObject(EXPECTED_EVENT);
     const c = receiver.counters;
     // No SNMPv3 discovery here (snmptrap -e gives the engine ID), so nothing is left over.
