@@ -14,7 +14,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { parseConfig } from '../src/config/load.js';
 import { type App, buildApp } from '../src/daemon/app.js';
-import type { AgentLog } from '../src/fence/log.js';
+import type { Logger } from '../src/log.js';
 import type { ActionResult, ClusterActuator, HealthValue } from '../src/pacemaker/actuator.js';
 import { LiveActuator } from '../src/pacemaker/live-actuator.js';
 import { ProcessLauncher } from '../src/pacemaker/process-launcher.js';
@@ -50,7 +50,7 @@ interface Spawned {
   readonly execed: number;
 }
 
-const quiet: AgentLog = {
+const quiet: Logger = {
   error: () => undefined,
   warn: () => undefined,
   info: () => undefined,

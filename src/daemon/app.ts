@@ -1,12 +1,13 @@
 import { readSecret } from '../config/load.js';
-import { type AtcadConfig, DEFAULT_RULES } from '../config/schema.js';
-import type { DomainEvent } from '../events.js';
-import type { AgentLog } from '../fence/log.js';
+import type { AtcadConfig } from '../config/schema.js';
+import type { DomainEvent } from '../domain/events.js';
+import { DEFAULT_RULES } from '../domain/faults.js';
 import { hexByte } from '../ipmi/ipmitool-argv.js';
 import { PollLimiter } from '../ipmi/poll-limiter.js';
 import type { SelRecord } from '../ipmi/sel.js';
 import { ShelfPoller } from '../ipmi/shelf-poller.js';
 import { Journal } from '../journal/journal.js';
+import type { Logger } from '../log.js';
 import type { ActionResult, ClusterActuator } from '../pacemaker/actuator.js';
 import { createActuator } from '../pacemaker/create.js';
 import { decide, newSlotState } from '../policy/decide.js';
@@ -18,7 +19,7 @@ import { type ModelView, slotView } from '../shelf/model.js';
 import { type ReceivedTrap, TrapReceiver } from '../snmp/trap-receiver.js';
 
 export interface AppDeps {
-  readonly log: AgentLog;
+  readonly log: Logger;
   readonly env?: NodeJS.ProcessEnv;
   readonly actuator?: ClusterActuator;
   readonly now?: () => number;

@@ -1,16 +1,12 @@
 import { appendFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
 
 /**
  * The agent's log: errors and warnings to stderr (unless quiet), debug lines to stderr when
  * verbose and to debug_file when set — in the family's "time LEVEL: message" form.
  * Nothing that reaches here may hold a secret: the password is never put in a message.
  */
-export interface AgentLog {
-  error(msg: string): void;
-  warn(msg: string): void;
-  info(msg: string): void;
-  debug(msg: string): void;
-}
+export type AgentLog = Logger;
 
 export function createLog(o: { quiet: boolean; verbose: boolean; debugFile?: string | undefined }): AgentLog {
   const line = (level: string, msg: string) => `${new Date().toISOString()} ${level}: ${msg}\n`;

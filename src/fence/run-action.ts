@@ -1,6 +1,6 @@
+import { HOT_SWAP_NAMES, type HotSwapState } from '../domain/hotswap.js';
 import { AtcaError, type FenceClass, isAtcaError } from '../errors.js';
 import type { AtcaDevice, PowerState } from '../ipmi/atca-device.js';
-import { HOT_SWAP_NAMES, type HotSwapState } from '../ipmi/picmg.js';
 import type { AgentLog } from './log.js';
 import { metadataXml, usageText } from './metadata.js';
 import type { FenceOptions } from './resolve-options.js';

@@ -1,7 +1,8 @@
+import { HOT_SWAP_NAMES, type HotSwapState } from '../domain/hotswap.js';
 import { AtcaError, isAtcaError } from '../errors.js';
-import type { AgentLog } from '../fence/log.js';
+import type { Logger } from '../log.js';
 import { hexByte } from './ipmitool-argv.js';
-import { HOT_SWAP_NAMES, type HotSwapState, type Picmg, SITE_TYPE_FRONT_BOARD } from './picmg.js';
+import { type Picmg, SITE_TYPE_FRONT_BOARD } from './picmg.js';
 import type { ShelfConnection } from './shelf-connection.js';
 import { IpmiCcError } from './shell-session.js';
 
@@ -50,11 +51,11 @@ export function powerOf(m: HotSwapState): PowerState | undefined {
 export class AtcaDevice {
   readonly #conn: ShelfConnection;
   readonly #o: AtcaDeviceOptions;
-  readonly #log: AgentLog;
+  readonly #log: Logger;
   readonly #slots = new Map<number, SlotRef>();
   readonly #sensorChecked = new Set<number>();
 
-  constructor(conn: ShelfConnection, o: AtcaDeviceOptions, log: AgentLog) {
+  constructor(conn: ShelfConnection, o: AtcaDeviceOptions, log: Logger) {
     this.#conn = conn;
     this.#o = o;
     this.#log = log;

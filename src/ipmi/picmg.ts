@@ -1,3 +1,4 @@
+import type { HotSwapState } from '../domain/hotswap.js';
 import { AtcaError } from '../errors.js';
 import { hexByte } from './ipmitool-argv.js';
 import type { IpmiSession } from './session.js';
@@ -8,20 +9,6 @@ const NETFN_SENSOR = 0x04;
 const PICMG_ID = 0x00;
 
 export const SITE_TYPE_FRONT_BOARD = 0x00;
-
-/** Hot-swap states M0–M7 (PICMG 3.0 §3.2.4). */
-export type HotSwapState = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
-
-export const HOT_SWAP_NAMES: Record<HotSwapState, string> = {
-  0: 'M0 (not installed)',
-  1: 'M1 (inactive)',
-  2: 'M2 (activation requested)',
-  3: 'M3 (activation in progress)',
-  4: 'M4 (active)',
-  5: 'M5 (deactivation requested)',
-  6: 'M6 (deactivation in progress)',
-  7: 'M7 (communication lost)',
-};
 
 export interface AddressInfo {
   readonly hwAddr: number;

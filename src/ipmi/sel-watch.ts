@@ -1,6 +1,6 @@
-import type { DomainEvent } from '../events.js';
-import type { AgentLog } from '../fence/log.js';
-import { platformEventToDomain } from './platform-event.js';
+import type { DomainEvent } from '../domain/events.js';
+import { platformEventToDomain } from '../domain/platform-event.js';
+import type { Logger } from '../log.js';
 import { SEL_FIRST, SEL_LAST, type SelInfo, type SelRecord } from './sel.js';
 import type { RunOnShelf } from './sensor-watch.js';
 import { CC_NOT_PRESENT, isCc, readSelEntry, readSelInfo } from './storage-requests.js';
@@ -20,7 +20,7 @@ export class SelWatch {
   readonly #run: RunOnShelf;
   readonly #emit: (e: DomainEvent) => void;
   readonly #unparsed: (r: SelRecord) => void;
-  readonly #log: AgentLog;
+  readonly #log: Logger;
   #info: SelInfo | undefined;
   #last: SelRecord | undefined;
   #started = false;
@@ -31,7 +31,7 @@ export class SelWatch {
     run: RunOnShelf,
     emit: (e: DomainEvent) => void,
     unparsed: (r: SelRecord) => void,
-    log: AgentLog,
+    log: Logger,
   ) {
     this.#shelf = shelf;
     this.#run = run;

@@ -1,5 +1,5 @@
+import type { PlatformEvent } from '../domain/platform-event.js';
 import { badResponse, le16, le32 } from './bytes.js';
-import type { PlatformEvent } from './platform-event.js';
 
 /**
  * Pure decoders for the System Event Log (IPMI 2.0 §31): Get SEL Info and Get SEL Entry

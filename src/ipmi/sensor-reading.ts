@@ -1,7 +1,7 @@
+import type { DomainEvent } from '../domain/events.js';
+import { platformEventToDomain } from '../domain/platform-event.js';
 import { AtcaError } from '../errors.js';
-import type { DomainEvent } from '../events.js';
 import { hexByte } from './ipmitool-argv.js';
-import { platformEventToDomain } from './platform-event.js';
 import { EVENT_TYPE_THRESHOLD, type SensorRecord } from './sdr-record.js';
 
 /**

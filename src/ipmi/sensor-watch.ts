@@ -1,5 +1,5 @@
-import type { DomainEvent } from '../events.js';
-import type { AgentLog } from '../fence/log.js';
+import type { DomainEvent } from '../domain/events.js';
+import type { Logger } from '../log.js';
 import { convertReading, type SdrRepositoryInfo, type SensorRecord } from './sdr-record.js';
 import { type SensorReading, sensorChangeEvents } from './sensor-reading.js';
 import type { IpmiSession } from './session.js';
@@ -29,12 +29,12 @@ export class SensorWatch {
   readonly #shelf: string;
   readonly #run: RunOnShelf;
   readonly #emit: (e: DomainEvent) => void;
-  readonly #log: AgentLog;
+  readonly #log: Logger;
   #repo: SdrRepositoryInfo | undefined;
   #byOwner = new Map<number, SensorRecord[]>();
   readonly #states = new Map<string, SensorState>();
 
-  constructor(shelf: string, run: RunOnShelf, emit: (e: DomainEvent) => void, log: AgentLog) {
+  constructor(shelf: string, run: RunOnShelf, emit: (e: DomainEvent) => void, log: Logger) {
     this.#shelf = shelf;
     this.#run = run;
     this.#emit = emit;

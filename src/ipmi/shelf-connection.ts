@@ -1,5 +1,5 @@
 import { AtcaError, isAtcaError } from '../errors.js';
-import type { AgentLog } from '../fence/log.js';
+import type { Logger } from '../log.js';
 import { Picmg } from './picmg.js';
 import type { IpmiEndpoint, IpmiSession } from './session.js';
 
@@ -24,11 +24,11 @@ function isTransportFailure(e: unknown): boolean {
 export class ShelfConnection {
   readonly #endpoints: readonly IpmiEndpoint[];
   readonly #open: OpenSession;
-  readonly #log: AgentLog;
+  readonly #log: Logger;
   #index = 0;
   #session: IpmiSession | undefined;
 
-  constructor(endpoints: readonly IpmiEndpoint[], open: OpenSession, log: AgentLog) {
+  constructor(endpoints: readonly IpmiEndpoint[], open: OpenSession, log: Logger) {
     this.#endpoints = endpoints;
     this.#open = open;
     this.#log = log;

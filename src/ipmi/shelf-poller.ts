@@ -1,9 +1,9 @@
 import type { ShelfConfig } from '../config/schema.js';
+import type { DomainEvent } from '../domain/events.js';
+import type { HotSwapState } from '../domain/hotswap.js';
 import { isAtcaError } from '../errors.js';
-import type { DomainEvent } from '../events.js';
-import type { AgentLog } from '../fence/log.js';
+import type { Logger } from '../log.js';
 import { AtcaDevice } from './atca-device.js';
-import type { HotSwapState } from './picmg.js';
 import type { PollLimiter } from './poll-limiter.js';
 import type { SelRecord } from './sel.js';
 import { SelWatch } from './sel-watch.js';
@@ -42,7 +42,7 @@ export interface PollerSinks {
 export class ShelfPoller {
   readonly #shelf: ShelfConfig;
   readonly #emit: (e: DomainEvent) => void;
-  readonly #log: AgentLog;
+  readonly #log: Logger;
   readonly #o: PollerOptions;
   readonly #sensors: SensorWatch;
   readonly #sel: SelWatch;
@@ -58,7 +58,7 @@ export class ShelfPoller {
   #prompt: Promise<void> | undefined;
   #promptAgain = false;
 
-  constructor(shelf: ShelfConfig, password: string, o: PollerOptions, sinks: PollerSinks, log: AgentLog) {
+  constructor(shelf: ShelfConfig, password: string, o: PollerOptions, sinks: PollerSinks, log: Logger) {
     this.#shelf = shelf;
     this.#emit = sinks.emit;
     this.#log = log;

@@ -1,4 +1,4 @@
-import type { FaultClass, PolicyAction } from '../config/schema.js';
+import type { FaultClass, PolicyAction } from '../domain/faults.js';
 
 export type Health = 'green' | 'yellow' | 'red';
 

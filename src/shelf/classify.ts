@@ -1,6 +1,6 @@
-import type { FaultClass } from '../config/schema.js';
-import type { DomainEvent, Severity } from '../events.js';
-import { thresholdSeverity } from '../ipmi/platform-event.js';
+import type { DomainEvent, Severity } from '../domain/events.js';
+import type { FaultClass } from '../domain/faults.js';
+import { thresholdSeverity } from '../domain/platform-event.js';
 import { DISCRETE_FAULTS, type ThresholdPrefix, thresholdPrefix } from './fault-sensors.js';
 
 /** A fault class raised or cleared on a slot, as the policy consumes it. */

@@ -1,4 +1,4 @@
-import type { FaultClass } from '../config/schema.js';
+import type { FaultClass } from '../domain/faults.js';
 import { EVENT_TYPE_THRESHOLD } from '../ipmi/sdr-record.js';
 import type { SensorState } from '../ipmi/sensor-watch.js';
 import type { SlotReading } from '../ipmi/shelf-poller.js';

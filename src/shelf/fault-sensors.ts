@@ -1,5 +1,5 @@
-import type { FaultClass } from '../config/schema.js';
-import { SENSOR_TYPE } from '../events.js';
+import type { FaultClass } from '../domain/faults.js';
+import { SENSOR_TYPE } from '../domain/sensor-types.js';
 
 /**
  * Which sensors a fault class is read from — one table for raising a fault from an event

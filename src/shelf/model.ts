@@ -1,5 +1,5 @@
-import type { FaultClass } from '../config/schema.js';
-import { SENSOR_TYPE } from '../events.js';
+import type { FaultClass } from '../domain/faults.js';
+import { SENSOR_TYPE } from '../domain/sensor-types.js';
 import { EVENT_TYPE_THRESHOLD, UNIT_NAMES } from '../ipmi/sdr-record.js';
 import type { SensorState } from '../ipmi/sensor-watch.js';
 import type { SlotReading } from '../ipmi/shelf-poller.js';

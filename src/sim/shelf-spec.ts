@@ -1,4 +1,4 @@
-import type { HotSwapState } from '../ipmi/picmg.js';
+import type { HotSwapState } from '../domain/hotswap.js';
 
 /** One blade in the simulated shelf. */
 export interface BoardSpec {

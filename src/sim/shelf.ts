@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HotSwapState } from '../domain/hotswap.js';
 import { hexByte } from '../ipmi/ipmitool-argv.js';
-import type { HotSwapState } from '../ipmi/picmg.js';
 import { SimConsole } from './console.js';
 import { type PicmgLogEntry, type ShelfManagerOptions, SimulatedShelfManager } from './shelf-manager.js';
 import { boardIpmb, boardSensors, type ShelfSpec, temperatureSensor } from './shelf-spec.js';

@@ -1,5 +1,5 @@
-import type { DomainEvent } from '../events.js';
-import { platformEventToDomain } from '../ipmi/platform-event.js';
+import type { DomainEvent } from '../domain/events.js';
+import { platformEventToDomain } from '../domain/platform-event.js';
 import { decodeSpecificTrap, type PetRecord } from './pet.js';
 
 /**

@@ -1,8 +1,8 @@
 import { createSocket, type RemoteInfo, type Socket, type SocketType } from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
 import snmp from 'net-snmp';
+import type { DomainEvent } from '../domain/events.js';
 import { AtcaError, type ErrorCode, isAtcaError } from '../errors.js';
-import type { DomainEvent } from '../events.js';
 import { decodePet, PET_ENTERPRISE, PET_TRAP_OID_PREFIX, PET_VARBIND_OID, type PetRecord } from './pet.js';
 import { PetDuplicates } from './pet-duplicates.js';
 import { petToEvent } from './pet-event.js';

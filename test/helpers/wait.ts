@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import type { AgentLog } from '../../src/fence/log.js';
+import type { Logger } from '../../src/log.js';
 
 /**
  * Polls `f` until it gives something other than undefined/false, or fails after `ms` with
@@ -21,7 +21,7 @@ export async function until<T>(
 }
 
 /** A log that keeps quiet: for tests that look at decisions and the journal instead. */
-export const QUIET: AgentLog = {
+export const QUIET: Logger = {
   error: () => undefined,
   warn: () => undefined,
   info: () => undefined,

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { type App, buildApp } from '../../src/daemon/app.js';
-import type { AgentLog } from '../../src/fence/log.js';
+import type { Logger } from '../../src/log.js';
 import type { Decision } from '../../src/policy/types.js';
 import { hotSwapPet, hotSwapTrapOid, snmptrapV2cArgs } from '../../src/sim/pet-trap.js';
 import { freePort } from '../../src/sim/ports.js';
@@ -24,7 +24,7 @@ describe('atcad with an ipmitool that hangs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'atcad-hang-'));
   const marker = `sleep 3602`;
   const warnings: string[] = [];
-  const log: AgentLog = {
+  const log: Logger = {
     error: (m) => warnings.push(m),
     warn: (m) => warnings.push(m),
     info: () => undefined,

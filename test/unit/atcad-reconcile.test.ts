@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/daemon/app.js';
-import type { AgentLog } from '../../src/fence/log.js';
 import { Journal } from '../../src/journal/journal.js';
+import type { Logger } from '../../src/log.js';
 import type { ActionResult, ClusterActuator, FenceHistoryEntry } from '../../src/pacemaker/actuator.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-const quiet: AgentLog = {
+const quiet: Logger = {
   error: () => undefined,
   warn: () => undefined,
   info: () => undefined,

@@ -1,6 +1,6 @@
 // Pure: which faults a domain event raises or clears. No peer: classify() does no I/O.
 import { describe, expect, it } from 'vitest';
-import type { DomainEvent } from '../../src/events.js';
+import type { DomainEvent } from '../../src/domain/events.js';
 import { classify } from '../../src/shelf/classify.js';
 
 const base = { shelf: 's1', at: 0, source: 'poll' as const, ipmb: 0x82, fru: 0 };

@@ -1,13 +1,8 @@
 // PICMG 3.0 response decoders and the request bytes of each command fence_atca sends.
 import { describe, expect, it } from 'vitest';
+import { HOT_SWAP_NAMES } from '../../src/domain/hotswap.js';
 import { AtcaError } from '../../src/errors.js';
-import {
-  decodeActivationPolicy,
-  decodeAddressInfo,
-  decodeHotSwapReading,
-  HOT_SWAP_NAMES,
-  Picmg,
-} from '../../src/ipmi/picmg.js';
+import { decodeActivationPolicy, decodeAddressInfo, decodeHotSwapReading, Picmg } from '../../src/ipmi/picmg.js';
 import type { IpmiSession, RawRequest } from '../../src/ipmi/session.js';
 import { catchAtcaError, rejectedAtcaError } from './catch-atca-error.js';
 

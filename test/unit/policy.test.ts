@@ -1,7 +1,7 @@
 // The policy is a pure function: these tests drive it with inputs and read its decisions.
 // No peer is involved by design — the policy never does I/O.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES, FAULT_CLASSES, type FaultClass } from '../../src/config/schema.js';
+import { DEFAULT_RULES, FAULT_CLASSES, type FaultClass } from '../../src/domain/faults.js';
 import { decide, newSlotState } from '../../src/policy/decide.js';
 import type { Decision, Evidence, PolicyConfig, PolicyInput, PolicyState } from '../../src/policy/types.js';
 

@@ -1,8 +1,8 @@
 // SEL decoding over bytes captured from ipmi_sim 2.0.33 (`ipmitool raw 0x0a 0x43 …`, `raw 0x0a 0x40`):
 // a pure parser, so captured output is the peer.
 import { describe, expect, it } from 'vitest';
+import { platformEventToDomain } from '../../src/domain/platform-event.js';
 import { isAtcaError } from '../../src/errors.js';
-import { platformEventToDomain } from '../../src/ipmi/platform-event.js';
 import { decodeSelEntry, decodeSelInfo, decodeSelRecord } from '../../src/ipmi/sel.js';
 
 const hex = (s: string) =>

@@ -1,5 +1,6 @@
-import { type DomainEvent, type EventSource, SENSOR_TYPE, type Severity } from '../events.js';
-import type { HotSwapState } from './picmg.js';
+import type { DomainEvent, EventSource, Severity } from './events.js';
+import { isHotSwapState } from './hotswap.js';
+import { EVENT_TYPE, SENSOR_TYPE } from './sensor-types.js';
 
 /**
  * The fields of an IPMI platform event message, wherever it was carried: a PET trap's bytes,
@@ -20,8 +21,6 @@ export interface PlatformEvent {
   readonly eventData: readonly number[];
 }
 
-const EVENT_TYPE_THRESHOLD = 0x01;
-const EVENT_TYPE_SENSOR_SPECIFIC = 0x6f;
 /** 0xFF means "unspecified": such an event cannot be attributed, so it is not understood. */
 const IPMB_UNSPECIFIED = 0xff;
 /** ED1 bits 7:4 = 0xA: ED2 and ED3 hold OEM data, i.e. the PICMG previous state/cause and FRU. */
@@ -93,10 +92,6 @@ export function thresholdSeverity(offset: number): Severity {
   return pair === 0 ? 'noncritical' : pair === 1 ? 'critical' : 'nonrecoverable';
 }
 
-function isHotSwapState(n: number): n is HotSwapState {
-  return n >= 0 && n <= 7;
-}
-
 /** The domain event a platform event reports, or undefined when it is valid but not one we understand. */
 export function platformEventToDomain(
   ev: PlatformEvent,
@@ -109,7 +104,7 @@ export function platformEventToDomain(
   const [ed1 = 0, ed2 = 0, ed3 = 0] = ev.eventData;
   const base = { shelf, at, source, ipmb } as const;
 
-  if (ev.sensorType === SENSOR_TYPE.fruHotSwap && ev.eventType === EVENT_TYPE_SENSOR_SPECIFIC) {
+  if (ev.sensorType === SENSOR_TYPE.fruHotSwap && ev.eventType === EVENT_TYPE.sensorSpecific) {
     // The hot-swap sensor only asserts its new state; a deassertion carries nothing to act on.
     if (ev.deassertion) return undefined;
     const state = ed1 & 0x0f;
@@ -130,7 +125,7 @@ export function platformEventToDomain(
     };
   }
 
-  if (ev.eventType === EVENT_TYPE_THRESHOLD) {
+  if (ev.eventType === EVENT_TYPE.threshold) {
     const offset = ev.offset ?? ed1 & 0x0f;
     if (offset > MAX_THRESHOLD_OFFSET) return undefined;
     const asserted = !ev.deassertion;
@@ -149,7 +144,7 @@ export function platformEventToDomain(
     };
   }
 
-  if (ev.eventType === EVENT_TYPE_SENSOR_SPECIFIC) {
+  if (ev.eventType === EVENT_TYPE.sensorSpecific) {
     const table = DISCRETE.get(ev.sensorType);
     const offset = ev.offset ?? ed1 & 0x0f;
     const level = table?.get(offset);

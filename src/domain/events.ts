@@ -1,4 +1,4 @@
-import type { HotSwapState } from './ipmi/picmg.js';
+import type { HotSwapState } from './hotswap.js';
 
 /**
  * The typed domain events the adapters (snmp/, ipmi/) emit and the core (shelf model,
@@ -67,14 +67,3 @@ export interface IpmcEvent extends Base {
 }
 
 export type DomainEvent = HotSwapEvent | ThresholdEvent | DiscreteEvent | ShelfManagerEvent | IpmcEvent;
-
-/** Sensor types the policy knows by name (IPMI 2.0 table 42-3, PICMG 3.0). */
-export const SENSOR_TYPE = {
-  temperature: 0x01,
-  voltage: 0x02,
-  fan: 0x04,
-  processor: 0x07,
-  powerSupply: 0x08,
-  watchdog2: 0x23,
-  fruHotSwap: 0xf0,
-} as const;
