@@ -12,6 +12,7 @@ import {
   runCommand,
   runCommandFrom,
 } from './command-runner.js';
+import { execaRunner } from './execa-runner.js';
 import { LAUNCHER_SCRIPT } from './launcher-script.js';
 
 const PERL = '/usr/bin/perl';
@@ -366,6 +367,9 @@ let shared: ProcessLauncher | undefined;
 
 /** The runner atcad uses: one launcher per process when Perl is there, else plain spawn(). */
 export function defaultRunner(): CommandRunner {
+  // Until the end-to-end benchmark settles it (bench/), ATCAD_COMMAND_RUNNER=execa runs the
+  // tools with execa instead of the launcher.
+  if (process.env.ATCAD_COMMAND_RUNNER === 'execa') return execaRunner;
   if (!existsSync(PERL)) return runCommand;
   shared ??= new ProcessLauncher().warm();
   return shared.run;
