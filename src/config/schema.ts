@@ -1,3 +1,5 @@
+import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { ACTION_LADDER, FAULT_CLASSES } from '../domain/faults.js';
 
@@ -18,6 +20,51 @@ export const secretRef = z
   })
   .strict()
   .refine((s) => (s.file === undefined) !== (s.env === undefined), { message: 'give exactly one of file or env' });
+
+/**
+ * Physical slot numbers of front boards. PICMG 3.0 shelves hold at most 16 front-board slots
+ * (16 in an ETSI 600 mm shelf, 14 in a 19-inch one; the backplane's logical slots and the
+ * front-board hardware addresses 41h–50h give 16 at most), numbered from 1. The fence agent's
+ * `list` asks the same sites 1–16 (src/ipmi/atca-device.ts, MAX_SITE).
+ */
+export const MAX_FRONT_BOARD_SLOT = 16;
+
+/** A slot key: a physical slot number 1–16 written plainly (YAML keys are strings: "01" ≠ "1"). */
+const slotKey = z.string().superRefine((k, ctx) => {
+  const bad = (message: string) => ctx.addIssue({ code: 'custom', message });
+  if (!/^\d+$/.test(k)) bad(`slot keys are physical slot numbers (1–${MAX_FRONT_BOARD_SLOT}), not '${k}'`);
+  else if (/^0\d/.test(k))
+    bad(
+      `write slot ${Number(k)} as "${Number(k)}", without leading zeros ("${k}" and "${Number(k)}" would name one slot twice)`,
+    );
+  else if (Number(k) === 0) bad('physical slot numbers start at 1');
+  else if (Number(k) > MAX_FRONT_BOARD_SLOT)
+    bad(`slot ${k} is beyond the front-board slots of a PICMG 3.0 shelf (1–${MAX_FRONT_BOARD_SLOT})`);
+});
+
+/**
+ * An IP address literal in the form the trap receiver compares with a datagram's source
+ * (libuv's inet_ntop form: IPv6 lowercase and compressed; an IPv4-mapped IPv6 address as the
+ * IPv4 address, since the receiver reports v4 peers that way), or undefined if it is not one.
+ */
+export function canonicalIp(a: string): string | undefined {
+  if (isIPv4(a)) return a;
+  if (!isIPv6(a) || a.includes('%')) return undefined;
+  const c = new SocketAddress({ address: a, family: 'ipv6' }).address;
+  return c.startsWith('::ffff:') && isIPv4(c.slice(7)) ? c.slice(7) : c;
+}
+
+const trapSource = z.string().transform((a, ctx) => {
+  const c = canonicalIp(a);
+  if (c !== undefined) return c;
+  ctx.addIssue({
+    code: 'custom',
+    message: a.includes('%')
+      ? `'${a}' has a zone index, which traps cannot be matched by: use an address without %zone`
+      : `'${a}' is not an IPv4 or IPv6 address: traps are matched by their source address, so a host name cannot be used`,
+  });
+  return z.NEVER;
+});
 
 const slotSchema = z
   .object({
@@ -40,14 +87,17 @@ const shelfSchema = z
         lanplus: z.boolean().default(true),
         cipher: z.string().regex(/^\d+$/).optional(),
         privlvl: z.enum(['callback', 'user', 'operator', 'administrator']).default('administrator'),
-        ipmitoolPath: z.string().default('/usr/bin/ipmitool'),
+        ipmitoolPath: z
+          .string()
+          .refine(isAbsolute, 'must be an absolute path (atcad does not search PATH for the program it runs)')
+          .default('/usr/bin/ipmitool'),
         retransmitSec: z.number().int().min(1).max(30).default(1),
       })
       .strict(),
-    /** Source addresses of this shelf's traps (its shelf managers' addresses). */
-    trapSources: z.array(host).default([]),
+    /** Source addresses of this shelf's traps (its shelf managers' addresses), IP literals. */
+    trapSources: z.array(trapSource).default([]),
     hotswapSensor: z.number().int().min(0).max(255).default(0),
-    slots: z.record(z.string().regex(/^\d+$/, 'slot numbers are physical slot numbers'), slotSchema),
+    slots: z.record(slotKey, slotSchema),
   })
   .strict();
 

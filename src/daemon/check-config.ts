@@ -1,9 +1,11 @@
-import { ConfigError, checkSecrets, loadConfigFile, redactConfig } from '../config/load.js';
+import { ConfigError, checkFiles, loadConfigFile, redactConfig } from '../config/load.js';
 
 /**
- * `atcad --check-config FILE`: validates the file (every issue with its path and reason),
- * checks that every secret it names can be read (never printing one), and prints the
- * effective configuration with defaults filled in and secrets redacted. Exit 0 or 1.
+ * `atcad --check-config FILE`: validates the file (every issue with its path and reason), then
+ * checks the files and variables it names as the daemon will use them (checkFiles: every
+ * secret readable and safely stored, every ipmitoolPath a trustworthy executable; never
+ * printing a secret), and prints the effective configuration with defaults filled in and
+ * secrets redacted. Exit 0 or 1.
  */
 export function checkConfigCommand(
   file: string,
@@ -13,10 +15,10 @@ export function checkConfigCommand(
 ): number {
   try {
     const cfg = loadConfigFile(file);
-    const secretIssues = checkSecrets(cfg, env);
-    if (secretIssues.length > 0) {
-      err(`${file}: secrets that cannot be read [ATCA_ERR_CONFIG_SECRET]:`);
-      for (const i of secretIssues) err(`  ${i.message}`);
+    const issues = checkFiles(cfg, env);
+    if (issues.length > 0) {
+      err(`${file}: ${issues.length} problem(s) with the secrets and programs it names:`);
+      for (const i of issues) err(`  ${i.path}: ${i.message} [${i.code}]`);
       return 1;
     }
     out(

@@ -1,5 +1,5 @@
 // atcad's configuration: strict, validated, frozen, secrets redacted. Files in temp folders.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,49 @@ describe('atcad configuration', () => {
       'policy.rules.processor-ierr',
       /./,
     ],
+    [
+      'a trap source that is a host name',
+      MIN.replace('slots:', 'trapSources: [shmc1.example]\n    slots:'),
+      'shelves.0.trapSources.0',
+      /'shmc1\.example' is not an IPv4 or IPv6 address: traps are matched by their source address/,
+    ],
+    [
+      'a trap source with a leading zero (octal to inet_aton)',
+      MIN.replace('slots:', 'trapSources: [10.0.0.1, 010.0.0.2]\n    slots:'),
+      'shelves.0.trapSources.1',
+      /'010\.0\.0\.2' is not an IPv4 or IPv6 address/,
+    ],
+    [
+      'a trap source with a zone index',
+      MIN.replace('slots:', 'trapSources: ["fe80::1%eth0"]\n    slots:'),
+      'shelves.0.trapSources.0',
+      /zone index/,
+    ],
+    ['slot 0', MIN.replace('"1":', '"0":'), 'shelves.0.slots.0', /physical slot numbers start at 1/],
+    [
+      'slot 17',
+      MIN.replace('"1":', '"17":'),
+      'shelves.0.slots.17',
+      /slot 17 is beyond the front-board slots of a PICMG 3\.0 shelf \(1–16\)/,
+    ],
+    [
+      'a slot with a leading zero',
+      MIN.replace('"1":', '"01":'),
+      'shelves.0.slots.01',
+      /write slot 1 as "1", without leading zeros/,
+    ],
+    [
+      'a slot that is not a number (message)',
+      MIN.replace('"1":', 'one:'),
+      'shelves.0.slots.one',
+      /physical slot numbers \(1–16\)/,
+    ],
+    [
+      'a relative ipmitoolPath',
+      MIN.replace('password: { env: PW }', 'password: { env: PW }, ipmitoolPath: ipmitool'),
+      'shelves.0.ipmi.ipmitoolPath',
+      /absolute path/,
+    ],
   ])('rejects %s with the path and the reason', (_what, text, path, message) => {
     const found = issues(text);
     expect(
@@ -106,17 +149,73 @@ describe('atcad configuration', () => {
     expect(found.map((i) => i.message).join('\n')).toMatch(/node 'node1' is already mapped to s1\/1/);
   });
 
+  it('accepts slots 1 to 16 and an unquoted YAML key (a number, so no alias)', () => {
+    const c = parseConfig(
+      MIN.replace('"1": { node: node1 }', '"1": { node: node1 }, "16": { node: node16 }, 02: { node: n2 }'),
+    );
+    expect(Object.keys(c.shelves[0]!.slots).sort()).toEqual(['1', '16', '2']);
+    // Unquoted, 01 and 1 are both the number 1: the YAML parser refuses the pair.
+    expect(issues(MIN.replace('"1": { node: node1 }', '1: { node: node1 }, 01: { node: n2 }'))[0]!.message).toMatch(
+      /not valid YAML: Map keys must be unique/,
+    );
+  });
+
+  it('writes trap sources in the form the receiver compares (lowercase IPv6, v4-mapped as IPv4)', () => {
+    const c = parseConfig(
+      MIN.replace('slots:', 'trapSources: ["2001:DB8:0::1", "::ffff:10.0.0.9", 10.0.0.8]\n    slots:'),
+    );
+    expect(c.shelves[0]!.trapSources).toEqual(['2001:db8::1', '10.0.0.9', '10.0.0.8']);
+  });
+
+  it('rejects one trap source claimed by two shelves, or listed twice, however it is written', () => {
+    const two =
+      MIN.replace('slots:', 'trapSources: [10.0.0.10, "2001:db8::a"]\n    slots:') +
+      MIN.replace('shelves:\n', '')
+        .replace('name: s1', 'name: s2')
+        .replace('node1', 'node2')
+        .replace('slots:', 'trapSources: [10.0.0.11, "::ffff:10.0.0.10", "2001:DB8:0:0::A", 10.0.0.11]\n    slots:');
+    expect(issues(two)).toEqual([
+      {
+        path: 'shelves.1.trapSources.1',
+        message:
+          "trap source 10.0.0.10 is already claimed by shelf 's1' (shelves.0.trapSources.0): a trap is attributed to one shelf by its source address",
+      },
+      {
+        path: 'shelves.1.trapSources.2',
+        message:
+          "trap source 2001:db8::a is already claimed by shelf 's1' (shelves.0.trapSources.1): a trap is attributed to one shelf by its source address",
+      },
+      {
+        path: 'shelves.1.trapSources.3',
+        message: 'trap source 10.0.0.11 is listed twice (also shelves.1.trapSources.0)',
+      },
+    ]);
+  });
+
+  it('rejects an SNMPv3 user listed twice', () => {
+    const u = '{ name: atcad, authKey: { env: A }, privKey: { env: P } }';
+    expect(issues(`${MIN}traps: { v3Users: [${u}, ${u}] }\n`)).toEqual([
+      { path: 'traps.v3Users.1.name', message: "SNMPv3 user 'atcad' is listed twice (also traps.v3Users.0.name)" },
+    ]);
+  });
+
   it('reads secrets from a file or the environment, with errors that never show a value', () => {
     const f = join(dir, 'pw');
     writeFileSync(f, 'Sekrit-1\n');
+    chmodSync(f, 0o600);
     expect(readSecret({ file: f }, 'x')).toBe('Sekrit-1');
     expect(readSecret({ env: 'PW' }, 'x', { PW: 'Sekrit-2' })).toBe('Sekrit-2');
     expect(() => readSecret({ env: 'NOPE' }, 'x', {})).toThrow(/NOPE is not set/);
     writeFileSync(join(dir, 'empty'), '');
+    chmodSync(join(dir, 'empty'), 0o600);
     expect(() => readSecret({ file: join(dir, 'empty') }, 'x')).toThrow(/is empty/);
     const c = parseConfig(MIN);
     expect(checkSecrets(c, {})).toEqual([
-      { path: 'shelves.0.ipmi.password', message: 'shelves.0.ipmi.password: environment variable PW is not set' },
+      {
+        path: 'shelves.0.ipmi.password',
+        message: 'environment variable PW is not set',
+        code: 'ATCA_ERR_CONFIG_SECRET',
+      },
     ]);
     expect(checkSecrets(c, { PW: 'x' })).toEqual([]);
   });
