@@ -1,7 +1,16 @@
 // The files a configuration names, checked as the daemon will use them: secret files (mode,
 // owner, type, contents) and ipmitoolPath. Real files in a temp folder, real chmod/chown.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -279,5 +288,23 @@ describe('loadCheckedConfig (what the daemon loads at start)', () => {
         ),
       }),
     );
+  });
+});
+
+describe('examples/atcad.yaml', () => {
+  it('passes every check once its secret files exist as it says (chmod 600) and ipmitool is installed', () => {
+    const etc = join(dir, 'etc-atcad');
+    mkdirSync(etc, { mode: 0o750 });
+    for (const f of ['shelf1.password', 'v3-auth.key', 'v3-priv.key']) {
+      writeFileSync(join(etc, f), `${SECRET}\n`);
+      chmodSync(join(etc, f), 0o600);
+    }
+    const text = readFileSync(new URL('../../examples/atcad.yaml', import.meta.url), 'utf8')
+      .replaceAll('/etc/atcad/', `${etc}/`)
+      .replaceAll('/usr/bin/ipmitool', ipmitool(0o755));
+    const cfg = parseConfig(text, 'examples/atcad.yaml');
+    expect(checkFiles(cfg, { ATCAD_COMMUNITY: 'public-ish' })).toEqual([]);
+    chmodSync(join(etc, 'v3-priv.key'), 0o644);
+    expect(checkFiles(cfg, { ATCAD_COMMUNITY: 'public-ish' }).map((i) => i.path)).toEqual(['traps.v3Users.0.privKey']);
   });
 });
