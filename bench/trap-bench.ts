@@ -189,7 +189,8 @@ function fakeActuator(onHealth: (node: string, value: HealthValue) => void, node
     setStandby: async (node, on) => ok(['crm_attribute', '-N', node, '-n', 'standby', '-v', on ? 'on' : 'off']),
     fence: async (node) => ok(['stonith_admin', '--reboot', node]),
     fenceHistory: async () => [],
-    nodes: async () => nodes.map((name) => ({ name, online: true, standby: false, unclean: false })),
+    nodes: async () => nodes.map((name) => ({ name, online: true, standby: false, unclean: false, type: 'member' })),
+    cluster: async () => ({ withQuorum: true, votersOnline: [...nodes], votersTotal: nodes.length, quorum: undefined }),
   };
 }
 
@@ -304,7 +305,7 @@ journal: { path: ${join(dir, 'journal.sqlite')} }
     });
     await app.start();
     const a = app;
-    await until('the first poll to map the slots', () => a.journal.counts().events >= SLOTS.length, 20_000, 50);
+    await until('the first poll to map the slots', () => a.journal.read.counts().events >= SLOTS.length, 20_000, 50);
 
     const send = (b: Buffer) => out.send(b, trapPort, '127.0.0.1');
     const healthOf = (slot: number) => a.policyState().slots.get(`s1/${slot}`)?.health;
@@ -327,7 +328,7 @@ journal: { path: ${join(dir, 'journal.sqlite')} }
         // on a quiet daemon, not the fork of another slot's command (a spawn blocks the event
         // loop for several ms on this machine: see docs/benchmarks.md).
         await until('all slots green', () => SLOTS.every((x) => healthOf(x) === 'green'), 5000, 2);
-        await until('no action running', () => a.journal.unfinishedActions().length === 0, 5000, 2);
+        await until('no action running', () => a.journal.read.unfinishedActions().length === 0, 5000, 2);
         decidedAt = undefined;
         const acted = new Promise<Spawned>((resolve) => {
           pending = { node: `node${slot}`, resolve };

@@ -2,21 +2,19 @@ import { readSecret } from '../config/load.js';
 import type { AtcadConfig } from '../config/schema.js';
 import type { DomainEvent } from '../domain/events.js';
 import { DEFAULT_RULES } from '../domain/faults.js';
+import { Engine, type EngineStats } from '../engine/engine.js';
 import { hexByte } from '../ipmi/ipmitool-argv.js';
 import { PollLimiter } from '../ipmi/poll-limiter.js';
 import type { SelRecord } from '../ipmi/sel.js';
 import { ShelfPoller } from '../ipmi/shelf-poller.js';
-import { Journal } from '../journal/journal.js';
+import { Journal, type JournalHealth } from '../journal/journal.js';
 import type { Logger } from '../log.js';
-import type { ActionResult, ClusterActuator } from '../pacemaker/actuator.js';
+import type { ClusterActuator } from '../pacemaker/actuator.js';
 import { createActuator } from '../pacemaker/create.js';
-import { decide, newSlotState } from '../policy/decide.js';
-import type { Decision, Evidence, PolicyConfig, PolicyInput, PolicyState } from '../policy/types.js';
-import { classify } from '../shelf/classify.js';
-import { confirms } from '../shelf/confirm.js';
-import { isSensorFault } from '../shelf/fault-sensors.js';
+import type { Decision, PolicyConfig, PolicyState } from '../policy/types.js';
 import { type ModelView, slotView } from '../shelf/model.js';
 import { type ReceivedTrap, TrapReceiver } from '../snmp/trap-receiver.js';
+import { pollerReader } from './slot-reader.js';
 
 export interface AppDeps {
   readonly log: Logger;
@@ -27,6 +25,12 @@ export interface AppDeps {
   readonly onDecision?: (d: Decision) => void;
 }
 
+export interface AppStatus {
+  readonly traps: TrapReceiver['counters'] | undefined;
+  readonly engine: EngineStats;
+  readonly journal: JournalHealth;
+}
+
 export interface App {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -34,31 +38,18 @@ export interface App {
   readonly trapPort: number | undefined;
   readonly trapCounters: TrapReceiver['counters'] | undefined;
   policyState(): PolicyState;
+  status(): AppStatus;
   /** The live model: shelves, slots, sensors, health and its reasons. */
   model(): ModelView;
 }
 
-const TICK_MS = 100;
 const PRUNE_EVERY_MS = 3_600_000;
 const NODES_REFRESH_MS = 10_000;
 
 const slotKey = (shelf: string, slot: number) => `${shelf}/${slot}`;
 
-/**
- * Wires the daemon — no I/O of its own: traps and polls become domain events, events become
- * observations, the pure policy turns them into decisions, and only the actuator acts. Every
- * event, decision and action is journaled before anything is acted on.
- */
-export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
-  const { log } = deps;
-  const now = deps.now ?? Date.now;
-  const env = deps.env ?? process.env;
-  const journal = new Journal(cfg.journal.path, { backgroundCheckpoint: true });
-  journal.onFlushError = (e) => log.error(`journal: ${e.message} (events kept for the next write)`);
-  journal.onCheckpointError = (e) => log.warn(`journal: ${e.message}`);
-  const actuator = deps.actuator ?? createActuator(cfg.pacemaker);
-  const nodeCount = cfg.shelves.reduce((n, s) => n + Object.keys(s.slots).length, 0);
-  const policyCfg: PolicyConfig = {
+export function policyConfig(cfg: AtcadConfig): PolicyConfig {
+  return {
     rules: { ...DEFAULT_RULES, ...cfg.policy.rules },
     sustainMs: cfg.policy.sustainMs,
     debounceMs: cfg.policy.debounceMs,
@@ -66,29 +57,44 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     releaseStandbyOnRecovery: cfg.policy.releaseStandbyOnRecovery,
     maxFences: cfg.safety.maxFences,
     fenceWindowMs: cfg.safety.fenceWindowSec * 1000,
-    minNodesAfterFence: cfg.safety.minNodesAfterFence ?? Math.floor(nodeCount / 2) + 1,
+    minVotersAfterFence: cfg.safety.minNodesAfterFence,
+    confirmRetryMs: 500,
+    confirmRetryMaxMs: 30_000,
   };
-  const slots = new Map(
-    cfg.shelves.flatMap((s) =>
-      Object.entries(s.slots).map(([n, v]) => {
-        const key = slotKey(s.name, Number(n));
-        return [key, newSlotState(key, v.node, v.maintenance)] as const;
-      }),
-    ),
-  );
-  let state: PolicyState = {
-    slots,
-    fences: journal.fenceTimesSince(now() - policyCfg.fenceWindowMs),
-    nodesOnline: undefined,
+}
+
+/**
+ * Wires the daemon and does no I/O: traps and polls become domain events, the engine turns
+ * them into decisions through the pure core, journals them and only then acts through the
+ * actuator. start() opens the journal, reads the secrets, binds the trap socket and starts
+ * polling; stop() undoes it, waiting for actions under way.
+ */
+export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
+  const { log } = deps;
+  const now = deps.now ?? Date.now;
+  const env = deps.env ?? process.env;
+  const journal = new Journal(cfg.journal.path, {
+    backgroundCheckpoint: true,
+    now,
+    onError: (e) =>
+      log.error(`journal: ${e.message} (events are kept, up to a bound, and written when it works again)`),
+  });
+  const actuator = deps.actuator ?? createActuator(cfg.pacemaker);
+
+  const secrets = new Map<string, string>();
+  const secret = (where: string): string => {
+    const v = secrets.get(where);
+    if (v === undefined) throw new Error(`internal: secret ${where} read before start()`);
+    return v;
   };
 
   const limiter = new PollLimiter(cfg.polling.concurrency);
   const pollers = new Map(
-    cfg.shelves.map((s) => [
+    cfg.shelves.map((s, i) => [
       s.name,
       new ShelfPoller(
         s,
-        readSecret(s.ipmi.password, `shelves.${s.name}.ipmi.password`, env),
+        () => secret(`shelves.${i}.ipmi.password`),
         {
           intervalMs: cfg.polling.hotswapIntervalMs,
           sensorIntervalMs: cfg.polling.sensorIntervalMs,
@@ -103,60 +109,44 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     ]),
   );
 
-  let receiver: TrapReceiver | undefined;
-  if (cfg.traps.enabled) {
-    const sources = new Map<string, string>();
-    for (const s of cfg.shelves) for (const a of s.trapSources) sources.set(a, s.name);
-    receiver = new TrapReceiver({
-      address: cfg.traps.address,
-      port: cfg.traps.port,
-      communities: cfg.traps.communities.map((c, i) => readSecret(c, `traps.communities.${i}`, env)),
-      v3Users: cfg.traps.v3Users.map((u, i) => ({
-        name: u.name,
-        authProtocol: u.authProtocol,
-        authKey: readSecret(u.authKey, `traps.v3Users.${i}.authKey`, env),
-        privProtocol: u.privProtocol,
-        privKey: readSecret(u.privKey, `traps.v3Users.${i}.privKey`, env),
+  const engine = new Engine({
+    policy: policyConfig(cfg),
+    slots: cfg.shelves.flatMap((s) =>
+      Object.entries(s.slots).map(([n, v]) => ({
+        key: slotKey(s.name, Number(n)),
+        node: v.node,
+        maintenance: v.maintenance,
       })),
-      sources,
-      log: (level: string, msg: string) => (level === 'error' ? log.error(msg) : log.warn(msg)),
-      onTrap: (t) => onTrap(t),
-    } as ConstructorParameters<typeof TrapReceiver>[0]);
-  }
+    ),
+    journal,
+    actuator,
+    reader: pollerReader(pollers),
+    log,
+    now,
+    ...(deps.onDecision ? { onDecision: deps.onDecision } : {}),
+    onLoss: (shelf) => pollers.get(shelf)?.relevel(),
+    recentFenceMs: Math.max(120_000, cfg.pacemaker.fenceTimeoutSec * 1000),
+    giveUpMs: 2 * cfg.pacemaker.fenceTimeoutSec * 1000 + 60_000,
+  });
 
-  let queue: Promise<void> = Promise.resolve();
-  /** Every input to the policy goes through one queue: decisions are made one at a time. */
-  function feed(input: PolicyInput): void {
-    queue = queue.then(() => step(input)).catch((e) => log.error(`policy step failed: ${(e as Error).message}`));
-  }
-
-  async function step(input: PolicyInput): Promise<void> {
-    const r = decide(state, input, policyCfg);
-    state = r.state;
-    for (const d of r.decisions) carryOut(d);
-  }
-
-  function slotOf(shelf: string, ipmb: number | undefined): number | undefined {
-    return ipmb === undefined ? undefined : pollers.get(shelf)?.slotOfIpmb(ipmb);
-  }
+  let receiver: TrapReceiver | undefined;
 
   function onTrap(t: ReceivedTrap): void {
     const at = now();
-    const e = t.event;
     if (t.duplicate) {
       // A resend or a replay: kept, not acted on a second time.
-      journal.queueEvent({ at, shelf: t.shelf, source: 'trap', kind: 'duplicate', understood: true, body: t });
+      journal.appendEvent({ at, shelf: t.shelf, source: 'trap', kind: 'duplicate', understood: true, body: t });
       return;
     }
-    if (!e) {
-      journal.queueEvent({ at, shelf: t.shelf, source: 'trap', kind: 'not-understood', understood: false, body: t });
+    if (!t.event) {
+      journal.appendEvent({ at, shelf: t.shelf, source: 'trap', kind: 'not-understood', understood: false, body: t });
       return;
     }
-    onEvent(e, t);
+    onEvent(t.event, t);
   }
 
   function onUnparsedSel(shelf: string, r: SelRecord): void {
-    journal.queueEvent({
+    journal.appendEvent({
       at: now(),
       shelf,
       source: 'sel',
@@ -167,10 +157,11 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   }
 
   function onEvent(e: DomainEvent, trap: ReceivedTrap | undefined): void {
+    const poller = pollers.get(e.shelf);
     const ipmb = 'ipmb' in e ? e.ipmb : undefined;
-    const slot = slotOf(e.shelf, ipmb);
-    pollers.get(e.shelf)?.claim(e);
-    journal.queueEvent({
+    const slot = ipmb === undefined ? undefined : poller?.slotOfIpmb(ipmb);
+    poller?.claim(e);
+    journal.appendEvent({
       at: e.at,
       shelf: e.shelf,
       slot,
@@ -181,12 +172,13 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     });
     // A shelf manager's silence concerns every slot it watches (rule shmc-unreachable, default
     // record: visibility is lost, not a blade).
-    const targets =
+    const shelf = cfg.shelves.find((s) => s.name === e.shelf);
+    const slots =
       e.kind === 'shmc'
-        ? Object.keys(cfg.shelves.find((s) => s.name === e.shelf)?.slots ?? {}).map(Number)
+        ? Object.keys(shelf?.slots ?? {}).map((n) => slotKey(e.shelf, Number(n)))
         : slot === undefined
           ? []
-          : [slot];
+          : [slotKey(e.shelf, slot)];
     if (slot === undefined && e.kind !== 'shmc') {
       const from = ipmb === undefined ? '?' : hexByte(ipmb);
       if (e.kind === 'hotswap' && e.source !== 'poll') {
@@ -194,137 +186,22 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
         // silent — and nothing in the trap names the slot. Polling can: all slots, now, rather
         // than at the next interval. What it finds is acted on as any poll is.
         log.info(`${e.shelf}: hot-swap event from IPMB ${from} names no configured slot: polling the shelf now`);
-        pollers.get(e.shelf)?.pollNow();
+        poller?.pollNow();
       } else {
         log.info(`${e.shelf}: ${e.kind} event for IPMB ${from} maps to no configured slot: recorded only`);
       }
+      return;
     }
-    for (const s of targets) {
-      for (const o of classify(e)) {
-        const evidence: Evidence = { source: e.source, at: e.at, summary: o.summary };
-        feed({ kind: 'observation', slot: slotKey(e.shelf, s), fault: o.fault, asserted: o.asserted, evidence });
-      }
-    }
-  }
-
-  async function confirmFault(d: Extract<Decision, { kind: 'confirm' }>): Promise<void> {
-    const [shelf, n] = d.slot.split('/') as [string, string];
-    const poller = pollers.get(shelf)!;
-    const hotswap = await poller.read(Number(n));
-    // Sensors are read only where the fault is a sensor's and the blade is up to be read.
-    const sensors =
-      isSensorFault(d.fault) && typeof hotswap === 'number'
-        ? await poller.readSensors(Number(n)).catch(() => undefined)
-        : undefined;
-    const v = confirms(d.fault, { hotswap, sensors });
-    feed({
-      kind: 'confirmation',
-      slot: d.slot,
-      fault: d.fault,
-      confirmed: v.confirmed,
-      evidence: { source: 'confirm', at: now(), summary: v.summary },
-    });
-  }
-
-  /** Runs an action whose start the decision's transaction already journaled (a crash leaves it 'started'). */
-  async function act(
-    d: Decision,
-    actionId: number,
-    run: () => Promise<ActionResult>,
-    kind: 'fence' | 'standby' | 'health',
-  ): Promise<void> {
-    const node = 'node' in d ? d.node : undefined;
-    const r = await run();
-    journal.finishAction(
-      actionId,
-      {
-        status: r.ok ? 'succeeded' : 'failed',
-        at: now(),
-        exitCode: r.exitCode,
-        durationMs: r.durationMs,
-        stdout: r.stdout,
-        stderr: r.stderr,
-        command: r.command,
-        note: `${r.command.join(' ')}${r.error ? ` — ${r.error.message} [${r.error.code}]` : ''}`,
-      },
-      kind !== 'health',
-    );
-    if (!r.ok) log.error(`${kind} of ${node} failed: ${r.error?.message ?? `exit ${r.exitCode}`}`);
-    if (kind !== 'health') {
-      feed({
-        kind: 'action-done',
-        slot: d.slot,
-        action: kind,
-        ok: r.ok,
-        evidence: { source: 'action', at: now(), summary: `${r.command.join(' ')} → ${r.exitCode}` },
-      });
-    }
-  }
-
-  const ACTION_OF: Partial<Record<Decision['kind'], 'fence' | 'standby' | 'health'>> = {
-    'set-health': 'health',
-    'set-standby': 'standby',
-    fence: 'fence',
-  };
-
-  /**
-   * Actions run outside the decision queue, so a fence that takes seconds does not hold up
-   * decisions about other slots; actions on one node run in order (a red then a green must
-   * not land green then red). The policy itself allows one action per slot at a time.
-   */
-  const nodeChains = new Map<string, Promise<void>>();
-  const running = new Set<Promise<void>>();
-  function perNode(node: string, f: () => Promise<void>): void {
-    const next = (nodeChains.get(node) ?? Promise.resolve())
-      .then(f)
-      .catch((e) => log.error(`action on ${node} failed: ${(e as Error).message}`));
-    nodeChains.set(node, next);
-    running.add(next);
-    void next.finally(() => {
-      running.delete(next);
-      if (nodeChains.get(node) === next) nodeChains.delete(node);
-    });
-  }
-
-  function carryOut(d: Decision): void {
-    const node = 'node' in d ? d.node : undefined;
-    const at = now();
-    const kind = ACTION_OF[d.kind];
-    // One transaction: the events that led here, the decision and the start of its action.
-    // fsynced before anything irreversible; health and records are kill -9-safe (see Journal).
-    const { actionId } = journal.recordDecision(
-      { at, slot: d.slot, kind: d.kind, node, reason: d.reason, evidence: d.evidence, body: d },
-      kind ? { kind, node, at, command: [] } : undefined,
-      d.kind === 'fence' || d.kind === 'set-standby',
-    );
-    deps.onDecision?.(d);
-    switch (d.kind) {
-      case 'set-health':
-        perNode(d.node, () => act(d, actionId!, () => actuator.setHealth(d.node, d.value), 'health'));
-        break;
-      case 'set-standby':
-        perNode(d.node, () => act(d, actionId!, () => actuator.setStandby(d.node, d.on), 'standby'));
-        break;
-      case 'fence':
-        perNode(d.node, () => act(d, actionId!, () => actuator.fence(d.node), 'fence'));
-        break;
-      case 'confirm':
-        void confirmFault(d).catch((e) => log.error(`confirmation of ${d.slot} failed: ${(e as Error).message}`));
-        break;
-      case 'record':
-      case 'blocked':
-        log.info(`${d.slot}: ${d.kind}: ${d.reason}`);
-        break;
-    }
+    engine.submit({ kind: 'event', event: e, slots });
   }
 
   /** Configured nodes the cluster does not know (undefined until the cluster was read). */
   let unknownNodes: Set<string> | undefined;
 
+  /** For the operators' view only: the guard before a fence reads the cluster afresh. */
   async function refreshNodes(): Promise<void> {
     try {
       const nodes = await actuator.nodes();
-      feed({ kind: 'nodes-online', count: nodes.filter((n) => n.online && !n.unclean).length, at: now() });
       // attrd_updater accepts a health value for a node the cluster does not know (exit 0) and
       // it never reaches the scheduler: a misspelt node name would silently do nothing.
       const known = new Set(nodes.map((n) => n.name));
@@ -339,44 +216,41 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
       }
       unknownNodes = missing;
     } catch (e) {
-      feed({ kind: 'nodes-online', count: undefined, at: now() });
       log.warn(`cannot read the cluster's nodes: ${(e as Error).message}`);
     }
   }
 
-  /** Actions a crash interrupted: a fence is never repeated blindly; the fencer's history decides. */
-  async function reconcile(): Promise<void> {
-    for (const a of journal.unfinishedActions()) {
-      if (a.kind === 'fence' && a.node) {
-        const history = await actuator.fenceHistory(a.node).catch(() => []);
-        const done = history.some(
-          (h) => h.status === 'success' && h.completed !== undefined && Date.parse(h.completed) >= a.startedAt - 1000,
-        );
-        if (done) {
-          // The fence happened: the slot must not be fenced again for what led to it.
-          const slot = state.slots.get(a.slot);
-          if (slot) state = { ...state, slots: new Map(state.slots).set(a.slot, { ...slot, fencedAt: a.startedAt }) };
-        }
-        journal.finishAction(a.id, {
-          status: done ? 'reconciled-done' : 'abandoned',
-          at: now(),
-          note: done
-            ? 'the fencer reports the fence completed'
-            : 'interrupted by a restart; not repeated: decided afresh from new readings',
-        });
-      } else {
-        journal.finishAction(a.id, {
-          status: 'abandoned',
-          at: now(),
-          note: 'interrupted by a restart; idempotent, decided afresh',
-        });
-      }
-    }
+  function readSecrets(): void {
+    cfg.shelves.forEach((s, i) => {
+      const where = `shelves.${i}.ipmi.password`;
+      secrets.set(where, readSecret(s.ipmi.password, where, env));
+    });
   }
 
-  let ticker: NodeJS.Timeout | undefined;
+  function makeReceiver(): TrapReceiver {
+    const sources = new Map<string, string>();
+    for (const s of cfg.shelves) for (const a of s.trapSources) sources.set(a, s.name);
+    return new TrapReceiver({
+      address: cfg.traps.address,
+      port: cfg.traps.port,
+      communities: cfg.traps.communities.map((c, i) => readSecret(c, `traps.communities.${i}`, env)),
+      v3Users: cfg.traps.v3Users.map((u, i) => ({
+        name: u.name,
+        authProtocol: u.authProtocol,
+        authKey: readSecret(u.authKey, `traps.v3Users.${i}.authKey`, env),
+        privProtocol: u.privProtocol,
+        privKey: readSecret(u.privKey, `traps.v3Users.${i}.privKey`, env),
+      })),
+      sources,
+      log: (level: string, msg: string) =>
+        level === 'error' ? log.error(msg) : level === 'info' ? log.info(msg) : log.warn(msg),
+      onTrap,
+    } as ConstructorParameters<typeof TrapReceiver>[0]);
+  }
+
   let nodesTimer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
+  let started = false;
   let stopping: Promise<void> | undefined;
 
   function prune(): void {
@@ -389,17 +263,11 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   }
 
   async function stopOnce(): Promise<void> {
-    if (ticker) clearInterval(ticker);
     if (nodesTimer) clearInterval(nodesTimer);
     if (pruneTimer) clearInterval(pruneTimer);
     await receiver?.stop();
     await Promise.all([...pollers.values()].map((p) => p.stop()));
-    // Actions report back through the queue, which may decide more: drain both until still.
-    for (;;) {
-      await queue;
-      if (running.size === 0) break;
-      await Promise.all([...running]);
-    }
+    if (started) await engine.stop();
     journal.close();
   }
 
@@ -411,7 +279,8 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     get trapCounters() {
       return receiver?.counters;
     },
-    policyState: () => state,
+    policyState: () => engine.policy,
+    status: () => ({ traps: receiver?.counters, engine: engine.stats, journal: journal.health }),
     model: () => ({
       shelves: cfg.shelves.map((s) => {
         const poller = pollers.get(s.name)!;
@@ -425,22 +294,31 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
               ipmb: poller.ipmbOf(slot),
               reading: poller.lastReading(slot),
               sensors: poller.sensorStates(slot),
-              policy: state.slots.get(slotKey(s.name, slot)),
+              policy: engine.policy.slots.get(slotKey(s.name, slot)),
             });
           }),
         };
       }),
     }),
     async start() {
-      await reconcile();
-      prune();
-      pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
-      pruneTimer.unref();
-      await refreshNodes();
-      for (const p of pollers.values()) p.start();
-      await receiver?.start();
-      ticker = setInterval(() => feed({ kind: 'tick', at: now() }), TICK_MS);
-      nodesTimer = setInterval(() => void refreshNodes(), NODES_REFRESH_MS);
+      try {
+        readSecrets();
+        if (cfg.traps.enabled) receiver = makeReceiver();
+        journal.open();
+        engine.start();
+        started = true;
+        prune();
+        pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+        pruneTimer.unref();
+        await refreshNodes();
+        nodesTimer = setInterval(() => void refreshNodes(), NODES_REFRESH_MS);
+        for (const p of pollers.values()) p.start();
+        await receiver?.start();
+      } catch (e) {
+        stopping ??= stopOnce();
+        await stopping.catch(() => undefined);
+        throw e;
+      }
     },
     stop() {
       // Idempotent: a signal handler and a test's afterAll may both ask.

@@ -1,9 +1,9 @@
 // atcad's entry point: `atcad --check-config FILE` or `atcad --config FILE`.
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { ConfigError, loadCheckedConfig } from '../config/load.js';
 import { AtcaError } from '../errors.js';
-import { createLog } from '../fence/log.js';
 import { buildApp } from './app.js';
 import { checkConfigCommand } from './check-config.js';
+import { createDaemonLogger } from './logger.js';
 
 const USAGE = 'usage: atcad --config FILE [--verbose] | atcad --check-config FILE';
 
@@ -25,10 +25,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return argv.includes('--help') || argv.includes('-h') ? 0 : 64;
   }
-  const log = createLog({ quiet: false, verbose: argv.includes('--verbose') });
+  const log = createDaemonLogger({ verbose: argv.includes('--verbose') });
   let app: ReturnType<typeof buildApp>;
   try {
-    app = buildApp(loadConfigFile(file), { log });
+    // Every problem of the file and of the files it names at once, before anything starts.
+    app = buildApp(loadCheckedConfig(file), { log });
     await app.start();
   } catch (e) {
     if (e instanceof ConfigError || e instanceof AtcaError) {

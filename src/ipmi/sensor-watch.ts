@@ -33,6 +33,9 @@ export class SensorWatch {
   #repo: SdrRepositoryInfo | undefined;
   #byOwner = new Map<number, SensorRecord[]>();
   readonly #states = new Map<string, SensorState>();
+  /** The next reading of each sensor is compared with nothing (see forgetReadings). */
+  #levels = false;
+  readonly #leveled = new Set<string>();
 
   constructor(shelf: string, run: RunOnShelf, emit: (e: DomainEvent) => void, log: Logger) {
     this.#shelf = shelf;
@@ -71,7 +74,15 @@ export class SensorWatch {
       let state: SensorState;
       try {
         const reading = await this.#run((s) => readSensor(s, owner, record.number));
-        const events = sensorChangeEvents(record, before?.reading?.states, reading, this.#shelf, at);
+        const fresh = this.#levels && !this.#leveled.has(key);
+        if (fresh) this.#leveled.add(key);
+        const events = sensorChangeEvents(
+          record,
+          fresh ? undefined : before?.reading?.states,
+          reading,
+          this.#shelf,
+          at,
+        );
         // An unavailable reading keeps the last known states (nothing changed that we know of)
         // but says so: a stale state must never confirm anything.
         const usable = !reading.unavailable && reading.scanning;
@@ -126,6 +137,15 @@ export class SensorWatch {
     if (!s?.reading) return;
     const states = asserted ? s.reading.states | (1 << bit) : s.reading.states & ~(1 << bit);
     this.#states.set(key, { ...s, reading: { ...s.reading, states } });
+  }
+
+  /**
+   * Forgets the last readings (keeping what was read, for display, until the next reading):
+   * the next reading of each sensor then reports its asserted states as they are, changed or not.
+   */
+  forgetReadings(): void {
+    this.#levels = true;
+    this.#leveled.clear();
   }
 
   statesOf(owner: number): SensorState[] {

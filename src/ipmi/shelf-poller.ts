@@ -57,8 +57,11 @@ export class ShelfPoller {
   /** A hot-swap poll asked for out of turn (pollNow), and whether another is wanted after it. */
   #prompt: Promise<void> | undefined;
   #promptAgain = false;
+  /** The next hot-swap cycle reports every slot's state, changed or not. */
+  #relevelHotswap = false;
 
-  constructor(shelf: ShelfConfig, password: string, o: PollerOptions, sinks: PollerSinks, log: Logger) {
+  /** `password` is asked for at each login (start() reads the secrets; construction does no I/O). */
+  constructor(shelf: ShelfConfig, password: () => string, o: PollerOptions, sinks: PollerSinks, log: Logger) {
     this.#shelf = shelf;
     this.#emit = sinks.emit;
     this.#log = log;
@@ -66,7 +69,6 @@ export class ShelfPoller {
     const copts = {
       ipmitoolPath: shelf.ipmi.ipmitoolPath,
       username: shelf.ipmi.username,
-      password,
       lanplus: shelf.ipmi.lanplus,
       cipher: shelf.ipmi.cipher,
       privlvl: shelf.ipmi.privlvl,
@@ -78,7 +80,7 @@ export class ShelfPoller {
     };
     this.#conn = new ShelfConnection(
       shelf.shelfManagers.map((m) => ({ host: m.host, port: m.port })),
-      (ep) => IpmitoolShellSession.open(ep, copts),
+      (ep) => IpmitoolShellSession.open(ep, { ...copts, password: password() }),
       log,
     );
     this.#device = new AtcaDevice(
@@ -136,6 +138,31 @@ export class ShelfPoller {
     this.#timers.clear();
     await Promise.all([...this.#running].map((p) => p.catch(() => undefined)));
     await this.#conn.close().catch(() => undefined);
+  }
+
+  /**
+   * Forgets what it last read, so that the next readings report every slot's state and every
+   * sensor's asserted states as they are (levels), not only what changed since — and reads them
+   * now. For when atcad may have missed changes: a shelf manager that was silent is back, or
+   * events were dropped on the way to the policy.
+   */
+  relevel(): void {
+    if (this.#stopped) return;
+    this.#sensors.forgetReadings();
+    this.#relevelHotswap = true;
+    this.pollNow();
+    this.#sensorsNow();
+  }
+
+  #sensorsNow(): void {
+    const p = this.#o.limiter
+      .run(() => this.#sensorCycle())
+      .then(
+        () => undefined,
+        (e: unknown) => this.#log.warn(`${this.#shelf.name}: sensor re-read failed: ${(e as Error).message}`),
+      );
+    this.#running.add(p);
+    void p.finally(() => this.#running.delete(p));
   }
 
   /**
@@ -199,9 +226,14 @@ export class ShelfPoller {
   }
 
   async #hotswapCycle(): Promise<boolean> {
+    const levels = this.#relevelHotswap;
+    this.#relevelHotswap = false;
     for (const slot of Object.keys(this.#shelf.slots).map(Number)) {
       if (this.#stopped) return true;
-      if ((await this.read(slot)) === 'shmc-unreachable') return false;
+      if ((await this.read(slot, levels)) === 'shmc-unreachable') {
+        if (levels) this.#relevelHotswap = true;
+        return false;
+      }
     }
     return true;
   }
@@ -254,8 +286,8 @@ export class ShelfPoller {
     return this.#sensors.readOwner(ipmb);
   }
 
-  /** A fresh reading of one slot; emits the events a change implies. */
-  async read(slot: number): Promise<SlotReading> {
+  /** A fresh reading of one slot; emits the events a change implies (`levels`: the state even if unchanged). */
+  async read(slot: number, levels = false): Promise<SlotReading> {
     const at = Date.now();
     let reading: SlotReading;
     let ipmb: number | undefined;
@@ -284,7 +316,7 @@ export class ShelfPoller {
     }
     const before = this.#last.get(slot);
     this.#last.set(slot, reading);
-    if (reading === before || ipmb === undefined) return reading;
+    if ((reading === before && !levels) || ipmb === undefined) return reading;
     if (reading === 'ipmc-unreachable') {
       this.#emit({ kind: 'ipmc', shelf: this.#shelf.name, source: 'poll', at, ipmb, reachable: false });
     } else if (typeof reading === 'number') {
@@ -309,6 +341,8 @@ export class ShelfPoller {
     const first = this.#shmcUp === undefined;
     this.#shmcUp = up;
     if (first && up) return;
+    // Back after silence: what changed meanwhile may not show as a change against stale readings.
+    if (up) queueMicrotask(() => this.relevel());
     if (!up) this.#log.warn(`${this.#shelf.name}: no shelf manager answers (${why})`);
     const endpoint = this.#shelf.shelfManagers.map((m) => `${m.host}:${m.port}`).join(',');
     this.#emit({ kind: 'shmc', shelf: this.#shelf.name, source: 'poll', at, endpoint, reachable: up });

@@ -1,4 +1,5 @@
 import type { AtcadConfig } from '../config/schema.js';
+import type { ClusterView } from '../domain/cluster.js';
 import { AtcaError } from '../errors.js';
 
 export type PacemakerConfig = AtcadConfig['pacemaker'];
@@ -21,8 +22,13 @@ export interface ClusterActuator {
   fence(node: string): Promise<ActionResult>;
   /** Newest first, as the fencer reports them; includes failed and pending attempts. */
   fenceHistory(node: string): Promise<FenceHistoryEntry[]>;
-  /** Every configured node and whether it is online, for the quorum guard. */
+  /** Every node the cluster knows and whether it is online (for the operators' view). */
   nodes(): Promise<NodeInfo[]>;
+  /**
+   * The cluster's membership and quorum, read now (for the guard before a fence): voting
+   * members only, whether this partition has quorum, and the votes quorum takes.
+   */
+  cluster(): Promise<ClusterView>;
 }
 
 export const HEALTH_VALUES = ['green', 'yellow', 'red'] as const;
@@ -64,10 +70,18 @@ export interface NodeInfo {
   readonly standby: boolean;
   /** The cluster has lost the node and will fence it. */
   readonly unclean: boolean;
+  /** member (a corosync node, which votes), remote or ping; as crm_mon says. */
+  readonly type: string;
 }
 
 /** The Pacemaker command-line tools atcad runs. */
-export const PCMK_TOOLS = ['attrd_updater', 'crm_attribute', 'stonith_admin', 'crm_mon'] as const;
+export const PCMK_TOOLS = [
+  'attrd_updater',
+  'crm_attribute',
+  'stonith_admin',
+  'crm_mon',
+  'corosync-quorumtool',
+] as const;
 export type PcmkTool = (typeof PCMK_TOOLS)[number];
 export type ToolPaths = Readonly<Record<PcmkTool, string>>;
 
@@ -77,6 +91,7 @@ export const DEFAULT_TOOL_PATHS: ToolPaths = Object.freeze({
   crm_attribute: '/usr/sbin/crm_attribute',
   stonith_admin: '/usr/sbin/stonith_admin',
   crm_mon: '/usr/sbin/crm_mon',
+  'corosync-quorumtool': '/usr/sbin/corosync-quorumtool',
 });
 
 /** A tool and its arguments, before the tool's name is resolved to a path. */
@@ -183,7 +198,12 @@ export function fenceHistoryArgv(node: string): ToolArgv {
  * with CIB_file) and reports membership only, where crm_mon reads the CIB live and offline.
  */
 export function nodesArgv(): ToolArgv {
-  return ['crm_mon', '--one-shot', '--output-as=xml', '--include=none', '--include=nodes'];
+  return ['crm_mon', '--one-shot', '--output-as=xml', '--include=none', '--include=summary', '--include=nodes'];
+}
+
+/** corosync's own view of the votes: `Quorum:` is the number of votes quorum takes. */
+export function quorumArgv(): ToolArgv {
+  return ['corosync-quorumtool', '-s'];
 }
 
 // --- exit codes ------------------------------------------------------------------------------
@@ -317,5 +337,29 @@ export function parseCrmMonNodes(xml: string): NodeInfo[] {
     online: a.get('online') === 'true',
     standby: a.get('standby') === 'true',
     unclean: a.get('unclean') === 'true',
+    type: a.get('type') ?? 'member',
   }));
+}
+
+/**
+ * The membership part of a ClusterView from `crm_mon --include=summary,nodes` XML: quorum from
+ * the summary's current_dc (no DC means no quorum atcad can rely on), voting members only
+ * (remote and guest nodes do not vote). `quorum` comes from corosync separately.
+ */
+export function parseClusterView(xml: string): Omit<ClusterView, 'quorum'> {
+  const nodes = parseCrmMonNodes(xml);
+  const dc = elements(xml, 'current_dc').at(-1);
+  if (!dc) throw new AtcaError('ATCA_ERR_PCMK_FAILED', 'crm_mon printed no current_dc: quorum unknown');
+  const voters = nodes.filter((n) => n.type === 'member');
+  return {
+    withQuorum: dc.get('present') === 'true' && dc.get('with_quorum') === 'true',
+    votersOnline: voters.filter((n) => n.online && !n.unclean).map((n) => n.name),
+    votersTotal: voters.length,
+  };
+}
+
+/** `corosync-quorumtool -s`: the votes quorum takes ("Quorum: 2"), or undefined. */
+export function parseQuorumVotes(text: string): number | undefined {
+  const m = /^Quorum:\s+(\d+)/m.exec(text);
+  return m ? Number(m[1]) : undefined;
 }

@@ -1,3 +1,4 @@
+import type { ClusterView } from '../domain/cluster.js';
 import {
   type ActionResult,
   type ClusterActuator,
@@ -23,7 +24,7 @@ export interface DryRunOptions {
    * Where reads go instead (atcad's dry-run mode reads the live cluster's membership and
    * fencing history — reading changes nothing — so that its decisions are those it would take).
    */
-  readonly reads?: Pick<ClusterActuator, 'nodes' | 'fenceHistory'>;
+  readonly reads?: Pick<ClusterActuator, 'nodes' | 'fenceHistory' | 'cluster'>;
 }
 
 /**
@@ -34,7 +35,7 @@ export class DryRunActuator implements ClusterActuator {
   readonly #cfg: PacemakerConfig;
   readonly #paths: ToolPaths;
   readonly #nodes: readonly NodeInfo[];
-  readonly #reads: Pick<ClusterActuator, 'nodes' | 'fenceHistory'> | undefined;
+  readonly #reads: Pick<ClusterActuator, 'nodes' | 'fenceHistory' | 'cluster'> | undefined;
   readonly #recorded: (readonly string[])[] = [];
 
   constructor(cfg: PacemakerConfig, opts: DryRunOptions = {}) {
@@ -71,6 +72,18 @@ export class DryRunActuator implements ClusterActuator {
 
   nodes(): Promise<NodeInfo[]> {
     return this.#reads ? this.#reads.nodes() : Promise.resolve(this.#nodes.map((n) => ({ ...n })));
+  }
+
+  /** The live cluster's, when reads go there; otherwise from the nodes it was given (quorate). */
+  cluster(): Promise<ClusterView> {
+    if (this.#reads) return this.#reads.cluster();
+    const voters = this.#nodes.filter((n) => n.type === 'member');
+    return Promise.resolve({
+      withQuorum: true,
+      votersOnline: voters.filter((n) => n.online && !n.unclean).map((n) => n.name),
+      votersTotal: voters.length,
+      quorum: undefined,
+    });
   }
 
   #record(build: () => ToolArgv): Promise<ActionResult> {

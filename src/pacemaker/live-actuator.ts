@@ -1,3 +1,4 @@
+import type { ClusterView } from '../domain/cluster.js';
 import {
   type ActionResult,
   type ClusterActuator,
@@ -11,8 +12,11 @@ import {
   type NodeInfo,
   nodesArgv,
   type PacemakerConfig,
+  parseClusterView,
   parseCrmMonNodes,
   parseFenceHistoryXml,
+  parseQuorumVotes,
+  quorumArgv,
   standbyArgv,
 } from './actuator.js';
 import { type ActuatorDeps, ToolRunner } from './tool-runner.js';
@@ -56,5 +60,18 @@ export class LiveActuator implements ClusterActuator {
 
   nodes(): Promise<NodeInfo[]> {
     return this.#tools.query(nodesArgv, parseCrmMonNodes);
+  }
+
+  /**
+   * crm_mon for membership and quorum, corosync-quorumtool for the votes quorum takes (it
+   * exits non-zero when the partition is not quorate, and still prints them; if it cannot be
+   * read at all, the policy falls back to a majority of the voting members).
+   */
+  async cluster(): Promise<ClusterView> {
+    const [view, votes] = await Promise.all([
+      this.#tools.query(nodesArgv, parseClusterView),
+      this.#tools.act(quorumArgv).then((r) => parseQuorumVotes(r.stdout)),
+    ]);
+    return { ...view, quorum: votes };
   }
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { ClusterView } from '../domain/cluster.js';
 import { AtcaError } from '../errors.js';
 import {
   type ActionResult,
@@ -10,6 +11,7 @@ import {
   offlineClearHealthArgv,
   offlineHealthArgv,
   type PacemakerConfig,
+  parseClusterView,
   parseCrmMonNodes,
   standbyArgv,
   terminateArgv,
@@ -67,5 +69,10 @@ export class OfflineActuator implements ClusterActuator {
 
   nodes(): Promise<NodeInfo[]> {
     return this.#tools.query(nodesArgv, parseCrmMonNodes);
+  }
+
+  /** From the CIB file: have-quorum and its nodes; no corosync to ask for votes. */
+  async cluster(): Promise<ClusterView> {
+    return { ...(await this.#tools.query(nodesArgv, parseClusterView)), quorum: undefined };
   }
 }

@@ -1,10 +1,16 @@
+import type { ClusterView } from '../domain/cluster.js';
 import type { FaultClass, PolicyAction } from '../domain/faults.js';
+import type { HotSwapState } from '../domain/hotswap.js';
+import type { Finding } from '../shelf/classify.js';
+import type { Verdict } from '../shelf/confirm.js';
+
+export type { ClusterView };
 
 export type Health = 'green' | 'yellow' | 'red';
 
 /** What led to a decision: each link of the chain is journaled with the decision. */
 export interface Evidence {
-  readonly source: 'trap' | 'poll' | 'sel' | 'confirm' | 'timer' | 'action';
+  readonly source: 'trap' | 'poll' | 'sel' | 'confirm' | 'cluster' | 'timer' | 'action' | 'operator' | 'restart';
   readonly at: number;
   readonly summary: string;
 }
@@ -17,14 +23,33 @@ export interface PolicyConfig {
   readonly releaseStandbyOnRecovery: boolean;
   readonly maxFences: number;
   readonly fenceWindowMs: number;
-  /** Never fence if fewer nodes than this would stay online. */
-  readonly minNodesAfterFence: number;
+  /**
+   * Never fence when fewer voting cluster members than this would stay online, counting
+   * fences in flight. Undefined: the cluster's own quorum (votes needed), or a majority of its
+   * voting members when the quorum is not reported.
+   */
+  readonly minVotersAfterFence: number | undefined;
+  /** First wait before reading again after a confirmation came back unknown; doubles up to the max. */
+  readonly confirmRetryMs: number;
+  readonly confirmRetryMaxMs: number;
 }
 
 export interface ActiveFault {
   readonly since: number;
   readonly lastSeen: number;
   readonly evidence: readonly Evidence[];
+}
+
+/** A standby or fence waiting for its sustain time and a fresh reading that agrees. */
+export interface PendingAction {
+  readonly action: 'standby' | 'fence';
+  readonly fault: FaultClass;
+  /** When to read afresh (sustain time first, then the back-off after an unknown answer). */
+  readonly dueAt: number;
+  /** Fresh readings that came back unknown so far. */
+  readonly attempts: number;
+  /** A fresh reading has been asked for and not answered yet. */
+  readonly confirming: boolean;
 }
 
 /** Per slot, what the policy remembers. Immutable: decide() returns new objects. */
@@ -36,48 +61,66 @@ export interface SlotPolicyState {
   /** Health last applied (green when nothing was ever applied). */
   readonly health: Health;
   readonly standby: boolean;
-  /** When the last active fault cleared; undefined while faults are active or never had any. */
+  /** When the last active fault cleared; undefined while faults are active or nothing is to recover. */
   readonly clearSince: number | undefined;
-  /** A standby or fence waiting for its sustain time and a fresh reading. */
-  readonly pending:
-    | { readonly action: 'standby' | 'fence'; readonly fault: FaultClass; readonly dueAt: number }
-    | undefined;
-  /** An action on the slot is running: one decision per slot at a time. */
-  readonly inFlight: PolicyAction | undefined;
-  readonly fencedAt: number | undefined;
+  readonly pending: PendingAction | undefined;
+  /** An action on the slot is running (or its outcome is not settled): one at a time. */
+  readonly inFlight: 'standby' | 'fence' | undefined;
+  /** The slot's hot-swap state as last seen. */
+  readonly hotswap: HotSwapState | undefined;
+  /**
+   * The slot was fenced (by atcad or by the cluster) during the current fault episode; the
+   * episode ends when the slot reads M4 again with no fault active.
+   */
+  readonly fencedInEpisode: boolean;
+  /** The last health change failed: it is applied again at this time. */
+  readonly healthRetryAt: number | undefined;
+}
+
+/**
+ * A fence issued by atcad, kept while it is in the rate-limit window. Every one counts against
+ * the budget whatever came of it — only a command that provably never started does not.
+ */
+export interface FenceRecord {
+  readonly slot: string;
+  readonly node: string;
+  readonly at: number;
+  /** in-flight: running; uncertain: timed out or interrupted, until the fencer's history settles it. */
+  readonly status: 'in-flight' | 'uncertain' | 'done' | 'failed';
 }
 
 export interface PolicyState {
   readonly slots: ReadonlyMap<string, SlotPolicyState>;
-  /** Times of fences issued, for the rate limit. */
-  readonly fences: readonly number[];
-  /** Nodes online as Pacemaker last said; undefined when unknown (then nothing is fenced). */
-  readonly nodesOnline: number | undefined;
+  readonly fences: readonly FenceRecord[];
 }
 
+/** What the fencer's history says of the node: a fence pending, one just done, none, or unreadable. */
+export type FencerView = 'fencing' | 'fenced-recently' | 'none' | 'unknown';
+
+export type ActionOutcome = 'ok' | 'failed' | 'uncertain' | 'not-started';
+
 export type PolicyInput =
-  | {
-      readonly kind: 'observation';
-      readonly slot: string;
-      readonly fault: FaultClass;
-      readonly asserted: boolean;
-      readonly evidence: Evidence;
-    }
+  | { readonly kind: 'finding'; readonly slot: string; readonly finding: Finding; readonly evidence: Evidence }
   | {
       readonly kind: 'confirmation';
       readonly slot: string;
       readonly fault: FaultClass;
-      readonly confirmed: boolean;
-      readonly evidence: Evidence;
+      readonly verdict: Verdict;
+      readonly evidence: readonly Evidence[];
+      readonly at: number;
+      /** For a fence: the cluster read afresh (undefined: could not be read). */
+      readonly cluster?: ClusterView | undefined;
+      /** For a fence: the fencer's history of the node. */
+      readonly fencer?: FencerView | undefined;
     }
   | {
       readonly kind: 'action-done';
       readonly slot: string;
-      readonly action: PolicyAction;
-      readonly ok: boolean;
+      readonly action: 'health' | 'standby' | 'fence';
+      readonly outcome: ActionOutcome;
       readonly evidence: Evidence;
     }
-  | { readonly kind: 'nodes-online'; readonly count: number | undefined; readonly at: number }
+  | { readonly kind: 'maintenance'; readonly slot: string; readonly on: boolean; readonly evidence: Evidence }
   | { readonly kind: 'tick'; readonly at: number };
 
 interface DecisionBase {
@@ -91,6 +134,14 @@ export type Decision =
   | (DecisionBase & { readonly kind: 'set-health'; readonly node: string; readonly value: Health })
   | (DecisionBase & { readonly kind: 'set-standby'; readonly node: string; readonly on: boolean })
   | (DecisionBase & { readonly kind: 'fence'; readonly node: string })
-  /** Read the slot afresh over IPMI and feed back a confirmation before acting. */
-  | (DecisionBase & { readonly kind: 'confirm'; readonly fault: FaultClass; readonly action: 'standby' | 'fence' })
+  /** Read the slot afresh (and, for a fence, the cluster) and feed back a confirmation. */
+  | (DecisionBase & {
+      readonly kind: 'confirm';
+      readonly fault: FaultClass;
+      readonly action: 'standby' | 'fence';
+      readonly node: string;
+      readonly attempt: number;
+      /** When the fault began: a cluster fence since then belongs to this episode. */
+      readonly since: number;
+    })
   | (DecisionBase & { readonly kind: 'blocked'; readonly wanted: PolicyAction });

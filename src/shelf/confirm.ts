@@ -10,8 +10,16 @@ export interface FreshReading {
   readonly sensors: readonly SensorState[] | undefined;
 }
 
-export interface Verdict {
-  readonly confirmed: boolean;
+/**
+ * What a fresh reading says about a claimed fault: it shows it (confirmed), it shows the
+ * opposite (refuted), or it could not show either (unknown: the shelf manager or the IPMC did
+ * not answer, the sensor's reading is unavailable). Unknown is its own answer: it is never
+ * taken as refuted — the fault is kept and read again — nor as confirmed.
+ */
+export type Verdict = 'confirmed' | 'refuted' | 'unknown';
+
+export interface Confirmation {
+  readonly verdict: Verdict;
   readonly summary: string;
 }
 
@@ -30,28 +38,49 @@ function sensorText(s: SensorState): string {
   }${s.error ? ` [${s.error}]` : ''}`;
 }
 
+function shown(hs: SlotReading): string {
+  return typeof hs === 'number' ? `M${hs}` : hs;
+}
+
+/** A hot-swap fault against a reading that is a state: `holds` says which states show it. */
+function byState(hs: SlotReading, holds: (m: number) => boolean, unreachable: Verdict): Confirmation {
+  const summary = `fresh IPMI reading: ${shown(hs)}`;
+  if (typeof hs === 'number') return { verdict: holds(hs) ? 'confirmed' : 'refuted', summary };
+  if (hs === 'ipmc-unreachable') return { verdict: unreachable, summary };
+  return { verdict: 'unknown', summary };
+}
+
 /**
  * Pure: does a fresh reading show the fault a trap, SEL entry or earlier poll claimed? Only
- * what the reading itself shows counts — the claim's own evidence is not enough — and a
- * reading that could not be taken confirms nothing (the action that cannot destroy data wins).
+ * what the reading itself shows counts — the claim's own evidence is not enough.
  */
-export function confirms(fault: FaultClass, fresh: FreshReading): Verdict {
+export function confirms(fault: FaultClass, fresh: FreshReading): Confirmation {
   const hs = fresh.hotswap;
-  const shown = typeof hs === 'number' ? `M${hs}` : hs;
   switch (fault) {
     case 'hotswap-lost':
-      return { confirmed: hs === 7 || hs === 'ipmc-unreachable', summary: `fresh IPMI reading: ${shown}` };
+      return byState(hs, (m) => m === 7, 'confirmed');
     case 'hotswap-removed':
-      return { confirmed: hs === 0, summary: `fresh IPMI reading: ${shown}` };
+      // A removed board's IPMC does not answer either, but so does a dead IPMC on a running
+      // blade: silence proves no removal.
+      return byState(hs, (m) => m === 0, 'unknown');
     case 'unexpected-deactivation':
-      return { confirmed: hs === 0 || hs === 1 || hs === 5 || hs === 6, summary: `fresh IPMI reading: ${shown}` };
+      // M7 is no proof of power off: the IPMC is lost, the payload may run.
+      if (hs === 7) return { verdict: 'unknown', summary: 'fresh IPMI reading: M7' };
+      return byState(hs, (m) => m === 0 || m === 1 || m === 5 || m === 6, 'unknown');
     case 'ipmc-unreachable':
-      return { confirmed: hs === 'ipmc-unreachable', summary: `fresh IPMI reading: ${shown}` };
+      return byState(hs, () => false, 'confirmed');
     case 'shmc-unreachable':
-      return { confirmed: hs === 'shmc-unreachable', summary: `fresh IPMI reading: ${shown}` };
+      return {
+        verdict: hs === 'shmc-unreachable' ? 'confirmed' : 'refuted',
+        summary: `fresh IPMI reading: ${shown(hs)}`,
+      };
+  }
+  if (typeof hs !== 'number' || hs !== 4) {
+    // Sensors mean nothing without payload power, and cannot be read through silence.
+    return { verdict: 'unknown', summary: `fresh IPMI reading: ${shown(hs)}; sensors not readable` };
   }
   if (!fresh.sensors) {
-    return { confirmed: false, summary: `fresh IPMI reading: ${shown}; sensors not read` };
+    return { verdict: 'unknown', summary: `fresh IPMI reading: ${shown(hs)}; sensors not read` };
   }
   const discrete = DISCRETE_FAULTS.find((d) => d.fault === fault);
   const threshold = /^(temperature|voltage|fan)-(noncritical|critical|nonrecoverable)$/.exec(fault);
@@ -63,16 +92,19 @@ export function confirms(fault: FaultClass, fresh: FreshReading): Verdict {
           s.record.eventType === EVENT_TYPE_THRESHOLD
         : false,
   );
+  // Only what was read just now counts: a failed or unavailable reading is no evidence either way.
+  const usable = relevant.filter((s) => s.reading && !s.error && !s.reading.unavailable);
   const holds = (s: SensorState): boolean => {
-    // A stale reading (the read failed) is no confirmation: only what was read just now.
-    if (!s.reading || s.error || s.reading.unavailable) return false;
-    if (discrete) return discrete.offsets.some((o) => (s.reading!.states >> o) & 1);
-    return (s.reading.states & AT_LEAST[threshold![2] as keyof typeof AT_LEAST]) !== 0;
+    const states = s.reading!.states;
+    if (discrete) return discrete.offsets.some((o) => (states >> o) & 1);
+    return (states & AT_LEAST[threshold![2] as keyof typeof AT_LEAST]) !== 0;
   };
-  const hit = relevant.filter(holds);
-  const seen = relevant.length === 0 ? 'no such sensor on this blade' : relevant.map(sensorText).join('; ');
-  return {
-    confirmed: hit.length > 0,
-    summary: `fresh IPMI reading: ${shown}; ${hit.length > 0 ? hit.map(sensorText).join('; ') : seen}`,
-  };
+  const hit = usable.filter(holds);
+  const head = `fresh IPMI reading: ${shown(hs)}; `;
+  if (hit.length > 0) return { verdict: 'confirmed', summary: head + hit.map(sensorText).join('; ') };
+  if (relevant.length === 0) return { verdict: 'refuted', summary: `${head}no such sensor on this blade` };
+  if (usable.length < relevant.length) {
+    return { verdict: 'unknown', summary: head + relevant.map(sensorText).join('; ') };
+  }
+  return { verdict: 'refuted', summary: head + relevant.map(sensorText).join('; ') };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../config/load.js';
 import { buildApp } from '../daemon/app.js';
 import { DryRunActuator } from '../pacemaker/dry-run-actuator.js';
+import { hotSwapPet, hotSwapTrapOid, snmptrapV2cArgs } from './pet-trap.js';
 import { freePort } from './ports.js';
 import { repoRoot } from './repo-root.js';
 import { SimulatedShelf } from './shelf.js';
@@ -69,7 +70,20 @@ policy: { recoveryMs: 2000 }
 pacemaker: { mode: dry-run }
 journal: { path: ${join(shelf.dir, 'atcad-journal.sqlite')} }
 `);
-const nodes = [1, 2, 3, 4].map((i) => ({ name: `node${i}`, online: true, standby: false, unclean: false }));
+/** Sends a v2c PET to atcad the way a shelf manager's PEF would (net-snmp's snmptrap). */
+function trap(pet: Buffer): void {
+  const state = pet[31]! & 0x0f;
+  spawnSync('snmptrap', snmptrapV2cArgs('public', `127.0.0.1:${trapPort}`, hotSwapTrapOid(state), pet), {
+    env: { PATH: process.env.PATH, HOME: shelf.dir, SNMP_PERSISTENT_DIR: join(shelf.dir, 'snmp') },
+  });
+}
+const nodes = [1, 2, 3, 4].map((i) => ({
+  name: `node${i}`,
+  online: true,
+  standby: false,
+  unclean: false,
+  type: 'member',
+}));
 const quietLog = {
   error: (m: string) => console.log(`    atcad error: ${m}`),
   warn: () => undefined,
@@ -92,8 +106,17 @@ const app = buildApp(cfg, {
 });
 await app.start();
 await new Promise((r) => setTimeout(r, 1500));
+// What the blade's IPMC reports (ipmi_sim sends no traps): M4 → M1, cause 9 (unexpected deactivation).
 await shelf.setState(3, 1);
+trap(hotSwapPet(shelf.ipmbOfSlot(3), 1, 4, 9));
 await new Promise((r) => setTimeout(r, 3000));
+console.log('');
+console.log('An operator deactivates slot 2 from the shelf manager (clia deactivate board 2): commanded, not a fault:');
+trap(hotSwapPet(shelf.ipmbOfSlot(2), 6, 4, 1));
+await shelf.setState(2, 6);
+await shelf.setState(2, 1);
+trap(hotSwapPet(shelf.ipmbOfSlot(2), 1, 6, 0));
+await new Promise((r) => setTimeout(r, 2000));
 console.log('');
 console.log('Slot 1 runs hot (85 °C, past its upper critical threshold of 80 °C), then cools down:');
 await shelf.setTemperature(1, 85);

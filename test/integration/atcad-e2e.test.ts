@@ -27,9 +27,9 @@ describe('atcad end to end', () => {
   let trapPort: number;
   const decisions: Decision[] = [];
 
-  /** A v2c PET trap for hot-swap → M7 (specific 0xF06F07), sent by net-snmp's snmptrap. */
-  function sendTrap(community: string, pet: Buffer) {
-    return run('snmptrap', snmptrapV2cArgs(community, `127.0.0.1:${trapPort}`, hotSwapTrapOid(7), pet), {
+  /** A v2c PET trap for hot-swap → M<state> (default M7, specific 0xF06F07), sent by net-snmp's snmptrap. */
+  function sendTrap(community: string, pet: Buffer, state = 7) {
+    return run('snmptrap', snmptrapV2cArgs(community, `127.0.0.1:${trapPort}`, hotSwapTrapOid(state), pet), {
       env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') },
     });
   }
@@ -68,7 +68,7 @@ safety: { minNodesAfterFence: 2 }
     });
     await app.start();
     // The first poll cycle maps every slot to its IPMC (slot 3 → 0x9a).
-    await until('the first poll', () => app.journal.counts().events >= 3 || undefined);
+    await until('the first poll', () => app.journal.read.counts().events >= 3 || undefined);
   });
 
   afterAll(async () => {
@@ -93,21 +93,38 @@ safety: { minNodesAfterFence: 2 }
     expect(health.stdout.trim()).toBe('red');
   });
 
-  it('a blade that really loses power is fenced: poll → health red → fresh read → fence, all journaled', async () => {
+  it('a blade that really loses power is fenced: trap (unexpected deactivation) → health red → fresh read → fence, all journaled', async () => {
     await shelf.setState(2, 1);
+    // What the blade's IPMC reports through the shelf manager's PEF (ipmi_sim sends no traps).
+    await sendTrap('Comm-e2e-71', hotSwapPet(shelf.ipmbOfSlot(2), 1, 4, 9), 1);
     const fence = await until('the fence decision', () =>
       decisions.find((d) => d.kind === 'fence' && d.slot === 's1/2'),
     );
     expect(fence).toMatchObject({ node: 'node2', reason: 'unexpected-deactivation confirmed' });
-    expect(fence.evidence.map((e) => e.summary).join(' | ')).toMatch(/hot-swap M4→M1 \(poll\).*fresh IPMI reading: M1/);
+    const chain = fence.evidence.map((e) => e.summary).join(' | ');
+    expect(chain).toMatch(/M4→M1 cause 9 \(trap\): unexpected deactivation/);
+    expect(chain).toMatch(/fresh IPMI reading: M1 → confirmed/);
+    expect(chain).toMatch(/cluster: quorate, voting members online node1, node2, node3 of 3/);
+    expect(chain).toMatch(/fencer history of node2: none/);
     await until('the fence action', () =>
-      app.journal.actions().find((a) => a.kind === 'fence' && a.status !== 'started'),
+      app.journal.read.actions().find((a) => a.kind === 'fence' && a.status !== 'started'),
     );
     const sim = await tool('crm_simulate', ['-x', cib, '-S'], undefined);
     expect(sim.stdout).toMatch(/Fence \(reboot\) node2 'termination was requested'/);
-    const actions = app.journal.actions();
+    const actions = app.journal.read.actions();
     expect(actions.find((a) => a.kind === 'fence')).toMatchObject({ status: 'succeeded', node: 'node2', exitCode: 0 });
     expect(actions.find((a) => a.kind === 'health' && a.node === 'node2')?.status).toBe('succeeded');
+  });
+
+  it('a deactivation seen only by polling (no cause) is recorded, never fenced', async () => {
+    await shelf.setState(1, 1);
+    const note = await until('the record', () =>
+      decisions.find((d) => d.slot === 's1/1' && /deactivation of unknown cause/.test(d.reason)),
+    );
+    expect(note.kind).toBe('record');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(decisions.filter((d) => d.slot === 's1/1' && d.kind !== 'record')).toEqual([]);
+    await shelf.setState(1, 4);
   });
 
   it('the same PET twice (a resend, or a replay) is journaled as a duplicate and acted on once', async () => {
@@ -116,10 +133,10 @@ safety: { minNodesAfterFence: 2 }
     await sendTrap('Comm-e2e-71', pet);
     await until('the duplicate', () => (app.trapCounters?.duplicates ?? 0) >= 1 || undefined);
     const dup = await until('the journaled duplicate', () =>
-      app.journal.events(200).find((e) => e.source === 'trap' && e.kind === 'duplicate'),
+      app.journal.read.events(200).find((e) => e.source === 'trap' && e.kind === 'duplicate'),
     );
     expect(dup.understood).toBe(true);
-    const seen = app.journal
+    const seen = app.journal.read
       .events(200)
       .filter((e) => e.source === 'trap' && e.kind === 'hotswap' && JSON.stringify(e.body).includes('"state":3'));
     expect(seen).toHaveLength(1);

@@ -78,7 +78,7 @@ safety: { minNodesAfterFence: 0 }
       { env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') } },
     );
     const ev = await until('the journaled trap', () =>
-      app.journal.events(100).find((e) => e.source === 'trap' && e.kind === 'hotswap'),
+      app.journal.read.events(100).find((e) => e.source === 'trap' && e.kind === 'hotswap'),
     );
     expect(ev.slot ?? null).toBeNull();
     expect(decisions.filter((d) => d.slot !== undefined && d.kind !== 'record')).toEqual([]);

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 import { parseFenceHistoryXml } from '../../src/pacemaker/actuator.js';
+import { hotSwapPet, hotSwapTrapOid, snmptrapV2cArgs } from '../../src/sim/pet-trap.js';
+import { freePort } from '../../src/sim/ports.js';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
 import { CLUSTER_TOOLS, LiveCluster, type NsProcess, until } from '../helpers/cluster.js';
 import { TEST_SHELF } from '../helpers/shelf.js';
@@ -41,6 +43,8 @@ describe.skipIf(skipReason !== undefined)(
     let shelf: SimulatedShelf | undefined;
     let atcad: NsProcess | undefined;
     let journal: Journal | undefined;
+    /** atcad's trap port, inside the cluster's network namespace. */
+    let trapPort = 0;
 
     function ours<T>(v: T | undefined): T {
       if (v === undefined) throw new Error('beforeAll did not finish');
@@ -49,13 +53,13 @@ describe.skipIf(skipReason !== undefined)(
 
     /** What atcad decided and did, and what it and the cluster logged, for a failure's message. */
     function logs(): string {
-      const decided = journal
-        ?.decisions(20)
+      const decided = journal?.read
+        .decisions(20)
         .reverse()
         .map((d) => `${d.slot} ${d.kind} ${d.node ?? ''}: ${d.reason}`)
         .join('\n');
-      const done = journal
-        ?.actions(10)
+      const done = journal?.read
+        .actions(10)
         .map((a) => `${a.kind} ${a.node}: ${a.status} exit ${a.exitCode} ${a.note ?? ''}`)
         .join('\n');
       return `--- decisions\n${decided}\n--- actions\n${done}\n--- atcad\n${atcad?.log() ?? ''}\n${cluster?.logs() ?? ''}`;
@@ -96,6 +100,8 @@ describe.skipIf(skipReason !== undefined)(
       );
 
       const journalPath = join(cluster.dir, 'journal.sqlite');
+      // Free here is free there too: the namespace has nothing of its own listening.
+      trapPort = await freePort();
       const config = join(cluster.dir, 'atcad.yaml');
       writeFileSync(
         config,
@@ -104,7 +110,8 @@ describe.skipIf(skipReason !== undefined)(
     shelfManagers: [{ host: 127.0.0.1, port: ${sm.port} }]
     ipmi: { username: ${TEST_SHELF.username}, password: { env: SHELF_PW }, cipher: "3" }
     slots: { "1": { node: node1 }, "2": { node: node2 } }
-traps: { enabled: false }
+    trapSources: [127.0.0.1]
+traps: { address: 127.0.0.1, port: ${trapPort}, communities: [{ env: COMMUNITY }] }
 polling: { hotswapIntervalMs: 500, requestTimeoutMs: 3000 }
 policy: { sustainMs: 300, debounceMs: 100 }
 pacemaker: { mode: live, fenceTimeoutSec: 60 }
@@ -114,16 +121,16 @@ safety: { minNodesAfterFence: 0 }
 `,
       );
       atcad = await cluster.spawn('atcad', [process.execPath, join(REPO, 'dist/atcad.mjs'), '--config', config], {
-        env: { SHELF_PW: TEST_SHELF.password },
+        env: { SHELF_PW: TEST_SHELF.password, COMMUNITY: 'Comm-live-3' },
         cwd: REPO,
       });
       await until('atcad to start', () => {
         if (!atcad?.running) throw new Error(`atcad exited:\n${logs()}`);
         return atcad.log().includes('atcad running') || undefined;
       });
-      journal = new Journal(journalPath);
+      journal = new Journal(journalPath).open();
       // The first poll cycle reads both slots (M4): the baseline.
-      await until('the first poll', () => (ours(journal).counts().events >= 2 ? true : undefined));
+      await until('the first poll', () => (ours(journal).read.counts().events >= 2 ? true : undefined));
     }, 240_000);
 
     afterAll(async () => {
@@ -142,7 +149,7 @@ safety: { minNodesAfterFence: 0 }
       expect(value).toBe('yellow');
 
       const action = ours(journal)
-        .actions()
+        .read.actions()
         .find((a) => a.kind === 'health' && a.node === 'node1');
       expect(action).toMatchObject({
         status: 'succeeded',
@@ -157,17 +164,34 @@ safety: { minNodesAfterFence: 0 }
       expect(cib).toMatch(/<node_state [^>]*uname="node1"/);
     }, 120_000);
 
+    /** A v2c PET to atcad, sent from inside the cluster's namespaces by net-snmp's snmptrap. */
+    async function sendTrap(pet: Buffer): Promise<void> {
+      const c = ours(cluster);
+      const state = pet[31]! & 0x0f;
+      const r = await c.run(
+        ['snmptrap', ...snmptrapV2cArgs('Comm-live-3', `127.0.0.1:${trapPort}`, hotSwapTrapOid(state), pet)],
+        10_000,
+        {
+          HOME: c.dir,
+          SNMP_PERSISTENT_DIR: join(c.dir, 'snmp'),
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+    }
+
     it('an uncommanded deactivation is fenced: stonith_admin → fencer → fence_atca → slot 2 in M1', async () => {
       const s = ours(shelf);
       const ipmb = s.ipmbOfSlot(2);
       const before = s.picmgCommands().length;
-      // M5 (deactivation requested) that nobody commanded: the default rule fences it.
+      // M4 → M5 that nobody commanded: the IPMC reports an unexpected deactivation (cause 9),
+      // which the default rule fences.
       await s.setState(2, 5);
+      await sendTrap(hotSwapPet(ipmb, 5, 4, 9));
       const fence = await until(
         'the fence to finish',
         () =>
           ours(journal)
-            .actions()
+            .read.actions()
             .find((a) => a.kind === 'fence' && a.status !== 'started'),
         150_000,
       ).catch((e) => {
@@ -181,12 +205,15 @@ safety: { minNodesAfterFence: 0 }
       });
 
       // The policy's ladder on slot 2: health first, then a fresh reading, then the fence.
-      const kinds = ours(journal)
-        .decisions()
+      const decided = ours(journal)
+        .read.decisions()
         .filter((d) => d.slot === 's1/2')
-        .reverse()
-        .map((d) => d.kind);
-      expect(kinds.slice(0, 4)).toEqual(['record', 'set-health', 'confirm', 'fence']);
+        .reverse();
+      expect(decided.map((d) => d.kind).filter((k) => k !== 'record')).toEqual(['set-health', 'confirm', 'fence']);
+      // The guard read the live cluster afresh: corosync's votes and the fencer's history.
+      const chain = JSON.stringify(decided.find((d) => d.kind === 'fence')?.evidence);
+      expect(chain).toMatch(/cluster: quorate, voting members online node1 of 1, quorum 1 votes/);
+      expect(chain).toMatch(/fencer history of node2: none/);
       // attrd holds it, but cannot write it to the CIB: node2 is no member, so it has no UUID
       // ("peer UUID not known (will retry if learned)" in pacemaker.log).
       expect(await health('node2')).toBe('red');

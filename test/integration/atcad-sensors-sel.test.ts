@@ -104,29 +104,29 @@ safety: { minNodesAfterFence: 2 }
       /sensor type 0x23 offset 1 asserted.*fresh IPMI reading: M4; Watchdog Slot2 = 0 \(states 0x2\)/,
     );
     await until('the fence action', () =>
-      app.journal.actions().find((a) => a.kind === 'fence' && a.status !== 'started'),
+      app.journal.read.actions().find((a) => a.kind === 'fence' && a.status !== 'started'),
     );
     const sim = await tool('crm_simulate', ['-x', cib, '-S'], undefined);
     expect(sim.stdout).toMatch(/Fence \(reboot\) node2 'termination was requested'/);
   });
 
-  it('a stray SEL entry (IERR that no sensor holds) turns nothing irreversible: not confirmed, recorded', async () => {
+  it('a stray SEL entry (IERR that no sensor holds) turns nothing irreversible: refuted, recorded', async () => {
     // Processor IERR for slot 3's IPMC (0x9a), logged as if the IPMC had sent it.
     await shelf.addSelEntry(0x02, [0, 0, 0, 0, 0x9a, 0x00, 0x04, 0x07, 0x04, 0x6f, 0x00, 0xff, 0xff]);
     const dropped = await until('the unconfirmed verdict', () =>
-      decisions.find((d) => d.slot === 's1/3' && /processor-ierr not confirmed/.test(d.reason)),
+      decisions.find((d) => d.slot === 's1/3' && /processor-ierr refuted by a fresh reading/.test(d.reason)),
     );
     expect(dropped.evidence.map((e) => e.summary).join(' | ')).toMatch(
       /fresh IPMI reading: M4; CPU Slot3 = 0 \(states 0x0\)/,
     );
     expect(decisions.filter((d) => d.slot === 's1/3').map((d) => d.kind)).not.toContain('fence');
-    expect(app.journal.events(200).some((e) => e.source === 'sel' && e.kind === 'discrete')).toBe(true);
+    expect(app.journal.read.events(200).some((e) => e.source === 'sel' && e.kind === 'discrete')).toBe(true);
   });
 
   it('a SEL record nobody understands is kept in the journal, not dropped', async () => {
     await shelf.addSelEntry(0xe1, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
     const kept = await until('the journaled OEM record', () =>
-      app.journal.events(200).find((e) => e.source === 'sel' && e.kind === 'not-understood'),
+      app.journal.read.events(200).find((e) => e.source === 'sel' && e.kind === 'not-understood'),
     );
     expect(kept.body).toMatchObject({ type: 0xe1, record: expect.stringMatching(/ e1 01 02 03 04 05/) });
   });

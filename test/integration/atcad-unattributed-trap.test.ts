@@ -51,7 +51,7 @@ journal: { path: ${join(dir, 'journal.sqlite')} }
       onDecision: (d) => decisions.push(d),
     });
     await app.start();
-    await until('the first poll', () => app.journal.counts().events >= 3 || undefined);
+    await until('the first poll', () => app.journal.read.counts().events >= 3 || undefined);
   });
 
   afterAll(async () => {
@@ -80,9 +80,9 @@ journal: { path: ${join(dir, 'journal.sqlite')} }
       15_000,
     );
     expect(acted).toMatchObject({ node: 'node2', value: 'yellow', reason: 'ipmc-unreachable → yellow' });
-    expect(acted.evidence).toMatchObject([{ source: 'poll', summary: 'IPMC does not answer (CC 0x83)' }]);
+    expect(acted.evidence).toMatchObject([{ source: 'poll', summary: 'IPMC does not answer (CC 0x83) (poll)' }]);
     expect(logs.join('\n')).toMatch(/IPMB 0x20 names no configured slot: polling the shelf now/);
-    const trap = app.journal.events(500).find((e) => e.source === 'trap' && e.kind === 'hotswap');
+    const trap = app.journal.read.events(500).find((e) => e.source === 'trap' && e.kind === 'hotswap');
     expect(trap).toMatchObject({ understood: true });
     expect(trap?.slot ?? null).toBeNull();
     // Slots whose IPMC still answers are not touched.

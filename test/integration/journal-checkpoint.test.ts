@@ -13,43 +13,44 @@ const dir = mkdtempSync(join(tmpdir(), 'journal-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function fill(j: Journal, n: number): void {
-  for (let i = 0; i < n; i++)
-    j.queueEvent({
+  for (let i = 0; i < n; i++) {
+    j.appendEvent({
       at: Date.now(),
       source: 'test',
       kind: 'hotswap',
       understood: true,
       body: { i, pad: 'x'.repeat(200) },
     });
+    if (i % 1000 === 999) j.flush();
+  }
   j.flush();
 }
 
 describe('journal checkpoints', () => {
   it('are made in the background: the database file takes the rows without a commit checkpointing', async () => {
     const path = join(dir, 'bg.sqlite');
-    const j = new Journal(path, { backgroundCheckpoint: true });
+    const errors: Error[] = [];
+    const j = new Journal(path, { backgroundCheckpoint: true, onError: (e) => errors.push(e) }).open();
     try {
-      const errors: Error[] = [];
-      j.onCheckpointError = (e) => errors.push(e);
       const empty = statSync(path).size;
       // Past 1000 WAL pages (4 KiB each): where a commit would checkpoint by default.
       fill(j, 20_000);
       expect(statSync(`${path}-wal`).size).toBeGreaterThan(4_096_000);
       await until('a background checkpoint', () => statSync(path).size > empty + 500_000, 10_000);
       expect(errors).toEqual([]);
-      expect(j.counts().events).toBe(20_000);
+      expect(j.read.counts().events).toBe(20_000);
     } finally {
       j.close();
     }
     // Closed: everything is in the database file, readable by a new journal.
-    const again = new Journal(path);
-    expect(again.counts().events).toBe(20_000);
+    const again = new Journal(path).open();
+    expect(again.read.counts().events).toBe(20_000);
     again.close();
   });
 
   it('without the thread, commits checkpoint as SQLite does by default', async () => {
     const path = join(dir, 'fg.sqlite');
-    const j = new Journal(path);
+    const j = new Journal(path).open();
     try {
       const empty = statSync(path).size;
       fill(j, 20_000);

@@ -63,10 +63,17 @@ describe.skipIf(!haveTools)('offline actuator on a CIB file, checked with crm_si
     expect(mon.stdout).toMatch(/dummy1\s+\(ocf:pacemaker:Dummy\):\s+Started node1/);
     const nodes = await new OfflineActuator(offlineConfig(cib)).nodes();
     expect(nodes).toEqual([
-      { name: 'node1', id: '1', online: true, standby: false, unclean: false },
-      { name: 'node2', id: '2', online: true, standby: false, unclean: false },
-      { name: 'node3', id: '3', online: true, standby: false, unclean: false },
+      { name: 'node1', id: '1', online: true, standby: false, unclean: false, type: 'member' },
+      { name: 'node2', id: '2', online: true, standby: false, unclean: false, type: 'member' },
+      { name: 'node3', id: '3', online: true, standby: false, unclean: false, type: 'member' },
     ]);
+    // The guard before a fence reads the same file: quorate (have-quorum), three voting members.
+    expect(await new OfflineActuator(offlineConfig(cib)).cluster()).toEqual({
+      withQuorum: true,
+      votersOnline: ['node1', 'node2', 'node3'],
+      votersTotal: 3,
+      quorum: undefined,
+    });
   });
 
   it("setHealth('node1', 'red') moves every Dummy resource off node1 (migrate-on-red)", async () => {

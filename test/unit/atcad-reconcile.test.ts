@@ -9,37 +9,31 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/daemon/app.js';
 import { Journal } from '../../src/journal/journal.js';
-import type { Logger } from '../../src/log.js';
-import type { ActionResult, ClusterActuator, FenceHistoryEntry } from '../../src/pacemaker/actuator.js';
+import { SILENT as quiet } from '../../src/log.js';
+import type { FenceHistoryEntry } from '../../src/pacemaker/actuator.js';
+import { fakeCluster } from '../helpers/fake-cluster.js';
+import { until } from '../helpers/wait.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-const quiet: Logger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 
-function actuator(history: FenceHistoryEntry[]): ClusterActuator & { fences: string[] } {
-  const ok = (command: string[]): Promise<ActionResult> =>
-    Promise.resolve({ ok: true, command, exitCode: 0, durationMs: 1, stdout: '', stderr: '' });
-  const fences: string[] = [];
-  return {
-    fences,
-    setHealth: (n, v) => ok(['attrd_updater', n, v]),
-    clearHealth: (n) => ok(['attrd_updater', '-D', n]),
-    setStandby: (n, on) => ok(['crm_attribute', n, String(on)]),
-    fence: (n) => {
-      fences.push(n);
-      return ok(['stonith_admin', '--reboot', n]);
-    },
-    fenceHistory: () => Promise.resolve(history),
-    nodes: () =>
-      Promise.resolve([1, 2, 3].map((i) => ({ name: `node${i}`, online: true, standby: false, unclean: false }))),
-  };
+function actuator(history: FenceHistoryEntry[]) {
+  const f = fakeCluster();
+  f.history = history;
+  return f;
+}
+
+/** A fence whose start was journaled, as a crash mid-fence leaves it. */
+function startedFence(path: string, slot: string, node: string, at: number): number {
+  const j = new Journal(path).open();
+  const id = j.commit(
+    [{ at, slot, kind: 'fence', node, reason: 'test', evidence: [], body: {}, action: { kind: 'fence', node } }],
+    'fsync',
+  ).actionIds[0]!;
+  j.close();
+  return id;
 }
 
 function setup(): { cfgText: string; journalPath: string } {
@@ -59,10 +53,11 @@ journal: { path: ${journalPath} }
   return { cfgText, journalPath };
 }
 
-async function restart(cfgText: string, history: FenceHistoryEntry[]) {
+async function restart(cfgText: string, history: FenceHistoryEntry[], settled: (j: Journal) => boolean = () => true) {
   const act = actuator(history);
   const app = buildApp(parseConfig(cfgText), { log: quiet, env: { PW: 'x' }, actuator: act });
   await app.start();
+  await until('reconciliation', () => settled(app.journal));
   await app.stop();
   return act;
 }
@@ -71,61 +66,64 @@ describe('atcad restart reconciliation', () => {
   it('a fence the fencer completed is marked done, never repeated, and still counts for the rate limit', async () => {
     const { cfgText, journalPath } = setup();
     const started = Date.now() - 5000;
-    const j = new Journal(journalPath);
-    j.startAction({
-      decisionId: null,
-      slot: 's1/2',
-      node: 'node2',
-      kind: 'fence',
-      at: started,
-      command: ['stonith_admin', '--reboot', 'node2'],
-    });
-    j.close();
-    const act = await restart(cfgText, [
-      { action: 'reboot', target: 'node2', status: 'success', completed: new Date(started + 1000).toISOString() },
-    ]);
-    expect(act.fences).toEqual([]);
-    const after = new Journal(journalPath);
-    expect(after.actions()[0]).toMatchObject({
+    startedFence(journalPath, 's1/2', 'node2', started);
+    const act = await restart(
+      cfgText,
+      [{ action: 'reboot', target: 'node2', status: 'success', completed: new Date(started + 1000).toISOString() }],
+      (j) => j.read.unfinishedActions().length === 0,
+    );
+    expect(act.fenced).toEqual([]);
+    const after = new Journal(journalPath).open();
+    expect(after.read.actions()[0]).toMatchObject({
       status: 'reconciled-done',
-      note: 'the fencer reports the fence completed',
+      note: "the fencer's history shows the fence completed",
     });
-    expect(after.fenceTimesSince(0)).toEqual([started]);
+    expect(after.read.fencesSince(0).map((a) => a.startedAt)).toEqual([started]);
     after.close();
   });
 
-  it('a fence with no record in the fencer is abandoned with a reason, not retried blindly', async () => {
+  it('a fence with no record in the fencer stays uncertain (and counts) until the fencer settles it; health is abandoned', async () => {
     const { cfgText, journalPath } = setup();
-    const j = new Journal(journalPath);
-    j.startAction({ decisionId: null, slot: 's1/3', node: 'node3', kind: 'fence', at: Date.now() - 1000, command: [] });
-    j.startAction({
-      decisionId: null,
-      slot: 's1/1',
-      node: 'node1',
-      kind: 'health',
-      at: Date.now() - 1000,
-      command: [],
-    });
+    startedFence(journalPath, 's1/3', 'node3', Date.now() - 1000);
+    const j = new Journal(journalPath).open();
+    j.commit(
+      [
+        {
+          at: Date.now() - 1000,
+          slot: 's1/1',
+          kind: 'set-health',
+          node: 'node1',
+          reason: 't',
+          evidence: [],
+          body: {},
+          action: { kind: 'health', node: 'node1', value: 'red' },
+        },
+      ],
+      'os',
+    );
     j.close();
-    const act = await restart(cfgText, []);
-    expect(act.fences).toEqual([]);
-    const after = new Journal(journalPath);
-    expect(after.unfinishedActions()).toEqual([]);
-    expect(after.actions().map((a) => a.status)).toEqual(['abandoned', 'abandoned']);
-    expect(after.actions().find((a) => a.kind === 'fence')?.note).toMatch(/not repeated/);
+    const act = await restart(cfgText, [], (jj) => jj.read.actions().every((a) => a.status !== 'started'));
+    expect(act.fenced).toEqual([]);
+    const after = new Journal(journalPath).open();
+    expect(after.read.actions().map((a) => [a.kind, a.status])).toEqual([
+      ['health', 'abandoned'],
+      ['fence', 'uncertain'],
+    ]);
+    expect(after.read.actions().find((a) => a.kind === 'fence')?.note).toMatch(/not repeated/);
+    expect(after.read.fencesSince(Date.now()).length).toBe(1);
     after.close();
   });
 
   it('applies journal retention at start: events older than retentionDays go, recent ones stay', async () => {
     const { cfgText, journalPath } = setup();
-    const j = new Journal(journalPath);
+    const j = new Journal(journalPath).open();
     const old = Date.now() - 100 * 86_400_000;
-    j.recordEvent({ at: old, source: 'poll', kind: 'hotswap', understood: true, body: {} });
-    j.recordEvent({ at: Date.now(), source: 'poll', kind: 'hotswap', understood: true, body: {} });
+    j.appendEvent({ at: old, source: 'poll', kind: 'hotswap', understood: true, body: {} });
+    j.appendEvent({ at: Date.now(), source: 'poll', kind: 'hotswap', understood: true, body: {} });
     j.close();
     await restart(`${cfgText.replace(`path: ${journalPath} }`, `path: ${journalPath}, retentionDays: 90 }`)}`, []);
-    const after = new Journal(journalPath);
-    const ats = after.events().map((e) => e.at);
+    const after = new Journal(journalPath).open();
+    const ats = after.read.events().map((e) => e.at);
     expect(ats).not.toContain(old);
     expect(ats.length).toBeGreaterThanOrEqual(1);
     after.close();

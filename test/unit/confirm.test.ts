@@ -30,20 +30,26 @@ const CPU = rec(0x07, 0x6f, 'CPU Slot1');
 
 describe('confirms: hot-swap faults', () => {
   it.each([
-    ['hotswap-lost', 7, true],
-    ['hotswap-lost', 'ipmc-unreachable', true],
-    ['hotswap-lost', 4, false],
-    ['hotswap-lost', 'shmc-unreachable', false],
-    ['hotswap-lost', 'unknown', false],
-    ['hotswap-removed', 0, true],
-    ['hotswap-removed', 1, false],
-    ['unexpected-deactivation', 1, true],
-    ['unexpected-deactivation', 6, true],
-    ['unexpected-deactivation', 4, false],
-    ['ipmc-unreachable', 'ipmc-unreachable', true],
-    ['ipmc-unreachable', 4, false],
-  ] as const)('%s with a fresh %s → %s', (fault, hotswap, confirmed) => {
-    expect(confirms(fault, { hotswap, sensors: undefined }).confirmed).toBe(confirmed);
+    ['hotswap-lost', 7, 'confirmed'],
+    ['hotswap-lost', 'ipmc-unreachable', 'confirmed'],
+    ['hotswap-lost', 4, 'refuted'],
+    ['hotswap-lost', 'shmc-unreachable', 'unknown'],
+    ['hotswap-lost', 'unknown', 'unknown'],
+    ['hotswap-removed', 0, 'confirmed'],
+    ['hotswap-removed', 1, 'refuted'],
+    ['hotswap-removed', 'ipmc-unreachable', 'unknown'],
+    ['unexpected-deactivation', 1, 'confirmed'],
+    ['unexpected-deactivation', 6, 'confirmed'],
+    ['unexpected-deactivation', 4, 'refuted'],
+    ['unexpected-deactivation', 7, 'unknown'],
+    ['unexpected-deactivation', 'shmc-unreachable', 'unknown'],
+    ['ipmc-unreachable', 'ipmc-unreachable', 'confirmed'],
+    ['ipmc-unreachable', 4, 'refuted'],
+    ['ipmc-unreachable', 'shmc-unreachable', 'unknown'],
+    ['shmc-unreachable', 'shmc-unreachable', 'confirmed'],
+    ['shmc-unreachable', 4, 'refuted'],
+  ] as const)('%s with a fresh %s → %s', (fault, hotswap, verdict) => {
+    expect(confirms(fault, { hotswap, sensors: undefined }).verdict).toBe(verdict);
   });
 });
 
@@ -51,43 +57,49 @@ describe('confirms: sensor faults', () => {
   const hot = state(TEMP, [0x55, 0xc0, 0x18, 0x00]);
   it('temperature-critical: UC crossed now → confirmed, naming the sensor and value', () => {
     const v = confirms('temperature-critical', { hotswap: 4, sensors: [hot] });
-    expect(v).toEqual({ confirmed: true, summary: 'fresh IPMI reading: M4; Temp Slot1 = 85 (states 0x18)' });
+    expect(v).toEqual({ verdict: 'confirmed', summary: 'fresh IPMI reading: M4; Temp Slot1 = 85 (states 0x18)' });
   });
-  it('temperature-nonrecoverable is not confirmed by a reading past UC only', () => {
-    expect(confirms('temperature-nonrecoverable', { hotswap: 4, sensors: [hot] }).confirmed).toBe(false);
+  it('temperature-nonrecoverable is refuted by a reading past UC only', () => {
+    expect(confirms('temperature-nonrecoverable', { hotswap: 4, sensors: [hot] }).verdict).toBe('refuted');
   });
-  it('temperature back to normal → not confirmed', () => {
-    expect(confirms('temperature-critical', { hotswap: 4, sensors: [state(TEMP, [0x28, 0xc0, 0, 0])] }).confirmed).toBe(
-      false,
+  it('temperature back to normal → refuted', () => {
+    expect(confirms('temperature-critical', { hotswap: 4, sensors: [state(TEMP, [0x28, 0xc0, 0, 0])] }).verdict).toBe(
+      'refuted',
     );
   });
-  it('a reading that failed just now confirms nothing, even if the last good one showed the fault', () => {
+  it('a reading that failed just now is unknown, even if the last good one showed the fault', () => {
     const stale = state(TEMP, [0x55, 0xc0, 0x18, 0x00], 'IPMC does not answer');
-    expect(confirms('temperature-critical', { hotswap: 4, sensors: [stale] }).confirmed).toBe(false);
+    expect(confirms('temperature-critical', { hotswap: 4, sensors: [stale] }).verdict).toBe('unknown');
   });
-  it('watchdog: a state bit 0–3 asserted now → confirmed; interrupt only (bit 8) → not', () => {
-    expect(confirms('watchdog-expired', { hotswap: 4, sensors: [state(WD, [0, 0xc0, 0x02, 0])] }).confirmed).toBe(true);
-    expect(confirms('watchdog-expired', { hotswap: 4, sensors: [state(WD, [0, 0xc0, 0, 0x01])] }).confirmed).toBe(
-      false,
+  it('watchdog: a state bit 0–3 asserted now → confirmed; interrupt only (bit 8) → refuted', () => {
+    expect(confirms('watchdog-expired', { hotswap: 4, sensors: [state(WD, [0, 0xc0, 0x02, 0])] }).verdict).toBe(
+      'confirmed',
+    );
+    expect(confirms('watchdog-expired', { hotswap: 4, sensors: [state(WD, [0, 0xc0, 0, 0x01])] }).verdict).toBe(
+      'refuted',
     );
   });
   it('processor IERR (bit 0) confirmed; a watchdog bit does not confirm a processor fault', () => {
-    expect(confirms('processor-ierr', { hotswap: 4, sensors: [state(CPU, [0, 0xc0, 0x01, 0])] }).confirmed).toBe(true);
+    expect(confirms('processor-ierr', { hotswap: 4, sensors: [state(CPU, [0, 0xc0, 0x01, 0])] }).verdict).toBe(
+      'confirmed',
+    );
     expect(confirms('processor-ierr', { hotswap: 4, sensors: [state(WD, [0, 0xc0, 0x01, 0])] })).toEqual({
-      confirmed: false,
+      verdict: 'refuted',
       summary: 'fresh IPMI reading: M4; no such sensor on this blade',
     });
   });
-  it('sensors not read (blade not in M4, or the read failed) → not confirmed, and said so', () => {
+  it('sensors not readable (blade not in M4, shelf manager silent) or not read → unknown, and said so', () => {
     expect(confirms('processor-ierr', { hotswap: 1, sensors: undefined })).toEqual({
-      confirmed: false,
-      summary: 'fresh IPMI reading: M1; sensors not read',
+      verdict: 'unknown',
+      summary: 'fresh IPMI reading: M1; sensors not readable',
     });
+    expect(confirms('processor-ierr', { hotswap: 'shmc-unreachable', sensors: undefined }).verdict).toBe('unknown');
+    expect(confirms('processor-ierr', { hotswap: 4, sensors: undefined }).verdict).toBe('unknown');
   });
 });
 
 describe('confirms: a reading the IPMC marks unavailable', () => {
-  it('does not confirm from the last good states it keeps beside the error', () => {
+  it('is unknown, not confirmed from the last good states it keeps beside the error', () => {
     const stale: SensorState = {
       record: TEMP,
       reading: decodeSensorReading([0x55, 0xc0, 0x18, 0x00]),
@@ -95,6 +107,6 @@ describe('confirms: a reading the IPMC marks unavailable', () => {
       at: 2,
       error: 'reading unavailable',
     };
-    expect(confirms('temperature-critical', { hotswap: 4, sensors: [stale] }).confirmed).toBe(false);
+    expect(confirms('temperature-critical', { hotswap: 4, sensors: [stale] }).verdict).toBe('unknown');
   });
 });

@@ -2,24 +2,61 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 import { until } from '../helpers/wait.js';
 
 const dirs: string[] = [];
-function open(): Journal {
+function path(): string {
   const dir = mkdtempSync(join(tmpdir(), 'journal-'));
   dirs.push(dir);
-  return new Journal(join(dir, 'sub', 'j.sqlite'));
+  return join(dir, 'sub', 'j.sqlite');
+}
+function open(opts: ConstructorParameters<typeof Journal>[1] = {}): Journal {
+  return new Journal(path(), opts).open();
 }
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+const decision = (over: Partial<Parameters<Journal['commit']>[0][number]> = {}) => ({
+  at: 3,
+  slot: 's1/2',
+  kind: 'fence',
+  node: 'node2',
+  reason: 'confirmed',
+  evidence: [{ source: 'trap', at: 1, summary: 'M7' }],
+  body: {},
+  ...over,
+});
+
+/** Makes every insert into `table` fail, as a full disk would, through a second connection. */
+function breakWrites(file: string, table: string): () => void {
+  const db = new Database(file);
+  db.exec(
+    `CREATE TRIGGER fail_${table} BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`,
+  );
+  return () => {
+    db.exec(`DROP TRIGGER fail_${table}`);
+    db.close();
+  };
+}
+
 describe('journal', () => {
-  it('records events (understood or not), decisions with evidence, and actions start → finish', () => {
+  it('opens nothing at construction', () => {
+    const p = path();
+    const j = new Journal(p);
+    expect(j.isOpen).toBe(false);
+    expect(() => j.read).toThrow(/not open/);
+    j.open();
+    expect(j.isOpen).toBe(true);
+    j.close();
+  });
+
+  it('records events, decisions with evidence and the action they start, then the outcome', () => {
     const j = open();
-    j.recordEvent({
+    j.appendEvent({
       at: 1,
       shelf: 's1',
       slot: 2,
@@ -28,91 +65,154 @@ describe('journal', () => {
       understood: true,
       body: { state: 7 },
     });
-    j.recordEvent({ at: 2, source: 'trap', kind: 'pet', understood: false, body: { raw: 'ab' } });
-    const { decisionId: d } = j.recordDecision({
-      at: 3,
-      slot: 's1/2',
-      kind: 'fence',
-      node: 'node2',
-      reason: 'confirmed',
-      evidence: [{ source: 'trap', at: 1, summary: 'M7' }],
-      body: {},
-    });
-    const a = j.startAction({
-      decisionId: d,
-      slot: 's1/2',
-      node: 'node2',
-      kind: 'fence',
-      at: 4,
-      command: ['stonith_admin', '--reboot', 'node2'],
-    });
-    expect(j.unfinishedActions().map((r) => r.id)).toEqual([a]);
-    j.finishAction(a, { status: 'succeeded', at: 5, exitCode: 0, durationMs: 30.5, stdout: 'ok', stderr: '' });
-    expect(j.unfinishedActions()).toEqual([]);
-    expect(j.actions()[0]).toMatchObject({
+    j.appendEvent({ at: 2, source: 'trap', kind: 'pet', understood: false, body: { raw: 'ab' } });
+    const { decisionIds, actionIds } = j.commit(
+      [decision({ action: { kind: 'fence', node: 'node2' } }), decision({ kind: 'record', node: undefined })],
+      'fsync',
+    );
+    expect(decisionIds).toHaveLength(2);
+    expect(actionIds[1]).toBeUndefined();
+    const a = actionIds[0]!;
+    expect(j.read.unfinishedActions().map((r) => r.id)).toEqual([a]);
+    j.completeAction(
+      a,
+      {
+        status: 'succeeded',
+        at: 5,
+        exitCode: 0,
+        durationMs: 30.5,
+        stdout: 'ok',
+        stderr: '',
+        command: ['stonith_admin', '--reboot', 'node2'],
+      },
+      'fsync',
+    );
+    expect(j.read.unfinishedActions()).toEqual([]);
+    expect(j.read.actions()[0]).toMatchObject({
       status: 'succeeded',
       exitCode: 0,
       command: ['stonith_admin', '--reboot', 'node2'],
     });
-    expect(j.events().map((e) => e.understood)).toEqual([false, true]);
-    expect(j.decisions()[0]?.evidence).toEqual([{ source: 'trap', at: 1, summary: 'M7' }]);
-    expect(j.fenceTimesSince(0)).toEqual([4]);
+    expect(j.read.events().map((e) => e.understood)).toEqual([false, true]);
+    expect(j.read.decisions()[1]?.evidence).toEqual([{ source: 'trap', at: 1, summary: 'M7' }]);
+    j.close();
+  });
+
+  it('the budget counts every fence but one that never started, and every unsettled one whatever its age', () => {
+    const j = open();
+    const ids = ['succeeded', 'failed', 'uncertain', 'not-started', 'reconciled-done', 'started'].map((status, i) => {
+      const id = j.commit([decision({ at: 1000 + i, action: { kind: 'fence', node: `n${i}` } })], 'fsync')
+        .actionIds[0]!;
+      if (status !== 'started') j.completeAction(id, { status: status as 'failed', at: 2000 }, 'fsync');
+      return id;
+    });
+    expect(j.read.fencesSince(0).map((a) => a.status)).toEqual([
+      'succeeded',
+      'failed',
+      'uncertain',
+      'reconciled-done',
+      'started',
+    ]);
+    // Past the window, only the unsettled ones still count.
+    expect(j.read.fencesSince(10_000).map((a) => a.id)).toEqual([ids[2], ids[5]]);
+    j.close();
+  });
+
+  it('remembers the last health and standby value applied per node', () => {
+    const j = open();
+    const h = j.commit(
+      [decision({ kind: 'set-health', action: { kind: 'health', node: 'node2', value: 'red' } })],
+      'os',
+    ).actionIds[0]!;
+    j.completeAction(h, { status: 'succeeded', at: 4 }, 'os');
+    const g = j.commit(
+      [decision({ kind: 'set-health', action: { kind: 'health', node: 'node2', value: 'green' } })],
+      'os',
+    ).actionIds[0]!;
+    j.completeAction(g, { status: 'failed', at: 5 }, 'os');
+    expect(j.read.lastValue('health', 'node2')).toBe('red');
+    expect(j.read.lastValue('standby', 'node2')).toBeUndefined();
     j.close();
   });
 
   it('queued events are written together, at the latest with the next decision, in order', async () => {
     const j = open();
-    j.queueEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
-    j.queueEvent({ at: 2, source: 'trap', kind: 'b', understood: true, body: {} });
-    expect(j.counts().events).toBe(0);
-    const { decisionId, actionId } = j.recordDecision(
-      { at: 3, slot: 's/1', kind: 'set-health', node: 'n', reason: 'r', evidence: [], body: {} },
-      { kind: 'health', node: 'n', at: 3, command: [] },
-    );
-    expect(j.counts()).toEqual({ events: 2, decisions: 1, actions: 1 });
-    expect(j.unfinishedActions()[0]).toMatchObject({ id: actionId, kind: 'health', node: 'n' });
-    expect(decisionId).toBeGreaterThan(0);
-    j.queueEvent({ at: 4, source: 'poll', kind: 'c', understood: true, body: {} });
-    expect(j.counts().events).toBe(2);
+    j.appendEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
+    j.appendEvent({ at: 2, source: 'trap', kind: 'b', understood: true, body: {} });
+    expect(j.read.counts().events).toBe(0);
+    j.commit([decision({ kind: 'set-health', action: { kind: 'health', node: 'n', value: 'red' } })], 'os');
+    expect(j.read.counts()).toEqual({ events: 2, decisions: 1, actions: 1 });
+    j.appendEvent({ at: 4, source: 'poll', kind: 'c', understood: true, body: {} });
+    expect(j.read.counts().events).toBe(2);
     // Alone, an event is committed within a few ms (group commit), without anyone flushing.
-    await until('the queued event to be committed', () => j.counts().events === 3, 2000, 1);
-    expect(j.events().map((e) => e.kind)).toEqual(['c', 'b', 'a']);
-    j.finishAction(actionId!, { status: 'succeeded', at: 5, command: ['attrd_updater', '-U', 'red'] });
-    expect(j.actions()[0]?.command).toEqual(['attrd_updater', '-U', 'red']);
+    await until('the queued event to be committed', () => j.read.counts().events === 3, 2000, 1);
+    expect(j.read.events().map((e) => e.kind)).toEqual(['c', 'b', 'a']);
+    j.close();
+  });
+
+  it('the event queue is bounded: the oldest go first, and they are counted', () => {
+    const j = open({ maxQueuedEvents: 3 });
+    for (let i = 0; i < 5; i++) j.appendEvent({ at: i, source: 'trap', kind: `e${i}`, understood: true, body: {} });
+    expect(j.health).toMatchObject({ queuedEvents: 3, droppedEvents: 2 });
+    j.flush();
+    expect(j.read.events().map((e) => e.kind)).toEqual(['e4', 'e3', 'e2']);
+    j.close();
+  });
+
+  it('a failed commit writes nothing, keeps the queued events, and says so; once writes work again all is written', () => {
+    const p = path();
+    const j = new Journal(p).open();
+    j.appendEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
+    const restore = breakWrites(p, 'decisions');
+    expect(() => j.commit([decision({ action: { kind: 'fence', node: 'node2' } })], 'fsync')).toThrow(
+      /journal cannot be written.*disk is full/,
+    );
+    expect(j.health).toMatchObject({ queuedEvents: 1, writeErrors: 1 });
+    expect(j.health.failingSince).toBeDefined();
+    expect(j.read.counts()).toEqual({ events: 0, decisions: 0, actions: 0 });
+    restore();
+    j.commit([decision({ action: { kind: 'fence', node: 'node2' } })], 'fsync');
+    expect(j.read.counts()).toEqual({ events: 1, decisions: 1, actions: 1 });
+    expect(j.health.failingSince).toBeUndefined();
     j.close();
   });
 
   it('close() writes what is still queued', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'journal-q-')), 'j.sqlite');
-    const j = new Journal(path);
-    j.queueEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
+    const p = path();
+    const j = new Journal(p).open();
+    j.appendEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
     j.close();
-    const again = new Journal(path);
-    expect(again.counts().events).toBe(1);
+    const again = new Journal(p).open();
+    expect(again.read.counts().events).toBe(1);
     again.close();
   });
 
-  it('prunes by retention but keeps unfinished actions and the decisions they point to', () => {
+  it('an older journal file gains the actions.value column', () => {
+    const p = path();
+    new Journal(p).open().close();
+    const db = new Database(p);
+    db.exec('ALTER TABLE actions DROP COLUMN value');
+    db.close();
+    const j = new Journal(p).open();
+    j.commit([decision({ kind: 'set-health', action: { kind: 'health', node: 'n', value: 'red' } })], 'os');
+    expect(j.read.actions()[0]?.value).toBe('red');
+    j.close();
+  });
+
+  it('prunes by retention but keeps unsettled actions and the decisions they point to', () => {
     const j = open();
     const day = 86_400_000;
-    j.recordEvent({ at: 0, source: 'poll', kind: 'x', understood: true, body: {} });
-    const { decisionId: d } = j.recordDecision({
-      at: 0,
-      slot: 's/1',
-      kind: 'fence',
-      reason: 'r',
-      evidence: [],
-      body: {},
-    });
-    j.startAction({ decisionId: d, slot: 's/1', node: 'n', kind: 'fence', at: 0, command: [] });
-    j.recordEvent({ at: 10 * day, source: 'poll', kind: 'x', understood: true, body: {} });
+    j.appendEvent({ at: 0, source: 'poll', kind: 'x', understood: true, body: {} });
+    j.commit([decision({ at: 0, action: { kind: 'fence', node: 'n' } })], 'fsync');
+    j.appendEvent({ at: 10 * day, source: 'poll', kind: 'x', understood: true, body: {} });
+    j.flush();
     const removed = j.prune(5, 10 * day);
     expect(removed).toBe(1);
-    expect(j.counts()).toEqual({ events: 1, decisions: 1, actions: 1 });
+    expect(j.read.counts()).toEqual({ events: 1, decisions: 1, actions: 1 });
     j.close();
   });
 
   it('a journal that cannot be opened is a clear error', () => {
-    expect(() => new Journal('/etc/hostname/atcad/j.sqlite')).toThrow(/journal cannot be written/);
+    expect(() => new Journal('/etc/hostname/atcad/j.sqlite').open()).toThrow(/journal cannot be written/);
   });
 });

@@ -227,7 +227,14 @@ describe('argv builders', () => {
 
   it('the reads ask for XML: verbose fencing history, and only the node list of crm_mon', () => {
     expect(fenceHistoryArgv('node2')).toEqual(['stonith_admin', '--history', 'node2', '--verbose', '--output-as=xml']);
-    expect(nodesArgv()).toEqual(['crm_mon', '--one-shot', '--output-as=xml', '--include=none', '--include=nodes']);
+    expect(nodesArgv()).toEqual([
+      'crm_mon',
+      '--one-shot',
+      '--output-as=xml',
+      '--include=none',
+      '--include=summary',
+      '--include=nodes',
+    ]);
   });
 
   it('resolves the tool to its path, keeping the arguments', () => {
@@ -427,15 +434,15 @@ describe('parseFenceHistoryXml', () => {
 describe('parseCrmMonNodes', () => {
   it('reads name, id, online, standby and unclean from an offline CIB', () => {
     expect(parseCrmMonNodes(CRM_MON_OFFLINE)).toEqual([
-      { name: 'node1', id: '1', online: true, standby: false, unclean: false },
-      { name: 'node2', id: '2', online: true, standby: true, unclean: false },
-      { name: 'node3', id: '3', online: false, standby: false, unclean: false },
+      { name: 'node1', id: '1', online: true, standby: false, unclean: false, type: 'member' },
+      { name: 'node2', id: '2', online: true, standby: true, unclean: false, type: 'member' },
+      { name: 'node3', id: '3', online: false, standby: false, unclean: false, type: 'member' },
     ]);
   });
 
   it('reads the live one-node cluster', () => {
     expect(parseCrmMonNodes(CRM_MON_LIVE)).toEqual([
-      { name: 'node1', id: '1', online: true, standby: false, unclean: false },
+      { name: 'node1', id: '1', online: true, standby: false, unclean: false, type: 'member' },
     ]);
   });
 
@@ -461,6 +468,8 @@ describe('parseCrmMonNodes', () => {
 
   it('decodes XML entities in names', () => {
     const xml = '<nodes><node name="a&amp;b&#45;&#x63;" id="9" online="false"/></nodes>';
-    expect(parseCrmMonNodes(xml)).toEqual([{ name: 'a&b-c', id: '9', online: false, standby: false, unclean: false }]);
+    expect(parseCrmMonNodes(xml)).toEqual([
+      { name: 'a&b-c', id: '9', online: false, standby: false, unclean: false, type: 'member' },
+    ]);
   });
 });

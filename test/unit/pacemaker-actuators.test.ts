@@ -151,12 +151,12 @@ describe('LiveActuator', () => {
       },
     ]);
     expect(await a.nodes()).toEqual([
-      { name: 'node1', id: '1', online: true, standby: false, unclean: false },
-      { name: 'node2', id: '2', online: false, standby: false, unclean: true },
+      { name: 'node1', id: '1', online: true, standby: false, unclean: false, type: 'member' },
+      { name: 'node2', id: '2', online: false, standby: false, unclean: true, type: 'member' },
     ]);
     expect(calls.map((c) => c.argv)).toEqual([
       ['/usr/sbin/stonith_admin', '--history', 'node2', '--verbose', '--output-as=xml'],
-      ['/usr/sbin/crm_mon', '--one-shot', '--output-as=xml', '--include=none', '--include=nodes'],
+      ['/usr/sbin/crm_mon', '--one-shot', '--output-as=xml', '--include=none', '--include=summary', '--include=nodes'],
     ]);
   });
 
@@ -273,7 +273,7 @@ describe('DryRunActuator', () => {
   });
 
   it('answers the reads from what it was given', async () => {
-    const nodes = [{ name: 'node1', online: true, standby: false, unclean: false }];
+    const nodes = [{ name: 'node1', online: true, standby: false, unclean: false, type: 'member' }];
     const a = new DryRunActuator(pacemaker(), { nodes });
     expect(await a.nodes()).toEqual(nodes);
     expect(await a.fenceHistory('node1')).toEqual([]);

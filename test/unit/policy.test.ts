@@ -2,8 +2,19 @@
 // No peer is involved by design — the policy never does I/O.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, FAULT_CLASSES, type FaultClass } from '../../src/domain/faults.js';
+import type { HotSwapState } from '../../src/domain/hotswap.js';
 import { decide, newSlotState } from '../../src/policy/decide.js';
-import type { Decision, Evidence, PolicyConfig, PolicyInput, PolicyState } from '../../src/policy/types.js';
+import type {
+  ActionOutcome,
+  ClusterView,
+  Decision,
+  Evidence,
+  FencerView,
+  PolicyConfig,
+  PolicyInput,
+  PolicyState,
+} from '../../src/policy/types.js';
+import type { Verdict } from '../../src/shelf/confirm.js';
 
 const CFG: PolicyConfig = {
   rules: DEFAULT_RULES,
@@ -13,36 +24,69 @@ const CFG: PolicyConfig = {
   releaseStandbyOnRecovery: false,
   maxFences: 1,
   fenceWindowMs: 900_000,
-  minNodesAfterFence: 2,
+  minVotersAfterFence: undefined,
+  confirmRetryMs: 500,
+  confirmRetryMaxMs: 30_000,
 };
 
 const SLOT = 'shelf1/2';
+/** Three voting members, all online, quorum 2. */
+const CLUSTER3: ClusterView = {
+  withQuorum: true,
+  votersOnline: ['node1', 'node2', 'node3'],
+  votersTotal: 3,
+  quorum: 2,
+};
 
-function initial(
-  over: Partial<ReturnType<typeof newSlotState>> = {},
-  nodesOnline: number | undefined = 3,
-): PolicyState {
+function initial(over: Partial<ReturnType<typeof newSlotState>> = {}): PolicyState {
   const slots = new Map([
     [SLOT, { ...newSlotState(SLOT, 'node2', false), ...over }],
     ['shelf1/1', newSlotState('shelf1/1', 'node1', false)],
   ]);
-  return { slots, fences: [], nodesOnline };
+  return { slots, fences: [] };
 }
 
 const ev = (at: number, summary = 'test'): Evidence => ({ source: 'trap', at, summary });
-const obs = (fault: FaultClass, at: number, asserted = true): PolicyInput => ({
-  kind: 'observation',
-  slot: SLOT,
-  fault,
-  asserted,
+const obs = (fault: FaultClass, at: number, asserted = true, slot = SLOT): PolicyInput => ({
+  kind: 'finding',
+  slot,
+  finding: { kind: 'fault', fault, asserted, summary: `${fault} ${asserted ? 'asserted' : 'cleared'}` },
   evidence: ev(at),
 });
-const confirmation = (fault: FaultClass, at: number, confirmed = true): PolicyInput => ({
+const hotswap = (state: HotSwapState, at: number, slot = SLOT): PolicyInput => ({
+  kind: 'finding',
+  slot,
+  finding: { kind: 'hotswap', state },
+  evidence: { source: 'poll', at, summary: `M${state}` },
+});
+const confirmation = (
+  fault: FaultClass,
+  at: number,
+  verdict: Verdict = 'confirmed',
+  cluster: ClusterView | 'unreadable' = CLUSTER3,
+  fencer: FencerView = 'none',
+  slot = SLOT,
+): PolicyInput => ({
   kind: 'confirmation',
-  slot: SLOT,
+  slot,
   fault,
-  confirmed,
-  evidence: { source: 'confirm', at, summary: 'fresh read' },
+  verdict,
+  at,
+  cluster: cluster === 'unreadable' ? undefined : cluster,
+  fencer,
+  evidence: [{ source: 'confirm', at, summary: 'fresh read' }],
+});
+const done = (
+  action: 'standby' | 'fence' | 'health',
+  outcome: ActionOutcome,
+  at: number,
+  slot = SLOT,
+): PolicyInput => ({
+  kind: 'action-done',
+  slot,
+  action,
+  outcome,
+  evidence: { source: 'action', at, summary: outcome },
 });
 
 /** Feeds inputs in order; returns the final state and every decision. */
@@ -109,14 +153,41 @@ describe('policy: confirmation and sustain', () => {
     const r = run(initial(), [
       obs('processor-ierr', 0),
       { kind: 'tick', at: 1000 },
-      confirmation('processor-ierr', 1001, false),
+      confirmation('processor-ierr', 1001, 'refuted'),
     ]);
     expect(kinds(r.decisions)).toEqual(['set-health', 'confirm']);
     expect(r.decisions.at(-1)).toMatchObject({
       kind: 'record',
-      reason: expect.stringMatching(/not confirmed by a fresh reading: no fence/),
+      reason: expect.stringMatching(/refuted by a fresh reading: no fence/),
     });
     expect(r.state.slots.get(SLOT)?.active.size).toBe(0);
+  });
+
+  it('an unknown answer keeps the fault, its health and its pending fence, and reads again with back-off', () => {
+    const r = run(initial(), [
+      obs('processor-ierr', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'unknown'),
+    ]);
+    const slot = r.state.slots.get(SLOT)!;
+    expect(slot.active.has('processor-ierr')).toBe(true);
+    expect(slot.health).toBe('red');
+    expect(slot.pending).toMatchObject({ action: 'fence', attempts: 1, dueAt: 1501, confirming: false });
+    expect(r.decisions.at(-1)?.reason).toMatch(/unknown.*kept/);
+    // Not before the back-off; then a second reading, which may come back unknown again (1 s).
+    expect(kinds(run(r.state, [{ kind: 'tick', at: 1500 }]).decisions)).toEqual([]);
+    const again = run(r.state, [{ kind: 'tick', at: 1501 }, confirmation('processor-ierr', 1600, 'unknown')]);
+    expect(again.state.slots.get(SLOT)?.pending).toMatchObject({ attempts: 2, dueAt: 2600 });
+    // The shelf manager is back and the reading shows it: the fence goes ahead.
+    const fenced = run(again.state, [{ kind: 'tick', at: 2600 }, confirmation('processor-ierr', 2700)]);
+    expect(kinds(fenced.decisions)).toEqual(['confirm', 'fence']);
+  });
+
+  it('a health change that failed is applied again', () => {
+    const r = run(initial(), [obs('temperature-critical', 0), done('health', 'failed', 50)]);
+    expect(r.state.slots.get(SLOT)?.healthRetryAt).toBe(5050);
+    const later = run(r.state, [{ kind: 'tick', at: 5050 }]);
+    expect(later.decisions).toMatchObject([{ kind: 'set-health', value: 'red', node: 'node2' }]);
   });
 
   it('a fault that clears before its sustain time is not acted on', () => {
@@ -180,40 +251,100 @@ describe('policy: safety guards', () => {
   });
 
   it('blocks a fence beyond maxFences per window, and puts the node in standby instead', () => {
-    const s = { ...initial(), fences: [0] };
+    const s: PolicyState = { ...initial(), fences: [{ slot: 'shelf1/1', node: 'node1', at: 0, status: 'done' }] };
     const r = run(s, toFence(10_000));
     expect(kinds(r.decisions)).toEqual(['set-health', 'confirm', 'blocked', 'set-standby']);
     expect(r.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/1 fence\(s\) in the last 900 s/);
   });
 
-  it('allows a fence again once the window has passed', () => {
-    const s = { ...initial(), fences: [0] };
-    const r = run(s, toFence(1_000_000));
-    expect(kinds(r.decisions)).toContain('fence');
-    expect(r.state.fences).toEqual([1_001_001]);
+  it('a failed or uncertain fence counts against the budget like a done one', () => {
+    for (const status of ['failed', 'uncertain', 'in-flight'] as const) {
+      const s: PolicyState = { ...initial(), fences: [{ slot: 'shelf1/1', node: 'node1', at: 0, status }] };
+      expect(kinds(run(s, toFence(10_000)).decisions)).not.toContain('fence');
+    }
   });
 
-  it('never fences when the nodes left online would lose quorum', () => {
-    const r = run(initial({}, 2), toFence(0));
+  it('allows a fence again once the window has passed (an unsettled one never leaves it)', () => {
+    const s: PolicyState = { ...initial(), fences: [{ slot: 'shelf1/1', node: 'node1', at: 0, status: 'done' }] };
+    const r = run(s, toFence(1_000_000));
+    expect(kinds(r.decisions)).toContain('fence');
+    expect(r.state.fences).toEqual([{ slot: SLOT, node: 'node2', at: 1_001_001, status: 'in-flight' }]);
+    const stuck: PolicyState = {
+      ...initial(),
+      fences: [{ slot: 'shelf1/1', node: 'node1', at: 0, status: 'uncertain' }],
+    };
+    expect(kinds(run(stuck, toFence(1_000_000)).decisions)).not.toContain('fence');
+  });
+
+  it('never fences when the voting members left online would be fewer than quorum', () => {
+    const two: ClusterView = { withQuorum: true, votersOnline: ['node1', 'node2'], votersTotal: 3, quorum: 2 };
+    const r = run(initial(), [
+      obs('processor-ierr', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'confirmed', two),
+    ]);
     expect(r.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(
-      /only 1 node\(s\) would stay online \(need 2\)/,
+      /only 1 voting member\(s\) would stay online, counting fences in flight \(need 2\)/,
     );
     expect(kinds(r.decisions)).not.toContain('fence');
   });
 
-  it('never fences when the online nodes are unknown', () => {
-    const r = run({ ...initial(), nodesOnline: undefined }, toFence(0));
-    expect(r.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/unknown/);
+  it('counts a fence in flight on another node as a member going down', () => {
+    const s: PolicyState = { ...initial(), fences: [{ slot: 'shelf1/3', node: 'node3', at: 0, status: 'in-flight' }] };
+    const r = run(s, toFence(10), { ...CFG, maxFences: 5 });
+    expect(r.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/only 1 voting member/);
+  });
+
+  it('a remote node does not vote: quorum is of voting members', () => {
+    // node4 (remote) is not among the voters the actuator reports.
+    const c: ClusterView = { withQuorum: true, votersOnline: ['node1', 'node2'], votersTotal: 2, quorum: undefined };
+    const r = run(initial(), [
+      obs('processor-ierr', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'confirmed', c),
+    ]);
+    expect(r.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/need 2/);
+  });
+
+  it('never fences when the membership or quorum is unknown, or quorum is lost', () => {
+    const unknown = run(initial(), [
+      obs('processor-ierr', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'confirmed', 'unreadable'),
+    ]);
+    expect(unknown.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/membership and quorum cannot be read/);
+    const lost = run(initial(), [
+      obs('processor-ierr', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'confirmed', { ...CLUSTER3, withQuorum: false }),
+    ]);
+    expect(lost.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/no quorum/);
+  });
+
+  it("never fences when the fencer's history cannot be read; not again when the cluster is fencing the node", () => {
+    const unreadable = run(initial(), [
+      obs('processor-ierr', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'confirmed', CLUSTER3, 'unknown'),
+    ]);
+    expect(kinds(unreadable.decisions)).toEqual(['set-health', 'confirm', 'blocked', 'set-standby']);
+    for (const f of ['fencing', 'fenced-recently'] as const) {
+      const r = run(initial(), [
+        obs('processor-ierr', 0),
+        { kind: 'tick', at: 1000 },
+        confirmation('processor-ierr', 1001, 'confirmed', CLUSTER3, f),
+      ]);
+      expect(kinds(r.decisions)).toEqual(['set-health', 'confirm']);
+      expect(r.decisions.at(-1)?.reason).toMatch(/not fencing it again/);
+      expect(r.state.slots.get(SLOT)?.fencedInEpisode).toBe(true);
+    }
   });
 
   it('one decision per slot at a time: a confirmed fault waits while an action runs', () => {
     const r = run(initial({ inFlight: 'standby' }), toFence(0));
     expect(kinds(r.decisions)).toEqual(['set-health', 'blocked']);
-    const done = run(r.state, [
-      { kind: 'action-done', slot: SLOT, action: 'standby', ok: true, evidence: ev(3000) },
-      { kind: 'tick', at: 3001 },
-    ]);
-    expect(kinds(done.decisions)).toEqual(['confirm']);
+    const after = run(r.state, [done('standby', 'ok', 3000), { kind: 'tick', at: 3001 }]);
+    expect(kinds(after.decisions)).toEqual(['confirm']);
   });
 
   it('a deactivation that follows our own fence is expected, not a new fault', () => {
@@ -222,11 +353,49 @@ describe('policy: safety guards', () => {
     expect(r.decisions[0]?.reason).toMatch(/our own fence/);
   });
 
-  it('does not fence a slot twice', () => {
+  it('does not fence a slot twice in one fault episode', () => {
     const first = run(initial(), toFence(0));
-    const done = run(first.state, [{ kind: 'action-done', slot: SLOT, action: 'fence', ok: true, evidence: ev(2000) }]);
-    const again = run({ ...done.state, fences: [] }, toFence(5000));
+    const fenced = run(first.state, [done('fence', 'ok', 2000)]);
+    const again = run({ ...fenced.state, fences: [] }, toFence(5000));
     expect(kinds(again.decisions)).not.toContain('fence');
+  });
+
+  it('fences again in a new episode: the slot read M4 with no fault in between', () => {
+    const first = run(initial({ hotswap: 4 }), toFence(0));
+    const fenced = run(first.state, [
+      done('fence', 'ok', 2000),
+      hotswap(1, 2100),
+      obs('processor-ierr', 3000, false),
+      hotswap(4, 4000),
+    ]);
+    expect(fenced.state.slots.get(SLOT)?.fencedInEpisode).toBe(false);
+    expect(fenced.decisions.at(-1)?.reason).toMatch(/episode that was fenced is over/);
+    const again = run({ ...fenced.state, fences: [] }, toFence(10_000));
+    expect(kinds(again.decisions)).toContain('fence');
+  });
+
+  it('a failed fence is not repeated; standby instead', () => {
+    const first = run(initial(), toFence(0));
+    const failed = run(first.state, [done('fence', 'failed', 2000)]);
+    expect(kinds(failed.decisions)).toEqual(['blocked', 'set-standby']);
+    expect(failed.state.fences.map((f) => f.status)).toEqual(['failed']);
+  });
+
+  it('an uncertain fence keeps the slot busy until settled, and does not leave the budget', () => {
+    const first = run(initial(), toFence(0));
+    const unsure = run(first.state, [done('fence', 'uncertain', 2000), { kind: 'tick', at: 2_000_000 }]);
+    expect(unsure.state.slots.get(SLOT)?.inFlight).toBe('fence');
+    expect(unsure.state.fences.map((f) => f.status)).toEqual(['uncertain']);
+    const settled = run(unsure.state, [done('fence', 'ok', 2_000_001)]);
+    expect(settled.state.slots.get(SLOT)?.inFlight).toBeUndefined();
+    expect(settled.state.fences.map((f) => f.status)).toEqual(['done']);
+  });
+
+  it('a fence that never started does not count; standby instead', () => {
+    const first = run(initial(), toFence(0));
+    const r = run(first.state, [done('fence', 'not-started', 2000)]);
+    expect(r.state.fences).toEqual([]);
+    expect(kinds(r.decisions)).toEqual(['blocked', 'set-standby']);
   });
 
   it('a slot with no node mapped is blocked, not acted on', () => {
@@ -256,7 +425,7 @@ describe('policy: recovery', () => {
       obs('hotswap-lost', 0),
       { kind: 'tick', at: 1000 },
       confirmation('hotswap-lost', 1001),
-      { kind: 'action-done', slot: SLOT, action: 'standby', ok: true, evidence: ev(1100) },
+      done('standby', 'ok', 1100),
       obs('hotswap-lost', 2000, false),
       { kind: 'tick', at: 70_000 },
     ];

@@ -1,0 +1,52 @@
+import type { ActionStatus } from '../journal/schema.js';
+import type { ActionResult, FenceHistoryEntry } from '../pacemaker/actuator.js';
+import type { ActionOutcome, FencerView } from '../policy/types.js';
+
+/**
+ * What an action's result proves. A fence that timed out, or whose client was killed, is
+ * uncertain — the fencer carries on without its client — so it counts until the fencer's
+ * history settles it. Only a command that provably never reached the cluster (it could not
+ * be executed, or the daemon was unreachable: Pacemaker's exit 102) did not start.
+ */
+export function outcomeOf(r: ActionResult): { readonly outcome: ActionOutcome; readonly status: ActionStatus } {
+  if (r.ok) return { outcome: 'ok', status: 'succeeded' };
+  const code = r.error?.code;
+  if (code === 'ATCA_ERR_PCMK_TIMEOUT' || r.exitCode === 124) return { outcome: 'uncertain', status: 'uncertain' };
+  if (code === 'ATCA_ERR_PCMK_UNREACHABLE') return { outcome: 'not-started', status: 'not-started' };
+  if (r.exitCode === null) {
+    // Never exited by itself: either it never ran (could not be executed, a bad argument
+    // caught before running: no command), or it was killed from outside while running.
+    return r.command.length === 0 || /cannot run|empty command/.test(r.error?.detail ?? '')
+      ? { outcome: 'not-started', status: 'not-started' }
+      : { outcome: 'uncertain', status: 'uncertain' };
+  }
+  return { outcome: 'failed', status: 'failed' };
+}
+
+/**
+ * The fencer's history of a node, as the guard before a fence reads it: a fence pending now,
+ * or one that succeeded since `since` (the start of the fault episode, less a margin for a
+ * fence that caused the very fault atcad saw).
+ */
+export function fencerView(history: readonly FenceHistoryEntry[], since: number): FencerView {
+  if (history.some((h) => h.status === 'pending')) return 'fencing';
+  const recent = history.some(
+    (h) => h.status === 'success' && h.completed !== undefined && Date.parse(h.completed) >= since,
+  );
+  return recent ? 'fenced-recently' : 'none';
+}
+
+/**
+ * How the fencer's history settles a fence atcad started at `startedAt`: done, failed, still
+ * pending, or no record of it at all. Completion times are whole seconds: a second of slack.
+ */
+export function settledBy(
+  history: readonly FenceHistoryEntry[],
+  startedAt: number,
+): 'done' | 'failed' | 'pending' | 'no-record' {
+  const after = history.filter((h) => h.completed !== undefined && Date.parse(h.completed) >= startedAt - 1000);
+  if (after.some((h) => h.status === 'success')) return 'done';
+  if (history.some((h) => h.status === 'pending')) return 'pending';
+  if (after.some((h) => h.status === 'failed')) return 'failed';
+  return 'no-record';
+}
