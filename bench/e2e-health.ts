@@ -26,7 +26,7 @@ import { boardIpmb, DEFAULT_SHELF, temperatureSensor } from '../src/sim/shelf-sp
 import { CLUSTER_TOOLS, LiveCluster, type NsProcess } from '../test/helpers/cluster.js';
 import { ATCAD_BUNDLE, atcadYaml, JournalReader, REPO } from './lib/atcad.js';
 import { AttributeLog, alertLineParser, cibDiffParser, writeAlertAgent } from './lib/attribute-watch.js';
-import { cleanupAll, cleanupOnSignals, onCleanup } from './lib/cleanup.js';
+import { cleanupAll, cleanupOnSignals, interrupted, onCleanup } from './lib/cleanup.js';
 import { calibrateWallClock, wallUs } from './lib/clock.js';
 import { childrenOf, udpSocket } from './lib/procfs.js';
 import { TrapSender } from './lib/sender.js';
@@ -333,7 +333,9 @@ async function main(): Promise<void> {
           bgSent += r.sent;
           bgMs += r.ms;
           done.set(c.name, done.get(c.name)! + n);
+          // What it still had queued is its own: let it finish and put node1 back, on its account.
           await drained(c);
+          await ensureGreen(results.get(key(phase, c.name))!);
         }
       }
     }
@@ -455,7 +457,7 @@ async function waitFor(what: string, timeoutMs: number, f: () => boolean | Promi
 try {
   await main();
 } catch (e) {
-  console.error(`e2e-health: ${(e as Error).stack ?? e}`);
+  if (!interrupted()) console.error(`e2e-health: ${(e as Error).stack ?? e}`);
   process.exitCode = 1;
 } finally {
   await cleanupAll();

@@ -20,7 +20,7 @@ import { freePort } from '../src/sim/ports.js';
 import { SimulatedShelf } from '../src/sim/shelf.js';
 import { boardIpmb, DEFAULT_SHELF } from '../src/sim/shelf-spec.js';
 import { ATCAD_BUNDLE, type AtcadHandle, atcadYaml, JournalReader, spawnAtcad, tail, waitReady } from './lib/atcad.js';
-import { cleanupAll, cleanupOnSignals, onCleanup } from './lib/cleanup.js';
+import { cleanupAll, cleanupOnSignals, interrupted, onCleanup } from './lib/cleanup.js';
 import { rssKb, udpSocket } from './lib/procfs.js';
 import { type SendResult, TrapSender } from './lib/sender.js';
 import { envInt, envInts, printTable, sleep } from './lib/stats.js';
@@ -331,7 +331,7 @@ ${summary.join('\n')}`);
 try {
   await main();
 } catch (e) {
-  console.error(`pipeline: ${(e as Error).stack ?? e}`);
+  if (!interrupted()) console.error(`pipeline: ${(e as Error).stack ?? e}`);
   process.exitCode = 1;
 } finally {
   await cleanupAll();

@@ -4,6 +4,12 @@
 type Task = { readonly what: string; readonly run: () => Promise<unknown> | unknown };
 const tasks: Task[] = [];
 let running: Promise<void> | undefined;
+let signalled = false;
+
+/** Whether a signal started the clean-up: errors from the run are its consequence, not news. */
+export function interrupted(): boolean {
+  return signalled;
+}
 
 /** Registers a stop step; returns a function that runs it now (and only once). */
 export function onCleanup(what: string, run: () => Promise<unknown> | unknown): () => Promise<void> {
@@ -40,6 +46,7 @@ export function cleanupOnSignals(): void {
   ] as const) {
     process.on(sig, () => {
       if (running) process.exit(code);
+      signalled = true;
       console.error(`\n${sig}: stopping everything this benchmark started…`);
       void cleanupAll().finally(() => process.exit(code));
     });
