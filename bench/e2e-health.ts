@@ -398,8 +398,8 @@ async function main(): Promise<void> {
       cmp.push([
         label(phase),
         q === 'mean' ? 'mean' : `p${Math.round(q * 100)}`,
-        `${ratio(t, l).toFixed(1)}×`,
-        `${ratio(t, e).toFixed(1)}×`,
+        times(ratio(t, l)),
+        times(ratio(t, e)),
         Number.isFinite(l) && Number.isFinite(e) ? `${(100 * (1 - l / e)).toFixed(1)} %` : '–',
       ]);
     }
@@ -439,6 +439,7 @@ Background: ${BG_KIND === 'm3' ? 'hot-swap M2→M3 on slot 2 (node2)' : 'hot-swa
 Machine: ${process.env.BENCH_MACHINE ?? 'not stated (BENCH_MACHINE)'}.`);
 }
 
+const times = (r: number) => (Number.isFinite(r) ? `${r.toFixed(1)}×` : '–');
 const label = (phase: string) => (phase === 'idle' ? 'idle' : `+${BG_RATE}/s`);
 const mean = (xs: readonly number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 
