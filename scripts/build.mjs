@@ -39,6 +39,22 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 
+// The end-to-end benchmarks (bench/e2e-health.ts, bench/pipeline.ts) and their trap sender,
+// a process of its own; better-sqlite3 reads atcad's journal (read-only).
+for (const [entry, out] of [
+  ['bench/e2e-health.ts', 'dist/e2e-health.mjs'],
+  ['bench/pipeline.ts', 'dist/pipeline.mjs'],
+  ['bench/lib/sender-main.ts', 'dist/bench-sender.mjs'],
+]) {
+  await build({
+    ...common,
+    entryPoints: [entry],
+    outfile: out,
+    external: ['better-sqlite3'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+}
+
 await build({
   ...common,
   entryPoints: ['src/daemon/main.ts'],

@@ -5,6 +5,7 @@
 // /dev/shm, so neither the host's tools nor another test's fencer can see this cluster.
 // Everything is stopped by PID, pass or fail; the namespaces die with their holder.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { Socket as UdpSocket } from 'node:dgram';
 import {
   chmodSync,
   chownSync,
@@ -61,6 +62,12 @@ process.stdin.pipe(s);
 s.pipe(process.stdout);
 s.on('error', () => process.exit(1));
 s.on('close', () => process.exit(0));`;
+
+// Binds a UDP socket on the namespace's loopback and hands it to the parent over the IPC
+// channel (SCM_RIGHTS): a socket keeps the network namespace it was made in.
+const UDP_SOCKET = `const s = require('node:dgram').createSocket('udp4');
+s.bind(0, '127.0.0.1', () => process.send('socket', s));
+process.on('disconnect', () => process.exit(0));`;
 
 export interface RunResult {
   readonly code: number;
@@ -257,6 +264,38 @@ export class LiveCluster {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
     });
+  }
+
+  /**
+   * A UDP socket of this process's, bound to 127.0.0.1 (a free port) inside the node's network
+   * namespace: datagrams it sends reach the namespace's loopback with no relay in between
+   * (a helper made inside passes the socket over its IPC channel, then exits).
+   */
+  async udpSocket(): Promise<UdpSocket> {
+    const [file, ...args] = [...this.enter('net'), '--', process.execPath, '-e', UDP_SOCKET];
+    const helper = spawn(file!, args, { env: BASE_ENV, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let err = '';
+    helper.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    try {
+      return await new Promise<UdpSocket>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no socket from the namespace within 10 s: ${err}`)), 10_000);
+        helper.once('message', (_m, handle) => {
+          clearTimeout(t);
+          if (handle instanceof UdpSocket) resolve(handle);
+          else reject(new Error('the namespace helper sent no UDP socket'));
+        });
+        helper.once('exit', (code) => {
+          clearTimeout(t);
+          reject(new Error(`the namespace helper exited (${code}): ${err}`));
+        });
+      });
+    } finally {
+      if (helper.connected) helper.disconnect();
+      await Promise.race([exited(helper), new Promise((r) => setTimeout(r, 2000))]);
+      if (helper.exitCode === null && helper.signalCode === null) helper.kill('SIGKILL');
+    }
   }
 
   /** The tails of the cluster's own logs, for failure messages. */
