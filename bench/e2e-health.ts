@@ -23,15 +23,6 @@ import { join } from 'node:path';
 import { freePort } from '../src/sim/ports.js';
 import { SimulatedShelf } from '../src/sim/shelf.js';
 import { boardIpmb, DEFAULT_SHELF, temperatureSensor } from '../src/sim/shelf-spec.js';
-import { CLUSTER_TOOLS, LiveCluster, type NsProcess } from '../test/helpers/cluster.js';
-import { ATCAD_BUNDLE, atcadYaml, JournalReader, REPO } from './lib/atcad.js';
-import { AttributeLog, alertLineParser, cibDiffParser, writeAlertAgent } from './lib/attribute-watch.js';
-import { cleanupAll, cleanupOnSignals, interrupted, onCleanup } from './lib/cleanup.js';
-import { calibrateWallClock, wallUs } from './lib/clock.js';
-import { childrenOf, udpSocket } from './lib/procfs.js';
-import { TrapSender } from './lib/sender.js';
-import { writeSnmptrapd } from './lib/snmptrapd.js';
-import { envInt, ms, printTable, quantile, sleep, summarize } from './lib/stats.js';
 import {
   captureTrap,
   m3Pet,
@@ -42,7 +33,16 @@ import {
   temperatureSpecific,
   UPPER_CRITICAL_HIGH,
   unmappedPet,
-} from './lib/traps.js';
+} from '../src/sim/trap-datagram.js';
+import { CLUSTER_TOOLS, LiveCluster, type NsProcess } from '../test/helpers/cluster.js';
+import { ATCAD_BUNDLE, atcadYaml, JournalReader, REPO } from './lib/atcad.js';
+import { AttributeLog, alertLineParser, cibDiffParser, writeAlertAgent } from './lib/attribute-watch.js';
+import { cleanupAll, cleanupOnSignals, interrupted, onCleanup } from './lib/cleanup.js';
+import { calibrateWallClock, wallUs } from './lib/clock.js';
+import { childrenOf, udpSocket } from './lib/procfs.js';
+import { TrapSender } from './lib/sender.js';
+import { writeSnmptrapd } from './lib/snmptrapd.js';
+import { envInt, ms, printTable, quantile, sleep, summarize } from './lib/stats.js';
 
 const RUNS = envInt('BENCH_E2E_RUNS', 200);
 const WARMUP = envInt('BENCH_E2E_WARMUP', 5);

@@ -19,12 +19,12 @@ import { join } from 'node:path';
 import { freePort } from '../src/sim/ports.js';
 import { SimulatedShelf } from '../src/sim/shelf.js';
 import { boardIpmb, DEFAULT_SHELF } from '../src/sim/shelf-spec.js';
+import { captureTrap, m3Pet, type TrapTemplate, unmappedPet } from '../src/sim/trap-datagram.js';
 import { ATCAD_BUNDLE, type AtcadHandle, atcadYaml, JournalReader, spawnAtcad, tail, waitReady } from './lib/atcad.js';
 import { cleanupAll, cleanupOnSignals, interrupted, onCleanup } from './lib/cleanup.js';
 import { rssKb, udpSocket } from './lib/procfs.js';
 import { type SendResult, TrapSender } from './lib/sender.js';
 import { envInt, envInts, printTable, sleep } from './lib/stats.js';
-import { captureTrap, m3Pet, type TrapTemplate, unmappedPet } from './lib/traps.js';
 
 const ATCAD_CPU = envInt('BENCH_ATCAD_CPU', 1);
 const SENDER_CPU = envInt('BENCH_SENDER_CPU', 0);

@@ -4,8 +4,8 @@
 // sequence number and the current time (atcad drops repeats), and paces the sends per
 // millisecond tick. Commands arrive over the IPC channel; it exits when the channel closes.
 import { createSocket } from 'node:dgram';
+import { Sequence, stamp, type TrapTemplate } from '../../src/sim/trap-datagram.js';
 import type { SenderCommand, SenderReport } from './sender.js';
-import { Sequence, stamp, type TrapTemplate } from './traps.js';
 
 const sock = createSocket('udp4');
 let templates: TrapTemplate[] = [];

@@ -1,8 +1,8 @@
 // Drives bench/lib/sender-main.ts (bundled as dist/bench-sender.mjs) in a process of its own.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TrapTemplate } from '../../src/sim/trap-datagram.js';
 import { killPid, onCleanup } from './cleanup.js';
-import type { TrapTemplate } from './traps.js';
 
 export type SenderCommand =
   | { op: 'templates'; templates: { datagram: string; petAt: number; specific: number }[] }

@@ -125,7 +125,6 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     now,
     ...(deps.onDecision ? { onDecision: deps.onDecision } : {}),
     onLoss: (shelf) => pollers.get(shelf)?.relevel(),
-    recentFenceMs: Math.max(120_000, cfg.pacemaker.fenceTimeoutSec * 1000),
     giveUpMs: 2 * cfg.pacemaker.fenceTimeoutSec * 1000 + 60_000,
   });
 

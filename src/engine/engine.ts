@@ -17,6 +17,7 @@ import type {
   PolicyState,
   SlotPolicyState,
 } from '../policy/types.js';
+import { mayRaise } from '../shelf/classify.js';
 import type { Confirmation } from '../shelf/confirm.js';
 import { InputQueue } from './input-queue.js';
 import { fencerView, outcomeOf, settledBy } from './outcome.js';
@@ -48,7 +49,7 @@ export interface EngineOptions {
   /** Bound of the input queue (default 10,000). */
   readonly maxQueued?: number;
   readonly tickMs?: number;
-  /** A fence of the node by the cluster this long before the fault began belongs to its episode. */
+  /** A fence of the node by the cluster this long before the fault began belongs to its episode (default 30 s). */
   readonly recentFenceMs?: number;
   /** First look at the fencer's history after a fence's outcome became uncertain. */
   readonly reconcileMs?: number;
@@ -139,11 +140,14 @@ export class Engine {
   readonly #unsaved: { id: number; row: ActionResultRow; durability: Durability }[] = [];
   #unsavedTimer: NodeJS.Timeout | undefined;
   readonly #lossReported = new Map<string, number>();
+  readonly #lostShelves = new Set<string>();
 
   constructor(o: EngineOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
-    this.#queue = new InputQueue(o.maxQueued ?? 10_000, (i) => i.kind === 'event');
+    this.#queue = new InputQueue<CoreInput>(o.maxQueued ?? 10_000, (i) =>
+      i.kind === 'event' ? (mayRaise(i.event) ? 2 : 1) : i.kind === 'tick' ? 1 : 0,
+    );
     const slots = new Map(o.slots.map((s) => [s.key, newSlotState(s.key, s.node, s.maintenance)] as const));
     this.#state = { memory: new Map(), policy: { slots, fences: [] } };
   }
@@ -225,14 +229,19 @@ export class Engine {
     this.#schedule();
   }
 
+  /**
+   * Events of `shelf` were dropped: once the queue has drained (not now, when what the shelf is
+   * read for would be dropped too), its slots are read again as they are.
+   */
   #lost(shelf: string): void {
     const now = this.#now();
-    if (now - (this.#lossReported.get(shelf) ?? Number.NEGATIVE_INFINITY) < 1000) return;
-    this.#lossReported.set(shelf, now);
-    this.#o.log.warn(
-      `decision queue full (${this.#queue.size} inputs, ${this.#queue.dropped} dropped so far): events of shelf ${shelf} were dropped; its slots are read again`,
-    );
-    this.#o.onLoss?.(shelf);
+    if (!this.#lostShelves.has(shelf) && now - (this.#lossReported.get(shelf) ?? Number.NEGATIVE_INFINITY) >= 1000) {
+      this.#lossReported.set(shelf, now);
+      this.#o.log.warn(
+        `decision queue full (${this.#queue.size} inputs, ${this.#queue.dropped} dropped so far): events of shelf ${shelf} were dropped; its slots are read again once the queue drains`,
+      );
+    }
+    this.#lostShelves.add(shelf);
   }
 
   #tick(): void {
@@ -251,6 +260,11 @@ export class Engine {
     const until = performance.now() + SLICE_MS;
     for (;;) {
       const input = this.#queue.peek();
+      if (input === undefined && this.#lostShelves.size > 0) {
+        const lost = [...this.#lostShelves];
+        this.#lostShelves.clear();
+        for (const shelf of lost) this.#o.onLoss?.(shelf);
+      }
       if (input === undefined || this.#blockedSince !== undefined) return;
       const r = step(this.#state, input, this.#o.policy);
       let ids: { actionIds: (number | undefined)[] } | undefined;
@@ -420,7 +434,9 @@ export class Engine {
 
   async #confirm(d: Extract<Decision, { kind: 'confirm' }>): Promise<void> {
     const fence = d.action === 'fence';
-    const recent = this.#o.recentFenceMs ?? 120_000;
+    // A cluster fence belongs to this episode if it completed shortly before the fault began
+    // (the fence caused what atcad saw) or after — never before the slot was last healthy.
+    const cutoff = Math.max(d.since - (this.#o.recentFenceMs ?? 30_000), d.healthyAt ?? Number.NEGATIVE_INFINITY);
     const [hw, cluster, history] = await Promise.allSettled([
       this.#o.reader.confirm(d.slot, d.fault),
       fence ? this.#o.actuator.cluster() : Promise.resolve(undefined),
@@ -443,7 +459,7 @@ export class Engine {
           ? `cluster: ${view.withQuorum ? 'quorate' : 'NOT quorate'}, voting members online ${view.votersOnline.join(', ') || 'none'} of ${view.votersTotal}${view.quorum === undefined ? '' : `, quorum ${view.quorum} votes`}`
           : `cluster membership unreadable: ${(cluster as PromiseRejectedResult).reason?.message ?? ''}`,
       });
-      fencer = history.status === 'fulfilled' ? fencerView(history.value, d.since - recent) : 'unknown';
+      fencer = history.status === 'fulfilled' ? fencerView(history.value, cutoff) : 'unknown';
       evidence.push({
         source: 'cluster',
         at,

@@ -1,19 +1,26 @@
 /**
- * The engine's input queue, bounded. Past the bound the oldest input that may be dropped goes
- * (domain events: polling re-reads what they said), never one that may not (a confirmation,
- * an action's outcome: there is at most one of each per slot anyway). Pure but for itself.
+ * The engine's input queue, bounded. Past the bound an input is dropped by rank, oldest first:
+ * rank 1 (what may only clear or say nothing: polling re-reads it, and a fault it would have
+ * cleared is refuted by the fresh reading before anything is done) before rank 2 (what may
+ * raise a fault), and never rank 0 (a confirmation, an action's outcome: at most one of each
+ * per slot anyway). Pure but for itself.
  */
+export type DropRank = 0 | 1 | 2;
+
+/** How far from the head to look for a rank-1 input before dropping a rank-2 one: a bounded cost per push. */
+const SCAN = 256;
+
 export class InputQueue<T> {
   readonly #items: T[] = [];
   #head = 0;
   readonly #max: number;
-  readonly #droppable: (t: T) => boolean;
+  readonly #rank: (t: T) => DropRank;
   #dropped = 0;
 
-  constructor(max: number, droppable: (t: T) => boolean) {
+  constructor(max: number, rank: (t: T) => DropRank) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`queue bound must be a positive integer, not ${max}`);
     this.#max = max;
-    this.#droppable = droppable;
+    this.#rank = rank;
   }
 
   get size(): number {
@@ -25,23 +32,42 @@ export class InputQueue<T> {
     return this.#dropped;
   }
 
-  /** Adds `t`; returns the input it had to drop to stay within the bound, if any. */
+  /** Adds `t`; returns the input it had to drop to stay within the bound (possibly `t` itself). */
   push(t: T): T | undefined {
-    let gone: T | undefined;
-    if (this.size >= this.#max) {
-      let i = this.#head;
-      while (i < this.#items.length && !this.#droppable(this.#items[i]!)) i++;
-      if (i < this.#items.length) {
-        gone = this.#items[i];
-        this.#items.splice(i, 1);
-        this.#dropped++;
-      } else if (this.#droppable(t)) {
-        this.#dropped++;
-        return t;
-      }
+    if (this.size < this.#max) {
+      this.#items.push(t);
+      return undefined;
     }
+    const i = this.#victim(this.#rank(t));
+    if (i === undefined) {
+      if (this.#rank(t) === 0) {
+        // Never dropped: the bound yields (by at most one per slot, see the class comment).
+        this.#items.push(t);
+        return undefined;
+      }
+      this.#dropped++;
+      return t;
+    }
+    const gone = this.#items[i]!;
+    this.#items.splice(i, 1);
     this.#items.push(t);
+    this.#dropped++;
     return gone;
+  }
+
+  /** The oldest input of the lowest droppable rank, no higher than `incoming`'s (or any, for rank 0). */
+  #victim(incoming: DropRank): number | undefined {
+    const end = Math.min(this.#items.length, this.#head + SCAN);
+    let firstTwo: number | undefined;
+    for (let k = this.#head; k < end; k++) {
+      const r = this.#rank(this.#items[k]!);
+      if (r === 1) return k;
+      if (r === 2) firstTwo ??= k;
+    }
+    if (incoming === 1) return undefined;
+    if (firstTwo !== undefined) return firstTwo;
+    for (let k = end; k < this.#items.length; k++) if (this.#rank(this.#items[k]!) !== 0) return k;
+    return undefined;
   }
 
   peek(): T | undefined {

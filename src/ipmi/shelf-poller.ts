@@ -126,9 +126,17 @@ export class ShelfPoller {
 
   start(): void {
     this.#stopped = false;
-    this.#loop('hot-swap', () => this.#hotswapCycle(), this.#o.intervalMs);
-    this.#loop('sensor', () => this.#sensorCycle(), this.#o.sensorIntervalMs);
-    this.#loop('SEL', () => this.#selCycle(), this.#o.selIntervalMs);
+    // Sensors and the SEL are read once the first hot-swap sweep has found the shelf manager
+    // and the slots' IPMCs: before, there is nothing to read them through.
+    this.#loop(
+      'hot-swap',
+      () => this.#hotswapCycle(),
+      this.#o.intervalMs,
+      () => {
+        this.#loop('sensor', () => this.#sensorCycle(), this.#o.sensorIntervalMs);
+        this.#loop('SEL', () => this.#selCycle(), this.#o.selIntervalMs);
+      },
+    );
   }
 
   /** Stops polling; waits for cycles under way (their requests are bounded) so no ipmitool outlives us. */
@@ -198,8 +206,9 @@ export class ShelfPoller {
    * Runs `cycle` now and then every `intervalMs`; a cycle that finds no shelf manager (false)
    * backs off exponentially up to backoffMaxMs, so a dead shelf is not hammered.
    */
-  #loop(what: string, cycle: () => Promise<boolean>, intervalMs: number): void {
+  #loop(what: string, cycle: () => Promise<boolean>, intervalMs: number, afterFirst?: () => void): void {
     let failures = 0;
+    let first = afterFirst;
     const once = async () => {
       if (this.#stopped) return;
       let ok = false;
@@ -207,6 +216,10 @@ export class ShelfPoller {
         ok = await this.#o.limiter.run(cycle);
       } catch (e) {
         this.#log.warn(`${this.#shelf.name}: ${what} poll failed: ${(e as Error).message}`);
+      }
+      if (first && !this.#stopped) {
+        first();
+        first = undefined;
       }
       failures = ok ? 0 : failures + 1;
       const delay = ok ? intervalMs : Math.min(this.#o.backoffMaxMs, intervalMs * 2 ** failures);

@@ -89,6 +89,8 @@ const clip = (s: string | undefined) =>
 
 /** Default bound of the event queue: ~1 s of a 10,000 traps/s storm. */
 export const MAX_QUEUED_EVENTS = 10_000;
+/** Events per transaction: on a nearly full disk, what fits is written. */
+const FLUSH_CHUNK = 1000;
 /** How long events that lead to no decision wait for company before they are committed. */
 const EVENT_COMMIT_MS = 5;
 /** While writes fail, how long between attempts of the background group commit. */
@@ -224,55 +226,65 @@ export class Journal {
     this.#timer.unref();
   }
 
-  /** Writes the queued events in one transaction. Throws ATCA_ERR_JOURNAL (the events stay queued). */
+  /**
+   * Writes the queued events, oldest first, in transactions of at most FLUSH_CHUNK: on a disk
+   * with little room left, what fits gets written. Throws ATCA_ERR_JOURNAL (what was not
+   * written stays queued).
+   */
   flush(): void {
-    if (this.#queued.length === 0) return;
-    this.#tx('events', 'os', () => this.#insertQueued(), true);
+    while (this.#queued.length > 0) {
+      const n = Math.min(this.#queued.length, FLUSH_CHUNK);
+      this.#tx('events', 'os', () => this.#insertQueued(n), n);
+    }
   }
 
   /**
    * One policy step's decisions, with the events queued before them and the start of each
    * action, in one transaction. Returns the ids in order (actionIds[i] undefined for a decision
-   * that starts nothing). Throws ATCA_ERR_JOURNAL: then nothing was written.
+   * that starts nothing). If that does not fit (a disk with little room, a queue grown while it
+   * was full), the decisions go alone — each carries its evidence chain in its own row — and the
+   * events wait for their own commits. Throws ATCA_ERR_JOURNAL: then nothing was written.
    */
   commit(
     rows: readonly DecisionRow[],
     durability: Durability,
   ): { decisionIds: number[]; actionIds: (number | undefined)[] } {
-    return this.#tx(
-      'decision',
-      durability,
-      () => {
-        const st = this.#st!;
-        this.#insertQueued();
-        const decisionIds: number[] = [];
-        const actionIds: (number | undefined)[] = [];
-        for (const d of rows) {
-          const id = Number(
-            st.insertDecision.run(
-              d.at,
-              d.slot,
-              d.kind,
-              d.node ?? null,
-              d.reason,
-              JSON.stringify(d.evidence),
-              JSON.stringify(d.body),
-            ).lastInsertRowid,
-          );
-          decisionIds.push(id);
-          actionIds.push(
-            d.action
-              ? Number(
-                  st.insertAction.run(id, d.slot, d.action.node ?? null, d.action.kind, d.at, d.action.value ?? null)
-                    .lastInsertRowid,
-                )
-              : undefined,
-          );
-        }
-        return { decisionIds, actionIds };
-      },
-      true,
-    );
+    const n = Math.min(this.#queued.length, FLUSH_CHUNK);
+    try {
+      return this.#tx('decision', durability, () => (this.#insertQueued(n), this.#insertRows(rows)), n);
+    } catch (e) {
+      if (n === 0) throw e;
+      return this.#tx('decision', durability, () => this.#insertRows(rows));
+    }
+  }
+
+  #insertRows(rows: readonly DecisionRow[]): { decisionIds: number[]; actionIds: (number | undefined)[] } {
+    const st = this.#st!;
+    const decisionIds: number[] = [];
+    const actionIds: (number | undefined)[] = [];
+    for (const d of rows) {
+      const id = Number(
+        st.insertDecision.run(
+          d.at,
+          d.slot,
+          d.kind,
+          d.node ?? null,
+          d.reason,
+          JSON.stringify(d.evidence),
+          JSON.stringify(d.body),
+        ).lastInsertRowid,
+      );
+      decisionIds.push(id);
+      actionIds.push(
+        d.action
+          ? Number(
+              st.insertAction.run(id, d.slot, d.action.node ?? null, d.action.kind, d.at, d.action.value ?? null)
+                .lastInsertRowid,
+            )
+          : undefined,
+      );
+    }
+    return { decisionIds, actionIds };
   }
 
   /** Records an action's outcome. Throws ATCA_ERR_JOURNAL. */
@@ -310,9 +322,10 @@ export class Journal {
     });
   }
 
-  #insertQueued(): void {
+  #insertQueued(n: number): void {
     const st = this.#st!;
-    for (const e of this.#queued) {
+    for (let i = 0; i < n; i++) {
+      const e = this.#queued[i]!;
       st.insertEvent.run(
         e.at,
         e.shelf ?? null,
@@ -326,13 +339,13 @@ export class Journal {
   }
 
   /**
-   * Runs `f` in a transaction at `durability`. When `f` writes the queued events
-   * (`takesQueue`), they leave the queue only once the transaction committed.
+   * Runs `f` in a transaction at `durability`. When `f` writes the first `taken` queued
+   * events, they leave the queue only once the transaction committed.
    */
-  #tx<T>(what: string, durability: Durability, f: () => T, takesQueue = false): T {
+  #tx<T>(what: string, durability: Durability, f: () => T, taken = 0): T {
     const db = this.#db;
     if (!db) throw new AtcaError('ATCA_ERR_JOURNAL', `${this.path}: not open (${what})`);
-    const n = takesQueue ? this.#queued.length : 0;
+    const n = taken;
     try {
       this.#durability(durability === 'fsync' ? 'FULL' : 'NORMAL');
       const r = db.transaction(f)();

@@ -118,12 +118,17 @@ export function decide(state: PolicyState, input: PolicyInput, cfg: PolicyConfig
   }
 }
 
-/** After a finding: a fenced slot that reads M4 again with no fault has ended its episode. */
+/**
+ * After a finding: a slot active (M4) with no fault is healthy as of now, and if it was fenced,
+ * that fault episode is over.
+ */
 function endEpisode(r: DecideResult, key: string, ev: Evidence): DecideResult {
   const slot = r.state.slots.get(key);
-  if (!slot?.fencedInEpisode || slot.hotswap !== 4 || slot.active.size > 0 || slot.inFlight === 'fence') return r;
+  if (!slot || slot.hotswap !== 4 || slot.active.size > 0 || slot.inFlight === 'fence') return r;
+  const healthy = { ...slot, healthyAt: Math.max(slot.healthyAt ?? ev.at, ev.at) };
+  if (!slot.fencedInEpisode) return { ...r, state: withSlot(r.state, healthy) };
   return {
-    state: withSlot(r.state, { ...slot, fencedInEpisode: false }),
+    state: withSlot(r.state, { ...healthy, fencedInEpisode: false }),
     decisions: [
       ...r.decisions,
       record(key, 'slot active again (M4) with no fault: the fault episode that was fenced is over', [ev]),
@@ -266,6 +271,7 @@ function confirmDecision(slot: SlotPolicyState, ev: readonly Evidence[]): Decisi
     action: p.action,
     attempt: p.attempts + 1,
     since: slot.active.get(p.fault)?.since ?? 0,
+    healthyAt: slot.healthyAt,
     reason: `confirm ${p.fault} with a fresh reading before ${p.action}${p.attempts > 0 ? ` (attempt ${p.attempts + 1})` : ''}`,
     evidence: ev,
   };
@@ -572,5 +578,6 @@ export function newSlotState(key: string, node: string | undefined, maintenance:
     hotswap: undefined,
     fencedInEpisode: false,
     healthRetryAt: undefined,
+    healthyAt: undefined,
   };
 }

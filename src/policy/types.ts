@@ -75,6 +75,8 @@ export interface SlotPolicyState {
   readonly fencedInEpisode: boolean;
   /** The last health change failed: it is applied again at this time. */
   readonly healthRetryAt: number | undefined;
+  /** When the slot was last seen active (M4) with no fault: no fence before it is this episode's. */
+  readonly healthyAt: number | undefined;
 }
 
 /**
@@ -143,5 +145,7 @@ export type Decision =
       readonly attempt: number;
       /** When the fault began: a cluster fence since then belongs to this episode. */
       readonly since: number;
+      /** When the slot was last active with no fault: a fence before that belongs to an earlier episode. */
+      readonly healthyAt: number | undefined;
     })
   | (DecisionBase & { readonly kind: 'blocked'; readonly wanted: PolicyAction });

@@ -233,3 +233,21 @@ export function classify(m: SlotMemory, e: DomainEvent): Classified {
       };
   }
 }
+
+/**
+ * Whether an event could raise a fault (as opposed to only clearing one or saying nothing):
+ * when inputs must be dropped, these go last — a dropped clear is caught by the fresh reading
+ * before anything is done, a dropped fault would be forgotten.
+ */
+export function mayRaise(e: DomainEvent): boolean {
+  switch (e.kind) {
+    case 'hotswap':
+      return e.state !== 2 && e.state !== 3 && e.state !== 4;
+    case 'threshold':
+    case 'discrete':
+      return e.asserted;
+    case 'ipmc':
+    case 'shmc':
+      return !e.reachable;
+  }
+}

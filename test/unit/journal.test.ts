@@ -167,13 +167,29 @@ describe('journal', () => {
     expect(() => j.commit([decision({ action: { kind: 'fence', node: 'node2' } })], 'fsync')).toThrow(
       /journal cannot be written.*disk is full/,
     );
-    expect(j.health).toMatchObject({ queuedEvents: 1, writeErrors: 1 });
+    // Tried with the queued event, then alone: both refused.
+    expect(j.health).toMatchObject({ queuedEvents: 1, writeErrors: 2 });
     expect(j.health.failingSince).toBeDefined();
     expect(j.read.counts()).toEqual({ events: 0, decisions: 0, actions: 0 });
     restore();
     j.commit([decision({ action: { kind: 'fence', node: 'node2' } })], 'fsync');
     expect(j.read.counts()).toEqual({ events: 1, decisions: 1, actions: 1 });
     expect(j.health.failingSince).toBeUndefined();
+    j.close();
+  });
+
+  it('a decision that does not fit with the queued events goes alone; the events wait', () => {
+    const p = path();
+    const j = new Journal(p).open();
+    j.appendEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
+    const restore = breakWrites(p, 'events');
+    const { actionIds } = j.commit([decision({ action: { kind: 'fence', node: 'node2' } })], 'fsync');
+    expect(actionIds[0]).toBeGreaterThan(0);
+    expect(j.read.counts()).toEqual({ events: 0, decisions: 1, actions: 1 });
+    expect(j.health.queuedEvents).toBe(1);
+    restore();
+    j.flush();
+    expect(j.read.counts().events).toBe(1);
     j.close();
   });
 

@@ -1,19 +1,13 @@
-// PET trap datagrams for the end-to-end benchmarks: built once by net-snmp's snmptrap (the
+// PET trap datagrams for tests and benchmarks: built once by net-snmp's snmptrap (the
 // same encoder a shelf manager's agent uses), captured on a loopback socket, then resent with
 // a fresh PET sequence number and timestamp so that a receiver never drops one as a repeat.
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  hotSwapPet,
-  hotSwapSpecific,
-  PET_ENTERPRISE_OID,
-  PET_SEQUENCE_OFFSET,
-  snmptrapV2cArgs,
-} from '../../src/sim/pet-trap.js';
-import { freePort } from '../../src/sim/ports.js';
-import { decodePet, PET_EPOCH_UNIX_SECONDS } from '../../src/snmp/pet.js';
+import { decodePet, PET_EPOCH_UNIX_SECONDS } from '../snmp/pet.js';
+import { hotSwapPet, hotSwapSpecific, PET_ENTERPRISE_OID, PET_SEQUENCE_OFFSET, snmptrapV2cArgs } from './pet-trap.js';
+import { freePort } from './ports.js';
 
 /** Offset of the PET timestamp (seconds since 1998-01-01, MSB first) in the varbind. */
 export const PET_TIMESTAMP_OFFSET = 18;
@@ -136,3 +130,22 @@ export const unmappedPet = (ipmb = 0xa0): { specific: number; pet: Buffer } => (
   specific: hotSwapSpecific(7),
   pet: hotSwapPet(ipmb, 7, 4, 0xf),
 });
+
+/** Specific trap of a sensor-specific (event type 0x6F) event of `sensorType` at `offset`. */
+export const discreteSpecific = (sensorType: number, offset: number, deassertion = false): number =>
+  (sensorType << 16) | 0x6f00 | (deassertion ? 0x80 : 0) | offset;
+
+/**
+ * The PET of a discrete sensor's state on a blade's IPMC — processor IERR (0x07, offset 0),
+ * a watchdog that reset the blade (0x23, offset 1) — as its PEF sends it (ED1 = offset, no
+ * OEM data in ED2/ED3).
+ */
+export function discretePet(ipmb: number, sensor: number, offset: number, asserted: boolean): Buffer {
+  const b = hotSwapPet(ipmb, 4, 4, 0);
+  b[26] = asserted ? 0x10 : 0x04;
+  b[28] = sensor;
+  b[31] = offset;
+  b[32] = 0xff;
+  b[33] = 0xff;
+  return b;
+}
