@@ -2,7 +2,7 @@
 // ipmitool shell session, its ipmitool must die with it — even on SIGKILL, where no handler
 // runs — or it lingers holding one of the shelf manager's few login sessions.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,31 @@ describe('fence_atca SIGKILLed in the middle of off', () => {
       await agent.cleanup();
       await t.shelf.setStall(2, false);
       await t.shelf.setState(2, 4);
+    }
+  });
+});
+
+describe('fence_atca SIGKILLed while its password_script runs', () => {
+  it('takes the script with it', async () => {
+    const pidFile = join(dir, 'script.pid');
+    const pw = join(dir, 'slow-password');
+    writeFileSync(pw, `#!/bin/sh\necho $$ > '${pidFile}.tmp' && mv '${pidFile}.tmp' '${pidFile}'\nexec sleep 300\n`);
+    chmodSync(pw, 0o755);
+    const agent = new RunningAgent({ ip: '127.0.0.1', username: 'admin', password_script: pw, plug: 1, action: 'off' });
+    let scriptPid: number | undefined;
+    try {
+      scriptPid = await until('the password script to start', () =>
+        existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined,
+      );
+      expect(liveProcess(scriptPid)).toBe(true);
+      process.kill(agent.pid, 'SIGKILL');
+      await agent.done;
+      const orphan = scriptPid;
+      await until(`password script ${orphan} to die with the agent`, () => !liveProcess(orphan), 10_000);
+      expect(processesInGroup(agent.pid)).toEqual([]);
+    } finally {
+      killIfLive(scriptPid);
+      await agent.cleanup();
     }
   });
 });
