@@ -340,7 +340,7 @@ describe('powerOn: every interleaving of lost answers', () => {
   it('M3 at the start (an activation under way): waits, sends nothing', async () => {
     const t = setup(1);
     await t.blade.clearLock('1', 'locked');
-    await t.blade.activate('1');
+    await t.blade.activate();
     t.blade.sent.length = 0;
     expect(t.blade.m).toBe(3);
     expect(await powerOn(t.e, '1')).toBe('done');

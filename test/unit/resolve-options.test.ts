@@ -352,9 +352,8 @@ describe('checkRequired', () => {
     );
   });
 
-  // KNOWN BUG (src/fence/resolve-options.ts:105-107): `separator` is refused when empty but
-  // `plug_separator` is not, and ''.split-ting plug '12' gives ['1', '2'], so slots 1 and 2 pass
-  // the check (and run-action would fence both) instead of slot 12. Remove `.fails` once fixed.
+  // An empty plug_separator would ''.split plug '12' into slots 1 and 2 (and fence both):
+  // resolveOptions refuses it, as it refuses an empty separator.
   it('refuses an empty plug_separator instead of splitting the plug into digits', () => {
     expect(() => checkRequired(device({ plug: '12', plug_separator: '' }))).toThrow();
   });
