@@ -12,8 +12,12 @@ const FRU_CONTROL = 0x04;
 const SLOT = 1;
 const IPMB = 0x82;
 
-/** Quick failover: the dead shelf manager's request is given up after shell_timeout. */
-const FAST = { shell_timeout: 2, login_timeout: 2, ipmitool_timeout: 1, verbose: 1 };
+/**
+ * The dead shelf manager's request is given up after ipmitool's retransmit (-N 2 -R 1) or
+ * shell_timeout: seconds in which the test makes the second shelf manager show the blade as
+ * the hardware would, well before the agent gets there.
+ */
+const FAST = { shell_timeout: 4, login_timeout: 2, ipmitool_timeout: 2, verbose: 1 };
 
 describe('fence_atca off: the first shelf manager dies after the deactivate took effect, before its answer', () => {
   const t = useShelf();
