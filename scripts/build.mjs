@@ -15,7 +15,10 @@ await build({
   ...common,
   entryPoints: ['fence-agents/fence_atca.ts'],
   outfile: 'fence-agents/fence_atca',
-  banner: { js: '#!/usr/bin/env node' },
+  // execa's CommonJS dependency (cross-spawn) require()s Node built-ins: give the ESM bundle a require.
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   minify: true,
 });
 chmodSync('fence-agents/fence_atca', 0o755);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { AtcaError } from '../errors.js';
 import { AtcaDevice } from '../ipmi/atca-device.js';
 import type { IpmiConnectOptions, IpmiEndpoint } from '../ipmi/session.js';
@@ -6,6 +5,7 @@ import { ShelfConnection } from '../ipmi/shelf-connection.js';
 import { IpmitoolShellSession } from '../ipmi/shell-session.js';
 import { type AgentLog, createLog } from './log.js';
 import { parseArgv, parseStdin, type RawInput } from './parse-input.js';
+import { runPasswordScript } from './password-script.js';
 import { CONTACTS_DEVICE, checkRequired, type FenceOptions, resolveOptions } from './resolve-options.js';
 import { EXIT_FAIL, EXIT_OK, failureLines, runAction, usageText, versionText } from './run-action.js';
 
@@ -14,29 +14,6 @@ export interface AgentIo {
   readonly readStdin: () => Promise<string>;
   readonly env: NodeJS.ProcessEnv;
   readonly out: (line: string) => void;
-}
-
-/** Runs a password_script (split on white space, no shell) and returns the first line it prints. */
-function runPasswordScript(script: string, timeoutMs: number): Promise<string> {
-  const [cmd, ...args] = script.trim().split(/\s+/);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new AtcaError('ATCA_ERR_PASSWORD_SCRIPT', `${cmd}: ${e.code ?? 'cannot run'}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      // The script's output is the secret: never quote it in an error.
-      if (code === 0) resolve(out.split('\n')[0]!.replace(/\r$/, ''));
-      else reject(new AtcaError('ATCA_ERR_PASSWORD_SCRIPT', `${cmd} exited with ${signal ?? code}`));
-    });
-  });
 }
 
 function endpoints(o: FenceOptions): IpmiEndpoint[] {
@@ -58,6 +35,7 @@ function connectOptions(o: FenceOptions, password: string | undefined, log: Agen
     loginTimeoutMs: o.loginTimeout * 1000,
     commandTimeoutMs: o.shellTimeout * 1000,
     log: (l) => log.debug(l),
+    warn: (l) => log.warn(l),
   };
 }
 
@@ -82,7 +60,7 @@ export async function fenceAtca(io: AgentIo): Promise<number> {
     checkRequired(o);
     let password = o.password;
     if (o.passwordScript && CONTACTS_DEVICE.has(o.action)) {
-      password = await runPasswordScript(o.passwordScript, 10_000);
+      password = await runPasswordScript(o.passwordScript, 10_000, io.env, (l) => log.warn(l));
       if (Buffer.byteLength(password) > (o.lanplus ? 20 : 16)) {
         throw new AtcaError('ATCA_ERR_BAD_OPTION', 'password_script: printed a password longer than IPMI allows');
       }
@@ -91,22 +69,10 @@ export async function fenceAtca(io: AgentIo): Promise<number> {
     return await runAction(o, {
       log,
       out: io.out,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      clock: { now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
       device: async () => {
         conn = new ShelfConnection(endpoints(o), (ep) => IpmitoolShellSession.open(ep, copts), log);
-        return new AtcaDevice(
-          conn,
-          {
-            fruId: o.fruId,
-            hotswapSensor: o.hotswapSensor,
-            gracefulTimeoutMs: o.gracefulTimeout * 1000,
-            pollMs: o.statusSleep * 1000,
-            powerWaitMs: o.powerWait * 1000,
-            powerTimeoutMs: o.powerTimeout * 1000,
-            overrideDeactivationLock: o.overrideDeactivationLock,
-          },
-          log,
-        );
+        return new AtcaDevice(conn, { fruId: o.fruId, hotswapSensor: o.hotswapSensor }, log);
       },
     });
   } catch (e) {

@@ -5,6 +5,11 @@ import { longName, OPTION_BY_NAME, OPTIONS, type OptionDef } from './options.js'
 export interface RawInput {
   readonly values: ReadonlyMap<string, string>;
   readonly warnings: readonly string[];
+  /**
+   * The `nodename` Pacemaker sends with every call on a target (not an option: the family
+   * drops it). Kept aside only to recognise Pacemaker's validate-all placeholder plug.
+   */
+  readonly nodename?: string;
 }
 
 function lookup(name: string): OptionDef | undefined {
@@ -20,6 +25,7 @@ function lookup(name: string): OptionDef | undefined {
 export function parseStdin(text: string): RawInput {
   const values = new Map<string, string>();
   const warnings: string[] = [];
+  let nodename: string | undefined;
   for (const [n, rawLine] of text.split('\n').entries()) {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -32,7 +38,11 @@ export function parseStdin(text: string): RawInput {
     const name = (eq < 0 ? line : line.slice(0, eq)).trim();
     let value = eq < 0 ? '' : line.slice(eq + 1).trim();
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (name === 'nodename') continue; // Pacemaker sends it; the family drops it silently.
+    if (name === 'nodename') {
+      // Pacemaker sends it; the family drops it silently.
+      nodename = value;
+      continue;
+    }
     const def = lookup(name);
     if (!def) {
       warnings.push(`Parse error: Ignoring unknown option '${name}'`);
@@ -41,7 +51,7 @@ export function parseStdin(text: string): RawInput {
     if (def.type === 'boolean' && value === '') value = '1';
     values.set(def.name, value);
   }
-  return { values, warnings };
+  return nodename === undefined ? { values, warnings } : { values, warnings, nodename };
 }
 
 const BY_SHORT = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));

@@ -5,6 +5,8 @@ import type { RawInput } from './parse-input.js';
 /** Typed, validated, defaulted options. Times are in seconds; Infinity where disabled. */
 export interface FenceOptions {
   readonly action: Action;
+  /** The node Pacemaker named (stdin `nodename`), if it did. */
+  readonly nodename?: string;
   readonly ip?: string;
   readonly ipport: number;
   readonly ip2?: string;
@@ -112,6 +114,7 @@ export function resolveOptions(input: RawInput, env: NodeJS.ProcessEnv): FenceOp
   if (plugSeparator.length === 0) throw new AtcaError('ATCA_ERR_BAD_OPTION', 'plug_separator: must not be empty');
   return Object.freeze({
     action: v.get('action') as Action,
+    nodename: input.nodename,
     ip: str('ip'),
     ipport: num('ipport'),
     ip2: str('ip2'),
@@ -162,6 +165,17 @@ export const CONTACTS_DEVICE: ReadonlySet<Action> = new Set([
 const NEEDS_DEVICE: ReadonlySet<Action> = new Set([...CONTACTS_DEVICE, 'validate-all']);
 const NEEDS_PLUG: ReadonlySet<Action> = new Set(['on', 'off', 'reboot', 'status']);
 
+/**
+ * Pacemaker validates a device (`stonith_admin --validate`, `pcs stonith create`) by running
+ * validate-all on a made-up target: `nodename=node1` and its host argument `port=node1` (or
+ * `plug=node1`), since it strips pcmk_host_map, which would give the slot. The family accepts
+ * it (fencing.py checks that plug is present, not what it holds); so does fence_atca, but only
+ * that value: a plug that is not the node Pacemaker named is still checked to be a slot.
+ */
+function isValidationPlaceholder(o: FenceOptions): boolean {
+  return o.action === 'validate-all' && o.nodename !== undefined && o.plug?.trim() === o.nodename;
+}
+
 /** The family's required-option checks, with its messages. */
 export function checkRequired(o: FenceOptions): void {
   if (!NEEDS_DEVICE.has(o.action)) return;
@@ -169,10 +183,12 @@ export function checkRequired(o: FenceOptions): void {
   if (NEEDS_PLUG.has(o.action) && !o.plug) {
     throw new AtcaError('ATCA_ERR_MISSING_OPTION', 'You have to enter plug number or machine identification (plug)');
   }
-  if (o.plug !== undefined && o.plug !== '') {
+  if (o.plug !== undefined && o.plug !== '' && !isValidationPlaceholder(o)) {
     for (const p of o.plug.split(o.plugSeparator)) {
       if (!/^\d+$/.test(p.trim()) || Number(p) < 1 || Number(p) > 255) {
-        throw new AtcaError('ATCA_ERR_BAD_OPTION', `plug: '${p}' is not a physical slot number (1–255)`);
+        const hint =
+          p.trim() === o.nodename ? `; map node names to slots with pcmk_host_map (e.g. "${p.trim()}:3")` : '';
+        throw new AtcaError('ATCA_ERR_BAD_OPTION', `plug: '${p}' is not a physical slot number (1–255)${hint}`);
       }
     }
   }

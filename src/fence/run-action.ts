@@ -1,6 +1,16 @@
-import { HOT_SWAP_NAMES, type HotSwapState } from '../domain/hotswap.js';
+import type { HotSwapState } from '../domain/hotswap.js';
 import { AtcaError, type FenceClass, isAtcaError } from '../errors.js';
-import type { AtcaDevice, PowerState } from '../ipmi/atca-device.js';
+import type { PowerState } from '../ipmi/atca-device.js';
+import {
+  type BladeDevice,
+  type Clock,
+  coldReset,
+  type Engine,
+  type EngineOptions,
+  powerOff,
+  powerOn,
+  readPower,
+} from './engine.js';
 import type { AgentLog } from './log.js';
 import { metadataXml, usageText } from './metadata.js';
 import type { FenceOptions } from './resolve-options.js';
@@ -13,10 +23,11 @@ export const EXIT_FAIL = 1;
 export const EXIT_OFF = 2;
 
 export interface ActionDeps {
-  readonly device: () => Promise<AtcaDevice>;
+  /** Opens the device on first use: metadata and validate-all contact nothing. */
+  readonly device: () => Promise<BladeDevice>;
   readonly log: AgentLog;
   readonly out: (line: string) => void;
-  readonly sleep: (ms: number) => Promise<void>;
+  readonly clock: Clock;
 }
 
 /** fencing.py's messages, so that operators and Pacemaker read what they always read. */
@@ -44,50 +55,58 @@ function plugs(o: FenceOptions): string[] {
   return (o.plug ?? '').split(o.plugSeparator).map((p) => p.trim());
 }
 
-async function statusOf(dev: AtcaDevice, o: FenceOptions): Promise<PowerState> {
-  // Several plugs (plug_separator) are on only if all are, as in the family.
+function engineOptions(o: FenceOptions): EngineOptions {
+  return {
+    gracefulTimeoutMs: o.gracefulTimeout * 1000,
+    pollMs: o.statusSleep * 1000,
+    powerWaitMs: o.powerWait * 1000,
+    powerTimeoutMs: o.powerTimeout * 1000,
+    overrideDeactivationLock: o.overrideDeactivationLock,
+  };
+}
+
+async function statusOf(e: Engine, o: FenceOptions): Promise<PowerState> {
+  // Several plugs (plug_separator) are on if any is, as in the family (get_multi_power_fn).
   const states = [];
-  for (const p of plugs(o)) states.push(await dev.status(p));
+  for (const p of plugs(o)) states.push(await readPower(e, p));
   return states.some((s) => s === 'on') ? 'on' : 'off';
 }
 
-async function powerOff(dev: AtcaDevice, o: FenceOptions): Promise<'done' | 'already'> {
+async function powerOffAll(e: Engine, o: FenceOptions): Promise<'done' | 'already'> {
   const states = new Map<string, HotSwapState>();
-  for (const p of plugs(o)) states.set(p, await dev.state(p));
+  for (const p of plugs(o)) states.set(p, await e.dev.state(p));
   if ([...states.values()].every((m) => m === 0 || m === 1)) return 'already';
-  for (const [p, m] of states) {
-    if (m === 0 || m === 1) continue;
-    // M7: the shelf manager has lost the IPMC, so no command can reach the blade or prove it off.
-    if (m === 7)
-      throw new AtcaError(
-        'ATCA_ERR_STATE_UNKNOWN',
-        `slot ${p} is in ${HOT_SWAP_NAMES[7]}: it cannot be powered off or verified`,
-      );
-    // M4, and the transitions M2/M3/M5/M6 (someone else's activation or a deactivation that
-    // stalled): deactivate and wait for M1, removing payload power if it stalls. A blade
-    // stuck half-way must still be fenceable.
-    await dev.off(p);
-  }
-  // Verified: off() returns only after reading M1 or M0 on each plug.
+  // Each returns only after reading M1 or M0 on its plug.
+  for (const [p, m] of states) await powerOff(e, p, m);
   return 'done';
 }
 
-async function powerOn(dev: AtcaDevice, o: FenceOptions, log: AgentLog): Promise<'done' | 'already'> {
-  if ((await statusOf(dev, o)) === 'on') return 'already';
-  for (const p of plugs(o)) {
-    if ((await dev.status(p)) === 'on') continue;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // A retry goes straight to on(): a blade still in M2/M3 from the last try proves neither state.
-        await dev.on(p);
-        break;
-      } catch (e) {
-        if (attempt >= o.retryOn || !isAtcaError(e, 'ATCA_ERR_POWER_ON_TIMEOUT')) throw e;
-        log.warn(`power on of slot ${p} failed (${(e as Error).message}); retrying`);
-      }
+/** powerOn, retried `retry_on` times when it times out (a retry re-reads the state first). */
+async function powerOnRetried(e: Engine, o: FenceOptions, p: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await powerOn(e, p);
+      return;
+    } catch (err) {
+      if (attempt >= o.retryOn || !isAtcaError(err, 'ATCA_ERR_POWER_ON_TIMEOUT')) throw err;
+      e.log.warn(`power on of slot ${p} failed (${(err as Error).message}); retrying`);
     }
   }
+}
+
+async function powerOnAll(e: Engine, o: FenceOptions): Promise<'done' | 'already'> {
+  if ((await statusOf(e, o)) === 'on') return 'already';
+  for (const p of plugs(o)) await powerOnRetried(e, o, p);
   return 'done';
+}
+
+/** The family's rule for reboot: once off is verified the node is fenced, so a failed power-on is only logged. */
+async function onAfterVerifiedOff(e: Engine, o: FenceOptions, each: readonly string[]): Promise<void> {
+  try {
+    for (const p of each) await powerOnRetried(e, o, p);
+  } catch (err) {
+    e.log.error(`Power on after verified power off failed; the node stays off: ${(err as Error).message}`);
+  }
 }
 
 /** fence_action(): the family's sequence of steps for each action. Returns the exit code. */
@@ -107,48 +126,46 @@ export async function runAction(o: FenceOptions, deps: ActionDeps): Promise<numb
   if (o.action === 'off' || o.action === 'reboot') {
     if (o.delay > 0) {
       log.info(`delay: waiting ${o.delay} s before fencing`);
-      await deps.sleep(o.delay * 1000);
+      await deps.clock.sleep(o.delay * 1000);
     }
   }
-  const dev = await deps.device();
+  const e: Engine = { dev: await deps.device(), o: engineOptions(o), log, clock: deps.clock };
   switch (o.action) {
     case 'status': {
-      const s = await statusOf(dev, o);
+      const s = await statusOf(e, o);
       out(`Status: ${s.toUpperCase()}`);
       return s === 'on' ? EXIT_OK : EXIT_OFF;
     }
     case 'off': {
-      const r = await powerOff(dev, o);
+      const r = await powerOffAll(e, o);
       out(r === 'already' ? 'Success: Already OFF' : 'Success: Powered OFF');
       return EXIT_OK;
     }
     case 'on': {
-      const r = await powerOn(dev, o, log);
+      const r = await powerOnAll(e, o);
       out(r === 'already' ? 'Success: Already ON' : 'Success: Powered ON');
       return EXIT_OK;
     }
     case 'reboot': {
       if (o.method === 'cycle') {
         for (const p of plugs(o)) {
-          if ((await dev.status(p)) === 'on') await dev.coldReset(p);
-          else await dev.on(p);
+          // A reset whose answer was lost is never sent again: off and on instead, verified.
+          if ((await coldReset(e, p)) === 'answer-lost') {
+            await powerOff(e, p);
+            await onAfterVerifiedOff(e, o, [p]);
+          }
         }
         out('Success: Rebooted');
         return EXIT_OK;
       }
-      await powerOff(dev, o);
-      try {
-        await powerOn(dev, o, log);
-      } catch (e) {
-        // The family's rule: once off is verified the node is fenced, so reboot succeeds.
-        log.error(`Power on after verified power off failed; the node stays off: ${(e as Error).message}`);
-      }
+      await powerOffAll(e, o);
+      await onAfterVerifiedOff(e, o, plugs(o));
       out('Success: Rebooted');
       return EXIT_OK;
     }
     case 'list':
     case 'list-status': {
-      const entries = await dev.list();
+      const entries = await e.dev.list();
       for (const e of entries) {
         const alias = '';
         out(
@@ -161,7 +178,7 @@ export async function runAction(o: FenceOptions, deps: ActionDeps): Promise<numb
     }
     case 'monitor':
       // A multi-port agent's monitor is its list: the shelf manager answers and reports boards.
-      await dev.list();
+      await e.dev.list();
       return EXIT_OK;
   }
   return EXIT_FAIL;

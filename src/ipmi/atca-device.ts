@@ -1,9 +1,9 @@
-import { HOT_SWAP_NAMES, type HotSwapState } from '../domain/hotswap.js';
+import type { HotSwapState } from '../domain/hotswap.js';
 import { AtcaError, isAtcaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { hexByte } from './ipmitool-argv.js';
-import { type Picmg, SITE_TYPE_FRONT_BOARD } from './picmg.js';
-import type { ShelfConnection } from './shelf-connection.js';
+import { type ActivationPolicy, type Picmg, SITE_TYPE_FRONT_BOARD } from './picmg.js';
+import type { Sent, ShelfConnection } from './shelf-connection.js';
 import { IpmiCcError } from './shell-session.js';
 
 const SENSOR_TYPE_FRU_HOT_SWAP = 0xf0;
@@ -13,15 +13,10 @@ const MAX_SITE = 16;
 
 export type PowerState = 'on' | 'off';
 
+/** What the engine needs to know about this blade's controller: where it sits and what to read. */
 export interface AtcaDeviceOptions {
   readonly fruId: number;
   readonly hotswapSensor: number;
-  readonly gracefulTimeoutMs: number;
-  readonly pollMs: number;
-  readonly powerWaitMs: number;
-  /** Infinity when the fencer's timeout governs. */
-  readonly powerTimeoutMs: number;
-  readonly overrideDeactivationLock: boolean;
 }
 
 export interface SlotRef {
@@ -35,7 +30,23 @@ export interface ListEntry {
   readonly state: PowerState | 'unknown';
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * What became of one command that changes the blade, sent once:
+ * - `done`: the IPMC (through the shelf manager) answered CC 0;
+ * - `refused`: it answered a completion code: the command was not carried out;
+ * - `lost`: no answer — the shelf manager stopped answering (the connection has moved on to
+ *   the next one), or it said the blade did not answer in time (CC 0xC3/0xCE). The command
+ *   may or may not have taken effect: read the state to find out.
+ * A command that cannot have reached the blade (CC 0x83, the IPMC does not acknowledge) is an
+ * error (ATCA_ERR_IPMC_UNREACHABLE), as is anything that is not an answer at all.
+ */
+export type Outcome =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'refused'; readonly cc: number; readonly detail: string }
+  | { readonly kind: 'lost'; readonly detail: string };
+
+/** Completion codes that say "no answer from the blade in time", not "no". */
+const CC_OUTCOME_UNKNOWN: ReadonlySet<number> = new Set([0xc3, 0xce]);
 
 /** What a hot-swap state proves about power: only M4 is on, only M1 and M0 are off. */
 export function powerOf(m: HotSwapState): PowerState | undefined {
@@ -45,8 +56,12 @@ export function powerOf(m: HotSwapState): PowerState | undefined {
 }
 
 /**
- * A blade slot's power, through the shelf manager, with every state read off the blade's
- * FRU Hot Swap sensor. No method here reports a state it did not read.
+ * A blade slot through the shelf manager, as single primitives: reads (slot address, hot-swap
+ * state off the blade's FRU Hot Swap sensor, activation policy), which the connection may
+ * repeat on the other shelf manager, and commands (deactivate, activate, clear a lock bit,
+ * remove payload power, cold reset), each sent once and reported as an Outcome. Nothing here
+ * waits, retries a command or decides: the fence engine (src/fence/engine.ts) does, on what
+ * these report. No method reports a state it did not read.
  */
 export class AtcaDevice {
   readonly #conn: ShelfConnection;
@@ -128,119 +143,78 @@ export class AtcaDevice {
     return e;
   }
 
+  /** The hot-swap state, read off the blade's FRU Hot Swap sensor (checked to be one, once per IPMC). */
   async state(plug: string): Promise<HotSwapState> {
     const ref = await this.slot(plug);
     return this.#conn.run((p) => this.#readState(p, ref));
   }
 
-  /** on or off, or an error: M7, M2/M3/M5/M6 and an unreachable IPMC prove neither. */
-  async status(plug: string): Promise<PowerState> {
-    const m = await this.state(plug);
-    const power = powerOf(m);
-    if (!power) throw new AtcaError('ATCA_ERR_STATE_UNKNOWN', `slot ${plug} is in ${HOT_SWAP_NAMES[m]}`);
-    return power;
-  }
-
-  /** Deactivates and waits for M1, escalating to payload power removal if the payload stalls. */
-  async off(plug: string): Promise<void> {
+  /** Get FRU Activation Policy: the Locked and Deactivation-Locked bits. */
+  async activationPolicy(plug: string): Promise<ActivationPolicy> {
     const ref = await this.slot(plug);
-    const fru = this.#o.fruId;
-    await this.#conn.run(async (p) => {
-      const policy = await p.activationPolicy(ref.ipmb, fru);
-      if (policy.deactivationLocked) {
-        if (!this.#o.overrideDeactivationLock) {
-          throw new AtcaError(
-            'ATCA_ERR_FRU_LOCKED',
-            `slot ${ref.slot} has the Deactivation-Locked policy bit set; clear it (ipmitool picmg policy set) or set override_deactivation_lock=1`,
-          );
-        }
-        this.#log.warn(`slot ${ref.slot}: clearing the Deactivation-Locked bit (override_deactivation_lock=1)`);
-        await p.setActivationPolicy(ref.ipmb, fru, 0x02, 0x00);
-      }
-      this.#log.info(`slot ${ref.slot}: Set FRU Activation (deactivate) to IPMB ${hexByte(ref.ipmb)} FRU ${fru}`);
+    return this.#conn.run(async (p) => {
       try {
-        await p.setActivation(ref.ipmb, fru, false);
-      } catch (e) {
-        if (e instanceof IpmiCcError && e.cc === 0xd5) {
-          throw new AtcaError(
-            'ATCA_ERR_FRU_LOCKED',
-            `slot ${ref.slot} refused deactivation in its present state (${e.detail})`,
-          );
-        }
-        throw this.#explain(e, ref);
-      }
-    });
-    if (this.#o.powerWaitMs > 0) await sleep(this.#o.powerWaitMs);
-    const started = performance.now();
-    let escalated = false;
-    let last: HotSwapState | AtcaError | undefined;
-    for (;;) {
-      last = await this.#conn
-        .run((p) => this.#readState(p, ref))
-        .catch((e: unknown) => {
-          // An IPMC that vanishes mid-way proves nothing: keep looking until the deadline.
-          if (isAtcaError(e, 'ATCA_ERR_IPMC_UNREACHABLE')) return e;
-          throw e;
-        });
-      if (last === 1 || last === 0) return;
-      const elapsed = performance.now() - started;
-      if (!escalated && elapsed >= this.#o.gracefulTimeoutMs && !(last instanceof AtcaError)) {
-        this.#log.warn(
-          `slot ${ref.slot} still in ${HOT_SWAP_NAMES[last]} after ${Math.round(elapsed)} ms: removing payload power (Set Power Level 0)`,
-        );
-        await this.#conn.run((p) => p.setPowerLevel(ref.ipmb, fru, 0));
-        escalated = true;
-        continue;
-      }
-      if (elapsed >= this.#o.powerTimeoutMs) {
-        const seen = last instanceof AtcaError ? last.detail : `still in ${HOT_SWAP_NAMES[last]}`;
-        throw new AtcaError('ATCA_ERR_POWER_OFF_TIMEOUT', `slot ${ref.slot} ${seen} after ${Math.round(elapsed)} ms`);
-      }
-      await sleep(this.#o.pollMs);
-    }
-  }
-
-  /** Clears the Locked bit (M1 → M2), activates, and waits for M4. */
-  async on(plug: string): Promise<void> {
-    const ref = await this.slot(plug);
-    const fru = this.#o.fruId;
-    await this.#conn.run(async (p) => {
-      const m = await this.#readState(p, ref);
-      if (m === 0) throw new AtcaError('ATCA_ERR_FRU_ABSENT', `slot ${ref.slot} is in M0: no blade to power on`);
-      const policy = await p.activationPolicy(ref.ipmb, fru);
-      if (policy.locked) {
-        this.#log.info(`slot ${ref.slot}: clearing the Locked bit (Set FRU Activation Policy)`);
-        await p.setActivationPolicy(ref.ipmb, fru, 0x01, 0x00);
-      }
-      this.#log.info(`slot ${ref.slot}: Set FRU Activation (activate) to IPMB ${hexByte(ref.ipmb)} FRU ${fru}`);
-      await p.setActivation(ref.ipmb, fru, true);
-    });
-    if (this.#o.powerWaitMs > 0) await sleep(this.#o.powerWaitMs);
-    const started = performance.now();
-    for (;;) {
-      const m = await this.#conn.run((p) => this.#readState(p, ref));
-      if (m === 4) return;
-      const elapsed = performance.now() - started;
-      if (elapsed >= this.#o.powerTimeoutMs) {
-        throw new AtcaError(
-          'ATCA_ERR_POWER_ON_TIMEOUT',
-          `slot ${ref.slot} still in ${HOT_SWAP_NAMES[m]} after ${Math.round(elapsed)} ms`,
-        );
-      }
-      await sleep(this.#o.pollMs);
-    }
-  }
-
-  /** FRU Control cold reset. Only the completion code says it happened: the hot-swap state does not change. */
-  async coldReset(plug: string): Promise<void> {
-    const ref = await this.slot(plug);
-    await this.#conn.run(async (p) => {
-      try {
-        await p.fruControl(ref.ipmb, this.#o.fruId, 0);
+        return await p.activationPolicy(ref.ipmb, this.#o.fruId);
       } catch (e) {
         throw this.#explain(e, ref);
       }
     });
+  }
+
+  /**
+   * Set FRU Activation Policy clearing one bit: `locked` (on a real shelf the IPMC then goes
+   * M1 → M2) or `deactivation-locked`. Setting a bit to a value could be repeated without
+   * harm, but it is still reported rather than repeated, like every command.
+   */
+  clearLock(plug: string, bit: 'locked' | 'deactivation-locked'): Promise<Outcome> {
+    const mask = bit === 'locked' ? 0x01 : 0x02;
+    return this.#command(plug, `Set FRU Activation Policy (clear ${bit})`, (p, ref) =>
+      p.setActivationPolicy(ref.ipmb, this.#o.fruId, mask, 0x00),
+    );
+  }
+
+  /** Set FRU Activation (deactivate): starts the graceful shutdown, M4 → M6 → M1. */
+  deactivate(plug: string): Promise<Outcome> {
+    return this.#command(plug, 'Set FRU Activation (deactivate)', (p, ref) =>
+      p.setActivation(ref.ipmb, this.#o.fruId, false),
+    );
+  }
+
+  /** Set FRU Activation (activate): M2 → M3 → M4. */
+  activate(plug: string): Promise<Outcome> {
+    return this.#command(plug, 'Set FRU Activation (activate)', (p, ref) =>
+      p.setActivation(ref.ipmb, this.#o.fruId, true),
+    );
+  }
+
+  /** Set Power Level 0: payload power removal, the shelf manager's way to take power away. */
+  removePayloadPower(plug: string): Promise<Outcome> {
+    return this.#command(plug, 'Set Power Level 0 (payload power removal)', (p, ref) =>
+      p.setPowerLevel(ref.ipmb, this.#o.fruId, 0),
+    );
+  }
+
+  /** FRU Control cold reset: leaves no trace in the hot-swap state, so only its answer says it happened. */
+  coldReset(plug: string): Promise<Outcome> {
+    return this.#command(plug, 'FRU Control (cold reset)', (p, ref) => p.fruControl(ref.ipmb, this.#o.fruId, 0));
+  }
+
+  /** Sends one command, once, and says what became of it. */
+  async #command(plug: string, what: string, send: (p: Picmg, ref: SlotRef) => Promise<void>): Promise<Outcome> {
+    const ref = await this.slot(plug);
+    this.#log.info(`slot ${ref.slot}: ${what} to IPMB ${hexByte(ref.ipmb)} FRU ${this.#o.fruId}`);
+    let sent: Sent<void>;
+    try {
+      sent = await this.#conn.runOnce((p) => send(p, ref));
+    } catch (e) {
+      if (e instanceof IpmiCcError && e.cc !== 0x83) {
+        if (CC_OUTCOME_UNKNOWN.has(e.cc)) return { kind: 'lost', detail: e.detail };
+        return { kind: 'refused', cc: e.cc, detail: e.detail };
+      }
+      throw this.#explain(e, ref);
+    }
+    if (!sent.answered) return { kind: 'lost', detail: sent.error.message };
+    return { kind: 'done' };
   }
 
   /** Boards whose IPMC answers, with what their hot-swap state proves. */

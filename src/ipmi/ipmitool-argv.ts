@@ -22,3 +22,28 @@ export function hexByte(n: number): string {
 export function rawCommandLine(netfn: number, cmd: number, data: readonly number[]): string {
   return ['raw', hexByte(netfn), hexByte(cmd), ...data.map(hexByte)].join(' ');
 }
+
+/**
+ * The first thing the started process runs: it checks that its parent is still the process
+ * that started it (`$PPID` is read after setpriv set the parent-death signal, so a parent that
+ * died in between is caught here), then becomes ipmitool with its stderr merged into stdout.
+ * ipmitool's path and arguments are positional parameters, never parsed by the shell.
+ */
+const TRAMPOLINE = 'p=$1; shift; [ "$PPID" = "$p" ] || exit 125; exec "$0" "$@" 2>&1';
+
+/**
+ * How to start ipmitool so that it dies with the process that started it, even on SIGKILL:
+ * `setpriv --pdeathsig KILL` (util-linux) asks the kernel to SIGKILL it when its parent dies,
+ * and that survives the `exec`s into sh and ipmitool (one process, one PID throughout).
+ * Without setpriv it is the same minus the parent-death signal.
+ */
+export function ipmitoolLaunch(
+  ipmitoolPath: string,
+  argv: readonly string[],
+  parentPid: number,
+  setpriv: string | undefined,
+): { file: string; args: string[] } {
+  const sh = ['-c', TRAMPOLINE, ipmitoolPath, String(parentPid), ...argv];
+  if (!setpriv) return { file: '/bin/sh', args: sh };
+  return { file: setpriv, args: ['--pdeathsig', 'KILL', '--', '/bin/sh', ...sh] };
+}

@@ -36,5 +36,8 @@ export interface IpmiConnectOptions {
   readonly loginTimeoutMs: number;
   /** Bound on one command's answer, ms; Infinity disables it. */
   readonly commandTimeoutMs: number;
+  /** Debug lines (every request and its answer). */
   readonly log: (line: string) => void;
+  /** Things an operator should know (a missing setpriv); defaults to `log`. */
+  readonly warn?: (line: string) => void;
 }

@@ -5,6 +5,14 @@ import type { IpmiEndpoint, IpmiSession } from './session.js';
 
 export type OpenSession = (ep: IpmiEndpoint) => Promise<IpmiSession>;
 
+/**
+ * What became of a step run at most once: its answer, or the transport failure that cut it
+ * off — after which nobody knows whether the shelf acted on what was sent.
+ */
+export type Sent<T> =
+  | { readonly answered: true; readonly value: T }
+  | { readonly answered: false; readonly error: AtcaError };
+
 /** Errors that say "this shelf manager is not answering", as opposed to an answer we dislike. */
 function isTransportFailure(e: unknown): boolean {
   return (
@@ -17,9 +25,15 @@ function isTransportFailure(e: unknown): boolean {
 
 /**
  * A session with whichever of the shelf's shelf managers answers. The first is tried first;
- * when it does not answer — at login or in the middle of an operation — the step is run
- * once more on the next one, and the log says so. Answers (completion codes, states) are
- * never a reason to switch: the second shelf manager would tell the same story.
+ * when one does not answer at login, the next is tried, and the log says so. When one stops
+ * answering in the middle of a step, the session is dropped and the next step goes to the
+ * next shelf manager; what happens to the step cut off depends on how it was run:
+ * - `run`: the step is run once more on the next shelf manager. Only for steps that may be
+ *   repeated without harm: reads, and writes that set a value (not ones that start something).
+ * - `runOnce`: never repeated; the caller learns that the answer was lost and decides (reads
+ *   the state through the next shelf manager, and acts on what it reads).
+ * Answers (completion codes, states) are never a reason to switch: the second shelf manager
+ * would tell the same story.
  */
 export class ShelfConnection {
   readonly #endpoints: readonly IpmiEndpoint[];
@@ -64,22 +78,47 @@ export class ShelfConnection {
     throw new AtcaError('ATCA_ERR_SHMC_UNREACHABLE', failures.map((f) => f.detail || f.message).join('; '));
   }
 
-  /** Runs one step; on a transport failure mid-way, reconnects to the next shelf manager and reruns it once. */
+  /**
+   * Runs a step that may safely run twice (a read, or a write that sets a value); on a
+   * transport failure mid-way, reconnects to the next shelf manager and reruns it once.
+   */
   async run<T>(step: (p: Picmg) => Promise<T>): Promise<T> {
     const first = await this.#connect();
     try {
       return await step(new Picmg(first));
     } catch (e) {
       if (!isTransportFailure(e)) throw e;
-      // The session is dead either way: the next step must open a new one.
-      await first.close().catch(() => undefined);
-      this.#session = undefined;
+      await this.#drop(first, e as AtcaError);
       if (this.#endpoints.length < 2) throw e;
-      this.#log.warn(`shelf manager ${first.peer} stopped answering (${(e as Error).message}); failing over`);
-      this.#index = (this.#index + 1) % this.#endpoints.length;
       const second = await this.#connect();
       return await step(new Picmg(second));
     }
+  }
+
+  /**
+   * Runs a step that must not run twice (a command that starts something: deactivate,
+   * activate, a reset). A transport failure before it starts (at login) fails over as usual,
+   * since nothing was sent; one during it drops the session and is returned, not retried: the
+   * command may or may not have reached the blade, and only its state can tell.
+   */
+  async runOnce<T>(step: (p: Picmg) => Promise<T>): Promise<Sent<T>> {
+    const s = await this.#connect();
+    try {
+      return { answered: true, value: await step(new Picmg(s)) };
+    } catch (e) {
+      if (!isTransportFailure(e)) throw e;
+      await this.#drop(s, e as AtcaError);
+      return { answered: false, error: e as AtcaError };
+    }
+  }
+
+  /** The session is dead: the next step opens one on the next shelf manager (or this one again, if alone). */
+  async #drop(s: IpmiSession, e: AtcaError): Promise<void> {
+    await s.close().catch(() => undefined);
+    if (this.#session === s) this.#session = undefined;
+    const more = this.#endpoints.length > 1;
+    this.#log.warn(`shelf manager ${s.peer} stopped answering (${e.message})${more ? '; failing over' : ''}`);
+    this.#index = (this.#index + 1) % this.#endpoints.length;
   }
 
   async close(): Promise<void> {

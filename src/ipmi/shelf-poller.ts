@@ -83,19 +83,7 @@ export class ShelfPoller {
       (ep) => IpmitoolShellSession.open(ep, { ...copts, password: password() }),
       log,
     );
-    this.#device = new AtcaDevice(
-      this.#conn,
-      {
-        fruId: 0,
-        hotswapSensor: shelf.hotswapSensor,
-        gracefulTimeoutMs: 0,
-        pollMs: 0,
-        powerWaitMs: 0,
-        powerTimeoutMs: 0,
-        overrideDeactivationLock: false,
-      },
-      log,
-    );
+    this.#device = new AtcaDevice(this.#conn, { fruId: 0, hotswapSensor: shelf.hotswapSensor }, log);
     const run = <T>(step: (s: IpmiSession) => Promise<T>) => this.#conn.run((p) => step(p.session));
     this.#sensors = new SensorWatch(shelf.name, run, sinks.emit, log);
     this.#sel = new SelWatch(shelf.name, run, sinks.emit, (r) => sinks.unparsedSel(shelf.name, r), log);

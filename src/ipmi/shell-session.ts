@@ -1,12 +1,15 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { execa } from 'execa';
 import { AtcaError } from '../errors.js';
-import { hexByte, ipmitoolShellArgv, rawCommandLine } from './ipmitool-argv.js';
+import { hexByte, ipmitoolLaunch, ipmitoolShellArgv, rawCommandLine } from './ipmitool-argv.js';
 import { ipmitoolHome } from './ipmitool-home.js';
 import { ccName, parseRawOutput } from './parse-raw.js';
 import type { IpmiConnectOptions, IpmiEndpoint, IpmiSession, RawRequest } from './session.js';
 
 const PROMPT = 'ipmitool> ';
+/** util-linux's setpriv (Essential in Debian; --pdeathsig since 2.33). */
+export const SETPRIV = '/usr/bin/setpriv';
 /** The shelf manager's own IPMB address; `set targetaddr` to it stops bridging. */
 const SHMC_IPMB = 0x20;
 
@@ -18,7 +21,7 @@ const SHMC_IPMB = 0x20;
  */
 export class IpmitoolShellSession implements IpmiSession {
   readonly peer: string;
-  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #child: ShellChild;
   readonly #opts: IpmiConnectOptions;
   #out = '';
   #err = '';
@@ -27,7 +30,7 @@ export class IpmitoolShellSession implements IpmiSession {
   #target = SHMC_IPMB;
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(child: ChildProcessWithoutNullStreams, peer: string, opts: IpmiConnectOptions) {
+  private constructor(child: ShellChild, peer: string, opts: IpmiConnectOptions) {
     this.#child = child;
     this.peer = peer;
     this.#opts = opts;
@@ -64,7 +67,7 @@ export class IpmitoolShellSession implements IpmiSession {
     const home = ipmitoolHome();
     if (home) env.HOME = home;
     const started = performance.now();
-    const child = await spawnChecked(opts.ipmitoolPath, argv, env);
+    const { child } = await spawnChecked(opts.ipmitoolPath, argv, env, opts.warn ?? opts.log);
     const session = new IpmitoolShellSession(child, peer, opts);
     try {
       await session.#untilPrompt(opts.loginTimeoutMs, 'login');
@@ -88,6 +91,11 @@ export class IpmitoolShellSession implements IpmiSession {
     session.#consume();
     opts.log(`session open on ${peer} after ${Math.round(performance.now() - started)} ms`);
     return session;
+  }
+
+  /** The ipmitool process (for tests that check it does not outlive its parent). */
+  get pid(): number | undefined {
+    return this.#child.pid;
   }
 
   raw(req: RawRequest): Promise<number[]> {
@@ -201,26 +209,71 @@ export function splitOutput(text: string, line: string): { stdout: string; stder
   return { stdout: out.join('\n'), stderr: err.join('\n') };
 }
 
-function spawnChecked(path: string, argv: string[], env: NodeJS.ProcessEnv): Promise<ChildProcessWithoutNullStreams> {
-  return new Promise((resolve, reject) => {
-    if (!isExecutable(path)) {
-      reject(new AtcaError('ATCA_ERR_IPMITOOL_MISSING', `${path}: not an executable file`));
-      return;
+/** What the session needs of the ipmitool process (an execa subprocess). */
+interface ShellChild {
+  readonly pid?: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  kill(signal: NodeJS.Signals): boolean;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+let setprivChecked: string | undefined | null = null;
+
+/** setpriv's path if it can be run here; undefined (said once per process) if not. */
+export function setprivPath(warn?: (line: string) => void): string | undefined {
+  if (setprivChecked === null) {
+    setprivChecked = isExecutable(SETPRIV) ? SETPRIV : undefined;
+    if (!setprivChecked) {
+      warn?.(
+        `${SETPRIV} is missing (util-linux): child processes will not die with this one if it is killed with SIGKILL`,
+      );
     }
-    // `exec` keeps one process (ipmitool itself, same PID) and 2>&1 orders its errors with
-    // its output. The path and arguments are positional parameters, never parsed by the shell.
-    const child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', path, ...argv], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.once('spawn', () => resolve(child));
+  }
+  return setprivChecked;
+}
+
+/**
+ * Starts ipmitool (execa, no buffering: a session can live for months in atcad) tied to this
+ * process: it gets SIGKILL from the kernel when this process dies, however it dies (see
+ * ipmitoolLaunch), and execa's cleanup kills it on a normal exit or a handled signal.
+ */
+function spawnChecked(
+  path: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  warn: (line: string) => void,
+): Promise<{ readonly child: ShellChild }> {
+  if (!isExecutable(path)) {
+    return Promise.reject(new AtcaError('ATCA_ERR_IPMITOOL_MISSING', `${path}: not an executable file`));
+  }
+  const { file, args } = ipmitoolLaunch(path, argv, process.pid, setprivPath(warn));
+  const child = execa(file, args, {
+    env,
+    extendEnv: false,
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    // Its end is seen through 'close'; a failed result is not an exception here.
+    reject: false,
+    // NODE_DEBUG=execa would otherwise print every command line and all output to stderr.
+    verbose: 'none',
+    cleanup: true,
+    stripFinalNewline: false,
+  });
+  // Wrapped: the subprocess is itself a promise (of its end), which resolving with it would wait for.
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () => resolve({ child }));
     child.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new AtcaError('ATCA_ERR_IPMITOOL_MISSING', `${path}: ${e.code ?? e.message}`)),
+      reject(new AtcaError('ATCA_ERR_IPMITOOL_MISSING', `${file}: ${e.code ?? e.message}`)),
     );
   });
 }
 
-function isExecutable(path: string): boolean {
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return statSync(path).isFile();

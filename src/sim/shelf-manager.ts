@@ -74,6 +74,12 @@ export class SimulatedShelfManager {
     return this.#child?.pid;
   }
 
+  /** Started and not (yet) exited: stopped (SIGSTOP) counts as running. */
+  get running(): boolean {
+    const c = this.#child;
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
   static async start(spec: ShelfSpec, dir: string, opts: ShelfManagerOptions = {}): Promise<SimulatedShelfManager> {
     mkdirSync(join(dir, 'state'), { recursive: true });
     const sm = new SimulatedShelfManager(dir, await freePort(), await freePort(), opts.commandPrefix ?? []);
@@ -202,6 +208,27 @@ export class SimulatedShelfManager {
 
   thaw(): void {
     this.#child?.kill('SIGCONT');
+  }
+
+  /** Whether the process is stopped (SIGSTOP, or `atcax_stop_on` stopping itself). */
+  isStopped(): boolean {
+    const pid = this.pid;
+    if (pid === undefined) return false;
+    try {
+      // Field 3 of /proc/<pid>/stat, after the parenthesised command name.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+    } catch {
+      return false;
+    }
+  }
+
+  /** Kills the process outright (SIGKILL, even when stopped): a shelf manager dying on the spot. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await this.#exited;
   }
 
   async stop(): Promise<void> {

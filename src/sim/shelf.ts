@@ -47,7 +47,7 @@ export class SimulatedShelf {
 
   /** Sends a console command to each shelf manager that is running (or the one named). */
   async inject(command: string, only?: number): Promise<void> {
-    const targets = only === undefined ? this.managers : [this.managers[only]!];
+    const targets = only === undefined ? this.managers.filter((m) => m.running) : [this.managers[only]!];
     for (const m of targets) {
       const c = await SimConsole.open(m.consolePort);
       try {
@@ -58,8 +58,8 @@ export class SimulatedShelf {
     }
   }
 
-  setState(slot: number, m: HotSwapState): Promise<void> {
-    return this.inject(`atcax_state ${hexByte(this.ipmbOfSlot(slot))} ${m}`);
+  setState(slot: number, m: HotSwapState, manager?: number): Promise<void> {
+    return this.inject(`atcax_state ${hexByte(this.ipmbOfSlot(slot))} ${m}`, manager);
   }
 
   /** Makes the blade's IPMC vanish (bridged commands get CC 0x83) or come back. */
@@ -95,8 +95,8 @@ export class SimulatedShelf {
     return this.inject(`sel_add 0x20 ${hexByte(type)} ${bytes.map(hexByte).join(' ')}`);
   }
 
-  setStall(slot: number, stall: boolean): Promise<void> {
-    return this.inject(`atcax_stall ${hexByte(this.ipmbOfSlot(slot))} ${stall ? 1 : 0}`);
+  setStall(slot: number, stall: boolean, manager?: number): Promise<void> {
+    return this.inject(`atcax_stall ${hexByte(this.ipmbOfSlot(slot))} ${stall ? 1 : 0}`, manager);
   }
 
   setPolicy(slot: number, locked: boolean, deactivationLocked: boolean): Promise<void> {
@@ -105,8 +105,56 @@ export class SimulatedShelf {
     );
   }
 
-  setDelays(slot: number, deactivateMs: number, activateMs: number): Promise<void> {
-    return this.inject(`atcax_delay ${hexByte(this.ipmbOfSlot(slot))} ${deactivateMs} ${activateMs}`);
+  setDelays(slot: number, deactivateMs: number, activateMs: number, manager?: number): Promise<void> {
+    return this.inject(`atcax_delay ${hexByte(this.ipmbOfSlot(slot))} ${deactivateMs} ${activateMs}`, manager);
+  }
+
+  /**
+   * Real IPMCs may answer a deactivate that is already under way (M6), or an activate already
+   * in progress (M3), with CC 0xD5 rather than ignore it; `strict` makes the board do that.
+   */
+  setStrict(slot: number, strict: boolean, manager?: number): Promise<void> {
+    return this.inject(`atcax_strict ${hexByte(this.ipmbOfSlot(slot))} ${strict ? 1 : 0}`, manager);
+  }
+
+  /**
+   * Puts the board in M6 as a granted deactivate does (M1 after the deactivation delay, unless
+   * stalled), without a command: how a second shelf manager must show a FRU the first one
+   * deactivated (the two simulators do not share state; real shelf managers share the blade).
+   */
+  startDeactivation(slot: number, manager?: number): Promise<void> {
+    return this.inject(`atcax_deactivating ${hexByte(this.ipmbOfSlot(slot))}`, manager);
+  }
+
+  /**
+   * The next PICMG command `cmd` to the slot's IPMC (with data byte 2 equal to `byte2`, if
+   * given: 0 deactivate, 1 activate for Set FRU Activation) stops the shelf manager (SIGSTOP)
+   * either on receipt (`before-effect`) or once it took effect, before the answer goes out
+   * (`after-effect`). One-shot. Then `managers[i].isStopped()`; `kill()` is the shelf manager
+   * dying there, `thaw()` a late answer.
+   */
+  stopOn(
+    slot: number,
+    cmd: number,
+    when: 'before-effect' | 'after-effect',
+    opts: { readonly byte2?: number; readonly manager?: number } = {},
+  ): Promise<void> {
+    const b2 = opts.byte2 === undefined ? '' : ` ${hexByte(opts.byte2)}`;
+    return this.inject(
+      `atcax_stop_on ${hexByte(this.ipmbOfSlot(slot))} ${hexByte(cmd)} ${when === 'after-effect' ? 1 : 0}${b2}`,
+      opts.manager,
+    );
+  }
+
+  clearStopOn(slot: number, manager?: number): Promise<void> {
+    return this.inject(`atcax_stop_clear ${hexByte(this.ipmbOfSlot(slot))}`, manager);
+  }
+
+  /** FRU Control commands the board received and accepted (`resets` in `atcax_show`). */
+  async resetsOf(slot: number, manager = 0): Promise<number> {
+    const m = /resets=(\d+)/.exec(await this.show(slot, manager));
+    if (!m) throw new Error(`cannot read the reset count of slot ${slot}`);
+    return Number(m[1]);
   }
 
   async show(slot: number, manager = 0): Promise<string> {

@@ -122,5 +122,8 @@ describe('fence_atca power actions on a simulated shelf', () => {
     const bad = await runAgent({ ...t.base(), plug: 'x', action: 'validate-all' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/plug: 'x' is not a physical slot number/);
+    // Pacemaker's own validation call: a made-up target as nodename and host argument.
+    const pcmk = await runAgent({ ...t.base(), nodename: 'node1', port: 'node1', action: 'validate-all' });
+    expect(pcmk.code, pcmk.stderr).toBe(0);
   });
 });

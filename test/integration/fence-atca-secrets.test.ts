@@ -65,6 +65,19 @@ describe('fence_atca keeps the password secret', () => {
     expect(seen.filter((c) => c.includes(secret))).toEqual([]);
   });
 
+  it("NODE_DEBUG=execa does not make execa print the password_script's output", async () => {
+    const script = join(dir, 'pw-ok.sh');
+    writeFileSync(script, `#!/bin/sh\necho '${t.base().password}'\n`);
+    chmodSync(script, 0o755);
+    const { password: _omit, ...base } = t.base();
+    const r = await runAgent(
+      { ...base, password_script: script, plug: 1, action: 'status', verbose: 1 },
+      { NODE_DEBUG: 'execa' },
+    );
+    expect([r.code, r.stdout.trim()], r.stderr).toEqual([0, 'Status: ON']);
+    expect(r.stderr).not.toContain(t.base().password as string);
+  });
+
   it('never shows the password_script output in an error', async () => {
     const script = join(dir, 'pw.sh');
     writeFileSync(script, '#!/bin/sh\necho Wrong-from-script-77\n');

@@ -1,7 +1,7 @@
 // End to end through Pacemaker's own fencer: pacemaker-fenced (stand-alone) runs fence_atca
 // from /usr/sbin with a pcmk_host_map, as a cluster would.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,34 @@ async function stonithAdmin(args: string[]): Promise<{ code: number; out: string
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof err.code === 'number' ? err.code : -1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
+  }
+}
+
+/** Live ipmitool processes talking to the shelf manager on `port` (ours: the port is this run's). */
+function ipmitoolsOn(port: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'Z' && argv[0]?.endsWith('ipmitool') && argv.join(' ').includes(` -p ${port} `))
+        out.push(Number(name));
+    } catch {
+      // gone already
+    }
+  }
+  return out;
+}
+
+/** Polls until `f` finds nothing (or 10 s pass) and returns what it last found. */
+async function waitGone(f: () => number[]): Promise<number[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = f();
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -88,6 +116,39 @@ describe.skipIf(!isRoot || otherFencer || !existsSync(FENCED))('fence_atca under
     const un = await stonithAdmin(['--unfence', 'node1', '--timeout', '60']);
     expect(un.code, un.out).toBe(0);
     expect(await t.shelf.stateOf(1)).toBe(4);
+  });
+
+  it('an agent the fencer kills for overrunning pcmk_off_timeout leaves no ipmitool behind', async () => {
+    // Slot 6 stalls in M6 and the agent waits a minute before escalating: the fencer's 3 s
+    // bound kills it mid-off. Its ipmitool must die with it. Pacemaker 2.1.5 makes each agent a
+    // process-group leader and SIGKILLs the group, so this holds here even without the
+    // parent-death signal; fence-atca-sigkill.test.ts kills the agent alone (kill -9 by PID, the
+    // OOM killer, a fencer that leaves the group intact), which is what used to orphan ipmitool.
+    const port = t.shelf.managers[0]!.port;
+    const opts = Object.entries({
+      ...t.base(),
+      ip2: undefined,
+      ipport2: undefined,
+      pcmk_host_map: 'node4:6',
+      pcmk_off_timeout: 3,
+      graceful_timeout: 60,
+    }).flatMap(([k, v]) => (v === undefined ? [] : ['-o', `${k}=${v}`]));
+    const reg = await stonithAdmin(['--register', 'atca-slow', '--agent', 'fence_atca', ...opts]);
+    expect(reg.code, reg.out).toBe(0);
+    await t.shelf.setStall(6, true);
+    const ours = () => ipmitoolsOn(port);
+    try {
+      const r = await stonithAdmin(['--fence', 'node4', '--timeout', '30']);
+      expect(r.code).not.toBe(0);
+      expect(await t.shelf.stateOf(6)).toBe(6); // it was mid-way when killed
+      const left = await waitGone(ours);
+      expect(left, readFileSync(join(dir, 'fenced.log'), 'utf8').slice(-2000)).toEqual([]);
+    } finally {
+      for (const pid of ours()) process.kill(pid, 'SIGKILL');
+      await stonithAdmin(['--deregister', 'atca-slow']);
+      await t.shelf.setStall(6, false);
+      await t.shelf.setState(6, 4);
+    }
   });
 
   it('fencing a node whose blade controller does not answer fails: never a false success', async () => {

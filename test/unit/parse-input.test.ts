@@ -75,10 +75,12 @@ describe('parseStdin', () => {
     expect(stdinValues(`${name}=x`)).toEqual({ [canonical]: 'x' });
   });
 
-  it('drops nodename silently (Pacemaker sends it)', () => {
+  it('takes nodename (Pacemaker sends it) out of the options silently, keeping it aside', () => {
     const r = parseStdin('nodename=node1\naction=off\n');
     expect(Object.fromEntries(r.values)).toEqual({ action: 'off' });
     expect(r.warnings).toEqual([]);
+    expect(r.nodename).toBe('node1');
+    expect(parseStdin('action=off\n').nodename).toBeUndefined();
   });
 
   it('warns about an unknown option by name and ignores it', () => {

@@ -314,15 +314,46 @@ describe('checkRequired', () => {
     expect(e.detail).toBe(`plug: '${bad}' is not a physical slot number (1–255)`);
   });
 
+  describe("Pacemaker's validation call (stonith_admin --validate, pcs stonith create)", () => {
+    // What Pacemaker 2.1 sends for `stonith_admin --validate -a fence_atca -o ip=… …`: a made-up
+    // target node1 as nodename and as its host argument; pcmk_host_map is stripped.
+    const pacemaker = (extra: string) =>
+      resolveOptions(parseStdin(`nodename=node1\nip=10.0.0.10\naction=validate-all\n${extra}`), {});
+
+    it.each(['port=node1', 'plug=node1'])('accepts its placeholder %s', (line) => {
+      expect(() => checkRequired(pacemaker(line))).not.toThrow();
+    });
+
+    it('still checks a plug that is not the node Pacemaker named', () => {
+      const e = catchAtcaError(() => checkRequired(pacemaker('plug=x')));
+      expect(e.detail).toBe("plug: 'x' is not a physical slot number (1–255)");
+      expect(() => checkRequired(pacemaker('plug=3'))).not.toThrow();
+    });
+
+    it.each(['off', 'status', 'reboot'])(
+      'does not let %s take the node name for a slot, and says what to set',
+      (action) => {
+        const o = resolveOptions(parseStdin(`nodename=node1\nip=10.0.0.10\naction=${action}\nport=node1\n`), {});
+        const e = catchAtcaError(() => checkRequired(o));
+        expect(e.code).toBe('ATCA_ERR_BAD_OPTION');
+        expect(e.detail).toMatch(/'node1' is not a physical slot number .*pcmk_host_map \(e\.g\. "node1:3"\)/);
+      },
+    );
+
+    it('without nodename, validate-all checks the plug as before', () => {
+      const o = resolveOptions(parseStdin('ip=10.0.0.10\naction=validate-all\nport=node1\n'), {});
+      expect(catchAtcaError(() => checkRequired(o)).code).toBe('ATCA_ERR_BAD_OPTION');
+    });
+  });
+
   it('checks a plug given to an action that does not need one', () => {
     expect(catchAtcaError(() => checkRequired(resolve({ action: 'list', ip: '10.0.0.1', plug: 'x' }))).code).toBe(
       'ATCA_ERR_BAD_OPTION',
     );
   });
 
-  // KNOWN BUG (src/fence/resolve-options.ts:105-107): `separator` is refused when empty but
-  // `plug_separator` is not, and ''.split-ting plug '12' gives ['1', '2'], so slots 1 and 2 pass
-  // the check (and run-action would fence both) instead of slot 12. Remove `.fails` once fixed.
+  // An empty plug_separator would ''.split plug '12' into slots 1 and 2 (and fence both):
+  // resolveOptions refuses it, as it refuses an empty separator.
   it('refuses an empty plug_separator instead of splitting the plug into digits', () => {
     expect(() => checkRequired(device({ plug: '12', plug_separator: '' }))).toThrow();
   });

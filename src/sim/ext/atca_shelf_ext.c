@@ -25,10 +25,27 @@
  *   atcax_delay <mc> <deact-ms> <act-ms>   payload shutdown / start-up time
  *   atcax_policy <mc> <locked> <deact-locked>
  *   atcax_show <mc>                        print the board's state
+ *   atcax_strict <mc> 0|1                  deactivate while already in M6, and activate
+ *                                          while already in M3, answer CC 0xD5 (as real
+ *                                          IPMCs may) instead of a no-op CC 0
+ *   atcax_deactivating <mc>                put the board in M6 as if a deactivate had been
+ *                                          granted (Locked set, M1 after the delay unless
+ *                                          stalled): what a second shelf manager shows of a
+ *                                          FRU the first one deactivated
+ *   atcax_stop_on <mc> <cmd> <after> [<b2>] the next PICMG command <cmd> to <mc> (whose
+ *                                          data byte 2 is <b2>, if given: 0 deactivate, 1
+ *                                          activate for 0x0C) makes ipmi_sim stop itself
+ *                                          (SIGSTOP): <after> 0 on receipt, before it takes
+ *                                          effect; 1 after it took effect, before the answer
+ *                                          goes out. One-shot. SIGCONT resumes it (the
+ *                                          command then completes and is answered, late);
+ *                                          SIGKILL is a shelf manager dying at that moment.
+ *   atcax_stop_clear <mc>                  forget a pending atcax_stop_on
  *
  * Built by src/sim/build-ext.ts with gcc -shared -fPIC against libopenipmi-dev.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +83,10 @@ typedef struct board_s {
   unsigned int resets;
   ipmi_timer_t *timer;
   int pending; /* target state the timer will move to, or -1 */
+  int strict;     /* deactivate in M6 / activate in M3 answer 0xD5 */
+  int stop_cmd;   /* atcax_stop_on: PICMG command, or -1 */
+  int stop_b2;    /* atcax_stop_on: required data byte 2, or -1 for any */
+  int stop_after; /* atcax_stop_on: 1 after the effect, 0 on receipt */
 } board_t;
 
 static sys_data_t *g_sys;
@@ -169,6 +190,7 @@ static void handle_board(board_t *b, msg_t *msg, unsigned char *rdata, unsigned 
       if (fru != 0) return reply(rdata, rdata_len, CC_DEST_UNAVAILABLE);
       if (msg->data[2] > 1) return reply(rdata, rdata_len, CC_INVALID_DATA);
       if (msg->data[2] == 0) {
+        if (b->strict && b->state == 6) return reply(rdata, rdata_len, CC_NOT_IN_STATE);
         if (b->state == 2) {
           /* An activation request not yet granted is simply withdrawn. */
           cancel_timer(b);
@@ -182,6 +204,7 @@ static void handle_board(board_t *b, msg_t *msg, unsigned char *rdata, unsigned 
           if (!b->stall) schedule(b, 1, b->deact_ms);
         }
       } else {
+        if (b->strict && b->state == 3) return reply(rdata, rdata_len, CC_NOT_IN_STATE);
         if (b->state == 1 && !b->locked) set_state(b, 2);
         if (b->state == 2) start_activation(b);
       }
@@ -229,6 +252,13 @@ static void handle_board(board_t *b, msg_t *msg, unsigned char *rdata, unsigned 
   }
 }
 
+/* Freezes the whole simulator (atcax_stop_on): it neither answers nor refuses anything. */
+static void stop_self(board_t *b, unsigned char cmd, const char *when) {
+  log_line("stop mc=0x%02x cmd=0x%02x %s", b->ipmb, cmd, when);
+  raise(SIGSTOP);
+  log_line("cont mc=0x%02x cmd=0x%02x", b->ipmb, cmd);
+}
+
 static void picmg_handler(lmc_data_t *mc, msg_t *msg, unsigned char *rdata, unsigned int *rdata_len, void *cb_data) {
   unsigned char ipmb = g_sys->mc_get_ipmb(mc);
   char hex[3 * 64 + 1];
@@ -242,7 +272,12 @@ static void picmg_handler(lmc_data_t *mc, msg_t *msg, unsigned char *rdata, unsi
   if (msg->len < 1 || msg->data[0] != PICMG_ID) {
     reply(rdata, rdata_len, CC_INVALID_DATA);
   } else if (g_boards[ipmb].valid && msg->len >= 2) {
-    handle_board(&g_boards[ipmb], msg, rdata, rdata_len);
+    board_t *b = &g_boards[ipmb];
+    int stop = b->stop_cmd == (int)msg->cmd && (b->stop_b2 < 0 || (msg->len >= 3 && msg->data[2] == b->stop_b2));
+    if (stop) b->stop_cmd = -1; /* one-shot */
+    if (stop && !b->stop_after) stop_self(b, msg->cmd, "before");
+    handle_board(b, msg, rdata, rdata_len);
+    if (stop && b->stop_after) stop_self(b, msg->cmd, "after");
   } else {
     handle_picmg_msg(mc, msg, rdata, rdata_len, NULL);
   }
@@ -287,6 +322,8 @@ static int cmd_board(emu_out_t *out, emu_data_t *emu, lmc_data_t *mc, char **tok
   b->deact_ms = 150;
   b->act_ms = 150;
   b->pending = -1;
+  b->stop_cmd = -1;
+  b->stop_b2 = -1;
   return 0;
 }
 
@@ -339,8 +376,67 @@ static int cmd_show(emu_out_t *out, emu_data_t *emu, lmc_data_t *mc, char **toks
   (void)emu;
   (void)toks;
   if (!b) return EINVAL;
-  out->eprintf(out, "atcax mc=0x%02x state=M%u locked=%u deact_locked=%u power=%u stall=%d resets=%u\n", b->ipmb,
-               b->state, b->locked, b->deact_locked, b->power_level, b->stall, b->resets);
+  out->eprintf(out, "atcax mc=0x%02x state=M%u locked=%u deact_locked=%u power=%u stall=%d resets=%u strict=%d\n",
+               b->ipmb, b->state, b->locked, b->deact_locked, b->power_level, b->stall, b->resets, b->strict);
+  return 0;
+}
+
+static int cmd_strict(emu_out_t *out, emu_data_t *emu, lmc_data_t *mc, char **toks) {
+  unsigned int v;
+  board_t *b = board_of(out, mc);
+  (void)emu;
+  if (!b || get_num(out, toks, &v, "strict flag")) return EINVAL;
+  b->strict = v != 0;
+  return 0;
+}
+
+static int cmd_deactivating(emu_out_t *out, emu_data_t *emu, lmc_data_t *mc, char **toks) {
+  board_t *b = board_of(out, mc);
+  (void)emu;
+  (void)toks;
+  if (!b) return EINVAL;
+  cancel_timer(b);
+  b->locked = 1;
+  b->power_level = 1;
+  set_state(b, 6);
+  if (!b->stall) schedule(b, 1, b->deact_ms);
+  return 0;
+}
+
+static int cmd_stop_on(emu_out_t *out, emu_data_t *emu, lmc_data_t *mc, char **toks) {
+  unsigned int c, after, b2;
+  char *end;
+  const char *s;
+  board_t *b = board_of(out, mc);
+  (void)emu;
+  if (!b || get_num(out, toks, &c, "PICMG command") || get_num(out, toks, &after, "after flag")) return EINVAL;
+  if (c > 0xff) {
+    out->eprintf(out, "**command must be 0..0xff\n");
+    return EINVAL;
+  }
+  s = mystrtok(NULL, " \t\n", toks);
+  if (s) {
+    b2 = (unsigned int)strtoul(s, &end, 0);
+    if (*end != '\0' || b2 > 0xff) {
+      out->eprintf(out, "**Invalid data byte: %s\n", s);
+      return EINVAL;
+    }
+    b->stop_b2 = (int)b2;
+  } else {
+    b->stop_b2 = -1;
+  }
+  b->stop_cmd = (int)c;
+  b->stop_after = after != 0;
+  return 0;
+}
+
+static int cmd_stop_clear(emu_out_t *out, emu_data_t *emu, lmc_data_t *mc, char **toks) {
+  board_t *b = board_of(out, mc);
+  (void)emu;
+  (void)toks;
+  if (!b) return EINVAL;
+  b->stop_cmd = -1;
+  b->stop_b2 = -1;
   return 0;
 }
 
@@ -359,6 +455,10 @@ int ipmi_sim_module_init(sys_data_t *sys, const char *initstr) {
   ipmi_emu_add_cmd("atcax_delay", MC, cmd_delay);
   ipmi_emu_add_cmd("atcax_policy", MC, cmd_policy);
   ipmi_emu_add_cmd("atcax_show", MC, cmd_show);
+  ipmi_emu_add_cmd("atcax_strict", MC, cmd_strict);
+  ipmi_emu_add_cmd("atcax_deactivating", MC, cmd_deactivating);
+  ipmi_emu_add_cmd("atcax_stop_on", MC, cmd_stop_on);
+  ipmi_emu_add_cmd("atcax_stop_clear", MC, cmd_stop_clear);
   return 0;
 }
 

@@ -1,0 +1,435 @@
+// The fence engine's loops (src/fence/engine.ts) over a fake blade. Why a fake and not the
+// simulated shelf: these tests walk every interleaving of "the shelf manager died before the
+// command reached the blade / after it took effect, before its answer" for each command of
+// off, on and reboot — hundreds of runs, each needing a shelf manager to die at one exact
+// point and the other to show the same blade. The integration tests
+// (fence-atca-failover-idempotent.test.ts) do that for real, for the cases that matter most;
+// here the fake stands for the hardware (one blade, whichever shelf manager one asks) and the
+// engine sees only what the device reports: done, refused, or lost.
+import { describe, expect, it } from 'vitest';
+import type { HotSwapState } from '../../src/domain/hotswap.js';
+import { AtcaError, isAtcaError } from '../../src/errors.js';
+import {
+  type BladeDevice,
+  coldReset,
+  type Engine,
+  type EngineOptions,
+  MAX_UNANSWERED,
+  powerOff,
+  powerOn,
+} from '../../src/fence/engine.js';
+import { parseStdin } from '../../src/fence/parse-input.js';
+import { resolveOptions } from '../../src/fence/resolve-options.js';
+import { runAction } from '../../src/fence/run-action.js';
+import type { ListEntry, Outcome } from '../../src/ipmi/atca-device.js';
+import type { ActivationPolicy } from '../../src/ipmi/picmg.js';
+import { SILENT } from '../../src/log.js';
+
+/** What becomes of one command: answered, or the shelf manager dies before / after it acts. */
+type Fate = 'ok' | 'lost-before' | 'lost-after';
+const FATES: readonly Fate[] = ['ok', 'lost-before', 'lost-after'];
+
+/** Every sequence of `n` fates (3^n). */
+function sequences(n: number): Fate[][] {
+  if (n === 0) return [[]];
+  return sequences(n - 1).flatMap((s) => FATES.map((f) => [...s, f]));
+}
+
+class FakeClock {
+  t = 0;
+  now = (): number => this.t;
+  sleep = (ms: number): Promise<void> => {
+    this.t += ms;
+    return Promise.resolve();
+  };
+}
+
+type Command = 'deactivate' | 'activate' | 'clear-locked' | 'clear-deactivation-locked' | 'power-0' | 'cold-reset';
+
+/**
+ * One blade as the hardware behaves (what any shelf manager reads of it), with timed
+ * transitions on the fake clock. Like a real IPMC (and the simulator with atcax_strict), it
+ * answers CC 0xD5 to a deactivate when already deactivating or off, and to an activate when
+ * already activating or on.
+ */
+class FakeBlade implements BladeDevice {
+  m: HotSwapState;
+  locked = false;
+  deactivationLocked = false;
+  stall = false;
+  deactivateMs = 300;
+  activateMs = 300;
+  resets = 0;
+  /** Commands the engine sent, and those that took effect on the blade. */
+  readonly sent: Command[] = [];
+  readonly effective: Command[] = [];
+  readonly refused: Command[] = [];
+  /** The fate of each command in turn; 'ok' when none is left. */
+  fates: Fate[] = [];
+  /** Runs just before the blade sees the next command (someone else acting in between). */
+  beforeNext: (() => void) | undefined;
+  #pending: { at: number; to: HotSwapState } | undefined;
+
+  constructor(
+    readonly clock: FakeClock,
+    m: HotSwapState,
+  ) {
+    this.m = m;
+  }
+
+  #advance(): void {
+    if (this.#pending && this.clock.t >= this.#pending.at) {
+      this.m = this.#pending.to;
+      this.#pending = undefined;
+    }
+  }
+
+  #to(m: HotSwapState, later?: { ms: number; to: HotSwapState }): void {
+    this.m = m;
+    this.#pending = later ? { at: this.clock.t + later.ms, to: later.to } : undefined;
+  }
+
+  state(): Promise<HotSwapState> {
+    this.#advance();
+    return Promise.resolve(this.m);
+  }
+
+  activationPolicy(): Promise<ActivationPolicy> {
+    return Promise.resolve({ locked: this.locked, deactivationLocked: this.deactivationLocked });
+  }
+
+  #command(c: Command, apply: () => Outcome): Promise<Outcome> {
+    this.sent.push(c);
+    const fate = this.fates.shift() ?? 'ok';
+    if (fate === 'lost-before')
+      return Promise.resolve({ kind: 'lost', detail: 'shelf manager died before passing it on' });
+    this.beforeNext?.();
+    this.beforeNext = undefined;
+    this.#advance();
+    const r = apply();
+    if (r.kind === 'done') this.effective.push(c);
+    else this.refused.push(c);
+    if (fate === 'lost-after') return Promise.resolve({ kind: 'lost', detail: 'shelf manager died before answering' });
+    return Promise.resolve(r);
+  }
+
+  static readonly D5: Outcome = {
+    kind: 'refused',
+    cc: 0xd5,
+    detail: 'CC 0xd5 (command not supported in present state)',
+  };
+  static readonly OK: Outcome = { kind: 'done' };
+
+  deactivate(): Promise<Outcome> {
+    return this.#command('deactivate', () => {
+      if (this.m === 6 || this.m === 1 || this.m === 0) return FakeBlade.D5;
+      if (this.m === 4 && this.deactivationLocked) return FakeBlade.D5;
+      this.locked = true;
+      if (this.m === 2) this.#to(1);
+      else this.#to(6, this.stall ? undefined : { ms: this.deactivateMs, to: 1 });
+      return FakeBlade.OK;
+    });
+  }
+
+  activate(): Promise<Outcome> {
+    return this.#command('activate', () => {
+      if (this.m === 3 || this.m === 4) return FakeBlade.D5;
+      if (this.m === 1 && !this.locked) this.m = 2;
+      if (this.m === 2) this.#to(3, { ms: this.activateMs, to: 4 });
+      return FakeBlade.OK;
+    });
+  }
+
+  clearLock(_plug: string, bit: 'locked' | 'deactivation-locked'): Promise<Outcome> {
+    return this.#command(bit === 'locked' ? 'clear-locked' : 'clear-deactivation-locked', () => {
+      if (bit === 'deactivation-locked') this.deactivationLocked = false;
+      else {
+        if (this.locked && this.m === 1) this.#to(2);
+        this.locked = false;
+      }
+      return FakeBlade.OK;
+    });
+  }
+
+  removePayloadPower(): Promise<Outcome> {
+    return this.#command('power-0', () => {
+      if (this.m >= 2 && this.m <= 6) {
+        this.locked = true;
+        this.#to(1);
+      }
+      return FakeBlade.OK;
+    });
+  }
+
+  coldReset(): Promise<Outcome> {
+    return this.#command('cold-reset', () => {
+      if (this.m !== 4) return FakeBlade.D5;
+      this.resets++;
+      return FakeBlade.OK;
+    });
+  }
+
+  list(): Promise<ListEntry[]> {
+    return Promise.resolve([]);
+  }
+
+  count(c: Command, of: readonly Command[] = this.effective): number {
+    return of.filter((x) => x === c).length;
+  }
+}
+
+const OPTS: EngineOptions = {
+  gracefulTimeoutMs: 5000,
+  pollMs: 100,
+  powerWaitMs: 0,
+  powerTimeoutMs: 20_000,
+  overrideDeactivationLock: false,
+};
+
+function setup(m: HotSwapState, o: Partial<EngineOptions> = {}): { blade: FakeBlade; e: Engine; clock: FakeClock } {
+  const clock = new FakeClock();
+  const blade = new FakeBlade(clock, m);
+  return { blade, clock, e: { dev: blade, o: { ...OPTS, ...o }, log: SILENT, clock } };
+}
+
+/** Runs `f` and returns its result or the AtcaError it threw (anything else is a bug). */
+async function settle<T>(f: () => Promise<T>): Promise<T | AtcaError> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof AtcaError) return err;
+    throw err;
+  }
+}
+
+const lostCount = (fates: readonly Fate[], sent: number) => fates.slice(0, sent).filter((f) => f !== 'ok').length;
+
+describe('powerOff: every interleaving of lost answers', () => {
+  const starts: [string, HotSwapState, Partial<FakeBlade>][] = [
+    ['from M4', 4, {}],
+    ['from M4, deactivation stalling (escalates to Set Power Level 0)', 4, { stall: true }],
+    ['from M5 (waiting for the grant)', 5, {}],
+    ['from M3 (someone else activating)', 3, {}],
+    ['from M4, Deactivation-Locked with override', 4, { deactivationLocked: true }],
+  ];
+  for (const [what, m, blade] of starts) {
+    it.each(sequences(3).map((s) => [s.join(','), s]))(`${what}: %s`, async (_name, fates) => {
+      const t = setup(m, { overrideDeactivationLock: true });
+      Object.assign(t.blade, blade);
+      t.blade.fates = [...fates];
+      const r = await settle(() => powerOff(t.e, '1'));
+      const lost = lostCount(fates, t.blade.sent.length);
+      if (r instanceof AtcaError) {
+        // Only ever for commands going unanswered again and again: never "locked", never a timeout.
+        expect(r.code, r.message).toBe('ATCA_ERR_SHMC_LOST');
+        expect(lost).toBeGreaterThanOrEqual(MAX_UNANSWERED);
+      } else {
+        expect(r).toBe('done');
+        expect(t.blade.m).toBe(1); // verified: it returned after reading M1
+        expect(lost).toBeLessThan(MAX_UNANSWERED);
+      }
+      // The blade was told to deactivate once: a deactivate whose answer was lost after it
+      // took effect was never sent again (the state said it was under way).
+      expect(t.blade.count('deactivate')).toBeLessThanOrEqual(1);
+      if (!(r instanceof AtcaError)) expect(t.blade.count('deactivate') + t.blade.count('power-0')).toBeGreaterThan(0);
+      // Nothing refused: no deactivate went to a blade already deactivating.
+      expect(t.blade.refused).toEqual([]);
+    });
+  }
+
+  it('a deactivate refused with CC 0xD5 because the blade is already deactivating is progress, not "locked"', async () => {
+    const t = setup(4);
+    t.blade.beforeNext = () => {
+      t.blade.m = 6; // someone else (the other shelf manager, an operator) got there first
+    };
+    t.blade.stall = true;
+    const r = await powerOff(t.e, '1');
+    expect(r).toBe('done');
+    expect(t.blade.sent).toEqual(['deactivate', 'power-0']);
+  });
+
+  it('a deactivate refused with CC 0xD5 while the blade still reads M4 is the lock it looks like', async () => {
+    const t = setup(4);
+    t.blade.beforeNext = () => {
+      t.blade.deactivationLocked = true; // set after the policy was read
+    };
+    const r = await settle(() => powerOff(t.e, '1'));
+    expect(isAtcaError(r, 'ATCA_ERR_FRU_LOCKED'), String(r)).toBe(true);
+    expect((r as AtcaError).detail).toMatch(/refused deactivation in M4/);
+  });
+
+  it('Deactivation-Locked without override fails before anything is sent', async () => {
+    const t = setup(4);
+    t.blade.deactivationLocked = true;
+    const r = await settle(() => powerOff(t.e, '1'));
+    expect(isAtcaError(r, 'ATCA_ERR_FRU_LOCKED')).toBe(true);
+    expect(t.blade.sent).toEqual([]);
+  });
+
+  it('M6 at the start (a stalled shutdown): no deactivate, payload power removed after graceful_timeout', async () => {
+    const t = setup(6);
+    t.blade.stall = true;
+    expect(await powerOff(t.e, '1')).toBe('done');
+    expect(t.blade.sent).toEqual(['power-0']);
+    expect(t.clock.t).toBeGreaterThanOrEqual(OPTS.gracefulTimeoutMs);
+  });
+
+  it('already off: nothing sent', async () => {
+    for (const m of [0, 1] as const) {
+      const t = setup(m);
+      expect(await powerOff(t.e, '1')).toBe('already');
+      expect(t.blade.sent).toEqual([]);
+    }
+  });
+
+  it('M7 at the start fails: nothing can reach or verify the blade', async () => {
+    const t = setup(7);
+    const r = await settle(() => powerOff(t.e, '1'));
+    expect(isAtcaError(r, 'ATCA_ERR_STATE_UNKNOWN')).toBe(true);
+    expect(t.blade.sent).toEqual([]);
+  });
+
+  it('a timeout is a failure, never "off"', async () => {
+    const t = setup(4, { gracefulTimeoutMs: 60_000, powerTimeoutMs: 1000 });
+    t.blade.stall = true;
+    const r = await settle(() => powerOff(t.e, '1'));
+    expect(isAtcaError(r, 'ATCA_ERR_POWER_OFF_TIMEOUT')).toBe(true);
+    expect((r as AtcaError).detail).toMatch(/still in M6/);
+  });
+
+  it('an IPMC that stops answering mid-wait is looked at again, not taken for an answer', async () => {
+    const t = setup(4);
+    let reads = 0;
+    const state = t.blade.state.bind(t.blade);
+    t.blade.state = () => {
+      reads++;
+      if (reads === 3) return Promise.reject(new AtcaError('ATCA_ERR_IPMC_UNREACHABLE', 'CC 0x83'));
+      return state();
+    };
+    expect(await powerOff(t.e, '1')).toBe('done');
+  });
+});
+
+describe('powerOn: every interleaving of lost answers', () => {
+  const starts: [string, HotSwapState, Partial<FakeBlade>][] = [
+    ['from M1, Locked (clear, then activate)', 1, { locked: true }],
+    ['from M1, not Locked', 1, {}],
+    ['from M2', 2, {}],
+  ];
+  for (const [what, m, blade] of starts) {
+    it.each(sequences(3).map((s) => [s.join(','), s]))(`${what}: %s`, async (_name, fates) => {
+      const t = setup(m);
+      Object.assign(t.blade, blade);
+      t.blade.fates = [...fates];
+      const r = await settle(() => powerOn(t.e, '1'));
+      const lost = lostCount(fates, t.blade.sent.length);
+      if (r instanceof AtcaError) {
+        expect(r.code, r.message).toBe('ATCA_ERR_SHMC_LOST');
+        expect(lost).toBeGreaterThanOrEqual(MAX_UNANSWERED);
+      } else {
+        expect(r).toBe('done');
+        expect(t.blade.m).toBe(4);
+      }
+      // One activation took effect, however many answers were lost; none was refused.
+      expect(t.blade.count('activate')).toBeLessThanOrEqual(1);
+      expect(t.blade.refused).toEqual([]);
+      if (!(r instanceof AtcaError)) expect(t.blade.count('activate')).toBe(1);
+    });
+  }
+
+  it('M3 at the start (an activation under way): waits, sends nothing', async () => {
+    const t = setup(1);
+    await t.blade.clearLock('1', 'locked');
+    await t.blade.activate();
+    t.blade.sent.length = 0;
+    expect(t.blade.m).toBe(3);
+    expect(await powerOn(t.e, '1')).toBe('done');
+    expect(t.blade.sent).toEqual([]);
+  });
+
+  it('M0 fails: no blade', async () => {
+    const r = await settle(() => powerOn(setup(0).e, '1'));
+    expect(isAtcaError(r, 'ATCA_ERR_FRU_ABSENT')).toBe(true);
+  });
+
+  it('a timeout is a failure', async () => {
+    const t = setup(1, { powerTimeoutMs: 1000 });
+    t.blade.activateMs = 60_000;
+    const r = await settle(() => powerOn(t.e, '1'));
+    expect(isAtcaError(r, 'ATCA_ERR_POWER_ON_TIMEOUT')).toBe(true);
+  });
+});
+
+describe('coldReset: a reset is never sent twice', () => {
+  it.each(FATES)('its answer %s', async (fate) => {
+    const t = setup(4);
+    t.blade.fates = [fate];
+    const r = await coldReset(t.e, '1');
+    expect(t.blade.sent).toEqual(['cold-reset']);
+    expect(r).toBe(fate === 'ok' ? 'reset' : 'answer-lost');
+    expect(t.blade.resets).toBe(fate === 'lost-before' ? 0 : 1);
+  });
+
+  it('a blade found off is powered on instead', async () => {
+    const t = setup(1);
+    expect(await coldReset(t.e, '1')).toBe('powered-on');
+    expect(t.blade.count('cold-reset', t.blade.sent)).toBe(0);
+  });
+});
+
+/** runAction with the fake blade: the family's whole reboot, as the agent runs it. */
+async function reboot(blade: FakeBlade, clock: FakeClock, extra: string): Promise<{ code: number; out: string[] }> {
+  const o = resolveOptions(parseStdin(`action=reboot\nip=x\nplug=1\n${extra}`), {});
+  const out: string[] = [];
+  const code = await runAction(o, {
+    device: () => Promise.resolve(blade),
+    log: SILENT,
+    out: (l) => out.push(l),
+    clock,
+  });
+  return { code, out };
+}
+
+describe('reboot method=cycle: every interleaving of lost answers', () => {
+  it.each(sequences(3).map((s) => [s.join(','), s]))('%s', async (_name, fates) => {
+    const clock = new FakeClock();
+    const blade = new FakeBlade(clock, 4);
+    blade.fates = [...fates];
+    const r = await settle(() => reboot(blade, clock, 'method=cycle'));
+    // Whatever happened, at most one reset was ever sent.
+    expect(blade.count('cold-reset', blade.sent)).toBe(1);
+    expect(blade.refused).toEqual([]);
+    if (r instanceof AtcaError) {
+      // Only when the off+on that replaces a lost reset lost too many answers of its own.
+      expect(fates[0]).not.toBe('ok');
+      expect(r.code).toBe('ATCA_ERR_SHMC_LOST');
+      return;
+    }
+    expect(r).toEqual({ code: 0, out: ['Success: Rebooted'] });
+    if (fates[0] !== 'ok') {
+      // Its answer lost: the blade was powered off, verified, and (the reboot rule) on again.
+      expect(blade.count('deactivate') + blade.count('power-0')).toBeGreaterThan(0);
+    } else {
+      expect(blade.sent).toEqual(['cold-reset']);
+    }
+  });
+});
+
+describe('reboot method=onoff: every interleaving of lost answers', () => {
+  it.each(sequences(4).map((s) => [s.join(','), s]))('%s', async (_name, fates) => {
+    const clock = new FakeClock();
+    const blade = new FakeBlade(clock, 4);
+    blade.fates = [...fates];
+    const r = await settle(() => reboot(blade, clock, ''));
+    if (r instanceof AtcaError) {
+      // Off never verified: the reboot fails (a power-on failure after a verified off does not).
+      expect(r.code).toBe('ATCA_ERR_SHMC_LOST');
+      expect(blade.count('deactivate') + blade.count('power-0')).toBeLessThanOrEqual(1);
+      return;
+    }
+    expect(r).toEqual({ code: 0, out: ['Success: Rebooted'] });
+    expect(blade.count('deactivate')).toBe(1);
+    expect(blade.count('activate')).toBeLessThanOrEqual(1);
+    expect(blade.refused).toEqual([]);
+  });
+});

@@ -1,0 +1,119 @@
+// ShelfConnection's two ways to run a step. Fake sessions stand for the two shelf managers
+// here: what is checked is which step runs where and how often, at the exact point a shelf
+// manager fails — the integration tests (fence-atca-failover*.test.ts) kill real ones.
+import { describe, expect, it } from 'vitest';
+import { AtcaError } from '../../src/errors.js';
+import type { IpmiEndpoint, IpmiSession, RawRequest } from '../../src/ipmi/session.js';
+import { ShelfConnection } from '../../src/ipmi/shelf-connection.js';
+import { IpmiCcError } from '../../src/ipmi/shell-session.js';
+import { SILENT } from '../../src/log.js';
+
+const A: IpmiEndpoint = { host: 'shmm-a', port: 623 };
+const B: IpmiEndpoint = { host: 'shmm-b', port: 623 };
+
+/** A shelf manager that answers, or fails the way a real one does, request by request. */
+class FakeShelfManager {
+  readonly seen: string[] = [];
+  /** What the next requests do; then every one answers [0x00]. */
+  script: ('answer' | 'lost' | 'timeout' | 'cc')[] = [];
+  refuseLogin = false;
+  silentAtLogin = false;
+  closed = 0;
+
+  constructor(readonly ep: IpmiEndpoint) {}
+
+  open(): Promise<IpmiSession> {
+    if (this.silentAtLogin)
+      return Promise.reject(new AtcaError('ATCA_ERR_SHMC_UNREACHABLE', `${this.ep.host}: silent`));
+    if (this.refuseLogin) return Promise.reject(new AtcaError('ATCA_ERR_LOGIN_REJECTED', `${this.ep.host}: refused`));
+    const peer = `${this.ep.host}:${this.ep.port}`;
+    return Promise.resolve({
+      peer,
+      raw: (req: RawRequest) => {
+        this.seen.push(`${req.cmd}`);
+        const what = this.script.shift() ?? 'answer';
+        if (what === 'lost') return Promise.reject(new AtcaError('ATCA_ERR_SHMC_LOST', `${peer}: no answer`));
+        if (what === 'timeout') return Promise.reject(new AtcaError('ATCA_ERR_IPMI_TIMEOUT', `${peer}: timeout`));
+        if (what === 'cc') return Promise.reject(new IpmiCcError(0xd5, 0x82, `${peer}: CC 0xd5`));
+        return Promise.resolve([0x00]);
+      },
+      close: () => {
+        this.closed++;
+        return Promise.resolve();
+      },
+    });
+  }
+}
+
+function shelf(): { a: FakeShelfManager; b: FakeShelfManager; conn: ShelfConnection } {
+  const a = new FakeShelfManager(A);
+  const b = new FakeShelfManager(B);
+  const conn = new ShelfConnection([A, B], (ep) => (ep === A ? a : b).open(), SILENT);
+  return { a, b, conn };
+}
+
+const step = (cmd: number) => (p: { session: IpmiSession }) => p.session.raw({ netfn: 0x2c, cmd, data: [0] });
+
+describe('ShelfConnection.run (steps that may run twice: reads, set-to-a-value writes)', () => {
+  it.each(['lost', 'timeout'] as const)('reruns the step on the other shelf manager when one goes %s', async (how) => {
+    const { a, b, conn } = shelf();
+    a.script = [how];
+    expect(await conn.run(step(0x2d))).toEqual([0x00]);
+    expect([a.seen, b.seen]).toEqual([['45'], ['45']]);
+    expect(a.closed).toBe(1);
+    expect(conn.peer).toBe('shmm-b:623');
+  });
+
+  it('an answer (a completion code) is never a reason to switch', async () => {
+    const { a, b, conn } = shelf();
+    a.script = ['cc'];
+    await expect(conn.run(step(0x0c))).rejects.toBeInstanceOf(IpmiCcError);
+    expect(b.seen).toEqual([]);
+  });
+});
+
+describe('ShelfConnection.runOnce (commands: never repeated)', () => {
+  it.each(['lost', 'timeout'] as const)('a shelf manager going %s mid-command: reported, not rerun', async (how) => {
+    const { a, b, conn } = shelf();
+    a.script = [how];
+    const r = await conn.runOnce(step(0x0c));
+    expect(r.answered).toBe(false);
+    expect(r.answered ? undefined : r.error.code).toBe(how === 'lost' ? 'ATCA_ERR_SHMC_LOST' : 'ATCA_ERR_IPMI_TIMEOUT');
+    expect([a.seen, b.seen]).toEqual([['12'], []]);
+    // The next step (reading the state, say) goes to the other shelf manager.
+    await conn.run(step(0x2d));
+    expect(b.seen).toEqual(['45']);
+  });
+
+  it('a shelf manager silent at login: the command goes to the other (nothing was sent)', async () => {
+    const { a, b, conn } = shelf();
+    a.silentAtLogin = true;
+    expect(await conn.runOnce(step(0x0c))).toEqual({ answered: true, value: [0x00] });
+    expect([a.seen, b.seen]).toEqual([[], ['12']]);
+  });
+
+  it('a completion code is an answer: thrown to the caller, no failover', async () => {
+    const { a, b, conn } = shelf();
+    a.script = ['cc'];
+    await expect(conn.runOnce(step(0x0c))).rejects.toBeInstanceOf(IpmiCcError);
+    expect(b.seen).toEqual([]);
+    expect(conn.peer).toBe('shmm-a:623');
+  });
+
+  it('with one shelf manager, the next step opens a new session on the same one', async () => {
+    const a = new FakeShelfManager(A);
+    const conn = new ShelfConnection([A], () => a.open(), SILENT);
+    a.script = ['lost'];
+    expect((await conn.runOnce(step(0x0c))).answered).toBe(false);
+    expect(await conn.run(step(0x2d))).toEqual([0x00]);
+    expect(a.seen).toEqual(['12', '45']);
+    expect(a.closed).toBe(1);
+  });
+
+  it('both shelf managers refusing the login is a login error, not silence', async () => {
+    const { a, b, conn } = shelf();
+    a.refuseLogin = true;
+    b.refuseLogin = true;
+    await expect(conn.runOnce(step(0x0c))).rejects.toMatchObject({ code: 'ATCA_ERR_LOGIN_REJECTED' });
+  });
+});
