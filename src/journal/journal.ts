@@ -251,7 +251,11 @@ export class Journal {
   ): { decisionIds: number[]; actionIds: (number | undefined)[] } {
     const n = Math.min(this.#queued.length, FLUSH_CHUNK);
     try {
-      return this.#tx('decision', durability, () => (this.#insertQueued(n), this.#insertRows(rows)), n);
+      const both = () => {
+        this.#insertQueued(n);
+        return this.#insertRows(rows);
+      };
+      return this.#tx('decision', durability, both, n);
     } catch (e) {
       if (n === 0) throw e;
       return this.#tx('decision', durability, () => this.#insertRows(rows));

@@ -124,7 +124,7 @@ export function decide(state: PolicyState, input: PolicyInput, cfg: PolicyConfig
  */
 function endEpisode(r: DecideResult, key: string, ev: Evidence): DecideResult {
   const slot = r.state.slots.get(key);
-  if (!slot || slot.hotswap !== 4 || slot.active.size > 0 || slot.inFlight === 'fence') return r;
+  if (slot === undefined || slot.hotswap !== 4 || slot.active.size > 0 || slot.inFlight === 'fence') return r;
   const healthy = { ...slot, healthyAt: Math.max(slot.healthyAt ?? ev.at, ev.at) };
   if (!slot.fencedInEpisode) return { ...r, state: withSlot(r.state, healthy) };
   return {

@@ -332,7 +332,7 @@ function opsOf(modes: readonly FenceMode[]): fc.Arbitrary<Op> {
       weight: 2,
       arbitrary: fc.record({
         op: fc.constant('fence-mode' as const),
-        mode: fc.constantFrom<FenceMode>('ok', 'failed', 'timeout-done', 'timeout-none', 'unreachable', 'hang'),
+        mode: fc.constantFrom<FenceMode>(...modes),
       }),
     },
     {
