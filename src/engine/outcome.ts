@@ -30,8 +30,10 @@ export function outcomeOf(r: ActionResult): { readonly outcome: ActionOutcome; r
  */
 export function fencerView(history: readonly FenceHistoryEntry[], since: number): FencerView {
   if (history.some((h) => h.status === 'pending')) return 'fencing';
+  // Completion times are whole seconds: a fence "completed at 12:00:05" may have completed
+  // until 12:00:05.999, so it counts if that could be after `since` (the safe reading).
   const recent = history.some(
-    (h) => h.status === 'success' && h.completed !== undefined && Date.parse(h.completed) >= since,
+    (h) => h.status === 'success' && h.completed !== undefined && Date.parse(h.completed) + 1000 > since,
   );
   return recent ? 'fenced-recently' : 'none';
 }
