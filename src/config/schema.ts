@@ -186,7 +186,7 @@ export const configSchema = z
       .object({
         maxFences: z.number().int().min(0).default(1),
         fenceWindowSec: z.number().int().min(1).default(900),
-        /** Never fence if the nodes left online would be fewer than this (default: a majority of configured nodes). */
+        /** Never fence if fewer voting cluster members than this would stay online, counting fences in flight (default: the cluster's quorum). */
         minNodesAfterFence: z.number().int().min(0).optional(),
       })
       .strict()
