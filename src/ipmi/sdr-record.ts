@@ -1,3 +1,4 @@
+import { EVENT_TYPE } from '../domain/sensor-types.js';
 import { badResponse, le16, le32 } from './bytes.js';
 import { hexByte } from './ipmitool-argv.js';
 
@@ -13,7 +14,7 @@ export const SDR_COMPACT_SENSOR = 0x02;
 /** Bytes of the record header: ID (2), SDR version, record type, length of the body. */
 export const SDR_HEADER_LENGTH = 5;
 
-export const EVENT_TYPE_THRESHOLD = 0x01;
+export const EVENT_TYPE_THRESHOLD = EVENT_TYPE.threshold;
 
 /** y = (M·x + B·10^Bexp)·10^Rexp, for a linear full sensor record. */
 export interface LinearConversion {
@@ -113,13 +114,3 @@ export function convertReading(raw: number, c: LinearConversion | undefined): nu
   // Exponents make binary fractions (0.1 · 3 = 0.30000000000000004): keep what the sensor can mean.
   return Math.round(y * 1e6) / 1e6;
 }
-
-/** Unit codes worth a name in logs and the dashboard (IPMI 2.0 table 43-15). */
-export const UNIT_NAMES: Readonly<Record<number, string>> = {
-  1: '°C',
-  2: '°F',
-  4: 'V',
-  5: 'A',
-  6: 'W',
-  18: 'RPM',
-};

@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../domain/events.js';
 import { platformEventToDomain } from '../domain/platform-event.js';
+import type { SensorSample } from '../domain/sensors.js';
 import { AtcaError } from '../errors.js';
 import { hexByte } from './ipmitool-argv.js';
 import { EVENT_TYPE_THRESHOLD, type SensorRecord } from './sdr-record.js';
@@ -8,17 +9,8 @@ import { EVENT_TYPE_THRESHOLD, type SensorRecord } from './sdr-record.js';
  * Get Sensor Reading (IPMI 2.0 §35.14) decoded, and what a change between two readings of
  * one sensor says, as the same domain events a trap or SEL record would carry. Pure.
  */
-export interface SensorReading {
-  readonly raw: number;
-  /** Bit 5 of the flags: the controller has no valid reading (initialising, payload off). */
-  readonly unavailable: boolean;
-  readonly scanning: boolean;
-  /**
-   * Threshold sensors: bits 0–5 = at or beyond LNC, LC, LNR, UNC, UC, UNR.
-   * Discrete sensors: bits 0–14 = the states (offsets) asserted.
-   */
-  readonly states: number;
-}
+/** Get Sensor Reading, decoded: the domain's sample. */
+export type SensorReading = SensorSample;
 
 export function decodeSensorReading(bytes: readonly number[]): SensorReading {
   if (bytes.length < 2) {

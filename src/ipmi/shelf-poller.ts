@@ -1,6 +1,6 @@
 import type { ShelfConfig } from '../config/schema.js';
 import type { DomainEvent } from '../domain/events.js';
-import type { HotSwapState } from '../domain/hotswap.js';
+import type { SlotReading } from '../domain/sensors.js';
 import { isAtcaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AtcaDevice } from './atca-device.js';
@@ -12,7 +12,7 @@ import type { IpmiSession } from './session.js';
 import { ShelfConnection } from './shelf-connection.js';
 import { IpmitoolShellSession } from './shell-session.js';
 
-export type SlotReading = HotSwapState | 'ipmc-unreachable' | 'shmc-unreachable' | 'unknown';
+export type { SlotReading };
 
 export interface PollerOptions {
   readonly intervalMs: number;

@@ -1,13 +1,12 @@
 import type { FaultClass } from '../domain/faults.js';
-import { EVENT_TYPE_THRESHOLD } from '../ipmi/sdr-record.js';
-import type { SensorState } from '../ipmi/sensor-watch.js';
-import type { SlotReading } from '../ipmi/shelf-poller.js';
+import { EVENT_TYPE } from '../domain/sensor-types.js';
+import type { SensorSnapshot, SlotReading } from '../domain/sensors.js';
 import { DISCRETE_FAULTS, THRESHOLD_SENSOR_TYPES, type ThresholdPrefix } from './fault-sensors.js';
 
 /** A fresh look at a slot: its hot-swap state and, when read, its sensors. */
 export interface FreshReading {
   readonly hotswap: SlotReading;
-  readonly sensors: readonly SensorState[] | undefined;
+  readonly sensors: readonly SensorSnapshot[] | undefined;
 }
 
 /**
@@ -30,7 +29,7 @@ const AT_LEAST: Readonly<Record<'noncritical' | 'critical' | 'nonrecoverable', n
   nonrecoverable: 0b100100,
 };
 
-function sensorText(s: SensorState): string {
+function sensorText(s: SensorSnapshot): string {
   const r = s.reading;
   const value = s.value ?? r?.raw;
   return `${s.record.name || `sensor ${s.record.number}`}${value === undefined ? '' : ` = ${value}`}${
@@ -86,15 +85,15 @@ export function confirms(fault: FaultClass, fresh: FreshReading): Confirmation {
   const threshold = /^(temperature|voltage|fan)-(noncritical|critical|nonrecoverable)$/.exec(fault);
   const relevant = fresh.sensors.filter((s) =>
     discrete
-      ? s.record.sensorType === discrete.sensorType && s.record.eventType !== EVENT_TYPE_THRESHOLD
+      ? s.record.sensorType === discrete.sensorType && s.record.eventType !== EVENT_TYPE.threshold
       : threshold
         ? s.record.sensorType === THRESHOLD_SENSOR_TYPES[threshold[1] as ThresholdPrefix] &&
-          s.record.eventType === EVENT_TYPE_THRESHOLD
+          s.record.eventType === EVENT_TYPE.threshold
         : false,
   );
   // Only what was read just now counts: a failed or unavailable reading is no evidence either way.
   const usable = relevant.filter((s) => s.reading && !s.error && !s.reading.unavailable);
-  const holds = (s: SensorState): boolean => {
+  const holds = (s: SensorSnapshot): boolean => {
     const states = s.reading!.states;
     if (discrete) return discrete.offsets.some((o) => (states >> o) & 1);
     return (states & AT_LEAST[threshold![2] as keyof typeof AT_LEAST]) !== 0;

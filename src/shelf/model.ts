@@ -1,8 +1,6 @@
 import type { FaultClass } from '../domain/faults.js';
-import { SENSOR_TYPE } from '../domain/sensor-types.js';
-import { EVENT_TYPE_THRESHOLD, UNIT_NAMES } from '../ipmi/sdr-record.js';
-import type { SensorState } from '../ipmi/sensor-watch.js';
-import type { SlotReading } from '../ipmi/shelf-poller.js';
+import { EVENT_TYPE, SENSOR_TYPE } from '../domain/sensor-types.js';
+import { type SensorSnapshot, type SlotReading, UNIT_NAMES } from '../domain/sensors.js';
 import type { Health, SlotPolicyState } from '../policy/types.js';
 
 /**
@@ -59,7 +57,7 @@ export interface SlotInput {
   readonly slot: number;
   readonly ipmb: number | undefined;
   readonly reading: SlotReading | undefined;
-  readonly sensors: readonly SensorState[];
+  readonly sensors: readonly SensorSnapshot[];
   readonly policy: SlotPolicyState | undefined;
 }
 
@@ -70,9 +68,9 @@ const DISCRETE_NAMES: Readonly<Record<number, Readonly<Record<number, string>>>>
   [SENSOR_TYPE.powerSupply]: { 0: 'present', 1: 'failure', 2: 'predictive failure', 3: 'input lost' },
 };
 
-function statusNames(s: SensorState): string[] {
+function statusNames(s: SensorSnapshot): string[] {
   const bits = s.reading?.states ?? 0;
-  const threshold = s.record.eventType === EVENT_TYPE_THRESHOLD;
+  const threshold = s.record.eventType === EVENT_TYPE.threshold;
   const out: string[] = [];
   for (let b = 0; b < (threshold ? 6 : 15); b++) {
     if (!((bits >> b) & 1)) continue;
@@ -81,12 +79,12 @@ function statusNames(s: SensorState): string[] {
   return out;
 }
 
-function sensorView(s: SensorState): SensorView {
+function sensorView(s: SensorSnapshot): SensorView {
   return {
     number: s.record.number,
     name: s.record.name,
     type: s.record.sensorType,
-    value: s.value ?? (s.record.eventType === EVENT_TYPE_THRESHOLD ? undefined : s.reading?.raw),
+    value: s.value ?? (s.record.eventType === EVENT_TYPE.threshold ? undefined : s.reading?.raw),
     unit: s.record.unit === undefined ? undefined : UNIT_NAMES[s.record.unit],
     status: statusNames(s),
     at: s.at,
