@@ -34,14 +34,6 @@ await build({
 
 await build({ ...common, entryPoints: ['bench/fence-bench.ts'], outfile: 'dist/fence-bench.mjs' });
 
-await build({
-  ...common,
-  entryPoints: ['bench/trap-bench.ts'],
-  outfile: 'dist/trap-bench.mjs',
-  external: ['better-sqlite3'],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
-
 // The end-to-end benchmarks (bench/e2e-health.ts, bench/pipeline.ts) and their trap sender,
 // a process of its own; better-sqlite3 reads atcad's journal (read-only).
 for (const [entry, out] of [

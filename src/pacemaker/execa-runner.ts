@@ -14,7 +14,13 @@ function clip(s: string, max: number): string {
 /**
  * Runs a Pacemaker tool with execa: no shell, exactly the environment given (nothing of
  * atcad's inherited), stdin /dev/null, a timeout that is a failure (SIGTERM, then SIGKILL after
- * the grace period), output bounded, and killed if atcad exits first. Never rejects.
+ * the grace period), output bounded, and killed if atcad exits first. Never rejects. The
+ * Pacemaker tools start no processes of their own, so the tool's own PID is what is killed.
+ *
+ * A Perl process launcher with processes forked ahead of need used to save the fork of atcad
+ * here: 2.5 ms on a 20–25 ms path from trap to attribute in the CIB, 11–12 % at the median and
+ * 3–8 % at p90/p99 under load (docs/benchmarks.md). Its death made fences under way uncertain
+ * and it was a process spawned at construction; it is gone.
  */
 export const execaRunner: CommandRunner = async (argv, opts) => {
   const [file, ...args] = argv;
@@ -57,6 +63,12 @@ export const execaRunner: CommandRunner = async (argv, opts) => {
     );
   } else if (r.exitCode === undefined && r.signal === undefined && cause?.code) {
     error = new AtcaError('ATCA_ERR_PCMK_FAILED', `cannot run ${file}: ${cause.code}`, { cause });
+  } else if (r.isMaxBuffer) {
+    // execa stops reading past maxBuffer, and the tool gets EPIPE: its answer is cut short.
+    error = new AtcaError(
+      'ATCA_ERR_PCMK_FAILED',
+      `${basename(file)} wrote more than ${max} bytes; the rest was dropped`,
+    );
   }
   const result: RunResult = {
     exitCode: r.exitCode ?? null,

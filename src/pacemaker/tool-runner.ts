@@ -9,7 +9,7 @@ import {
   toolMessage,
 } from './actuator.js';
 import type { CommandRunner } from './command-runner.js';
-import { defaultRunner } from './process-launcher.js';
+import { execaRunner } from './execa-runner.js';
 
 /** What tests (and only tests, normally) replace: the runner and where the tools live. */
 export interface ActuatorDeps {
@@ -57,7 +57,7 @@ export class ToolRunner {
     this.#opts = opts;
     this.#paths = toolPaths(opts.toolPaths);
     this.#env = toolEnv(opts.cibFile);
-    this.#runner = opts.runner ?? defaultRunner();
+    this.#runner = opts.runner ?? execaRunner;
   }
 
   /** Builds the argv (a bad node name fails here, before anything runs) and runs it. */
