@@ -1,7 +1,6 @@
 // The runner under the Pacemaker actuators: no shell, an explicit environment, bounded output,
 // and a timeout that kills (SIGTERM, then SIGKILL) and is reported as a failure. Node itself
 // stands in for the tools here, so every behaviour can be produced on demand.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { execaRunner as runCommand } from '../../src/pacemaker/execa-runner.js';
 
@@ -10,15 +9,6 @@ const ENV = { PATH: '/usr/bin:/bin', LC_ALL: 'C' };
 
 function node(script: string, ...args: string[]): string[] {
   return [NODE, '-e', script, '--', ...args];
-}
-
-/** Running, that is: a killed process waiting to be reaped (state Z) does not count. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 describe('the Pacemaker tool runner (execa)', () => {
