@@ -81,6 +81,10 @@ declare module 'net-snmp' {
       /** 0 (v1), 1 (v2c) or 3. */
       readonly version: number;
       readonly pdu: { readonly type: number; readonly varbinds?: readonly Varbind[] };
+      /** v1/v2c. */
+      readonly community?: string;
+      /** v3: the local user the message was matched to. */
+      readonly user?: { readonly name: string };
       /** BER-encodes the message (and, for v3, encrypts and signs it); throws on values it cannot write. */
       toBuffer(): Buffer;
     }

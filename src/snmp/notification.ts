@@ -37,9 +37,8 @@ export interface RawVarbind {
   readonly value: unknown;
 }
 
-export interface NotificationInput {
-  /** The message's version field: 0 (SNMPv1), 1 (SNMPv2c) or 3. */
-  readonly version: number;
+/** A notification PDU as net-snmp decodes it (enterprise, generic and specific: v1 Trap-PDU only). */
+export interface NotificationPdu {
   readonly type: number;
   readonly varbinds: readonly RawVarbind[];
   readonly enterprise?: string;
@@ -56,18 +55,38 @@ export interface DecodedNotification {
   readonly event?: DomainEvent;
 }
 
+/** The last arc of a PET trap OID as a number: 1–10 digits, at most 32 bits; else undefined. */
+function specificArc(trapOid: string): number | undefined {
+  const from = PET_TRAP_OID_PREFIX.length;
+  const len = trapOid.length - from;
+  if (len < 1 || len > 10) return undefined;
+  let v = 0;
+  for (let i = from; i < trapOid.length; i++) {
+    const d = trapOid.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return v > 0xffff_ffff ? undefined : v;
+}
+
 function malformed(detail: string): AtcaError {
   return new AtcaError('ATCA_ERR_TRAP_MALFORMED', detail);
 }
 
 /**
+ * `messageVersion` is the message's version field: 0 (SNMPv1), 1 (SNMPv2c) or 3.
  * Checks that the PDU is one its message version may carry (RFC 3584 §2.1: a v1 message
  * carries a Trap-PDU, v2c and v3 an SNMPv2-Trap-PDU or InformRequest-PDU), then decodes it.
  * A trap that is valid but no PET comes back without `pet`; a PET we do not map, without `event`.
  */
-export function decodeNotification(n: NotificationInput, shelf: string, at: number): DecodedNotification {
-  const version = n.version === 0 ? 1 : n.version === 1 ? 2 : n.version === 3 ? 3 : undefined;
-  if (version === undefined) throw malformed(`SNMP version field ${n.version}`);
+export function decodeNotification(
+  messageVersion: number,
+  n: NotificationPdu,
+  shelf: string,
+  at: number,
+): DecodedNotification {
+  const version = messageVersion === 0 ? 1 : messageVersion === 1 ? 2 : messageVersion === 3 ? 3 : undefined;
+  if (version === undefined) throw malformed(`SNMP version field ${messageVersion}`);
   let enterprise: string | undefined;
   let trapOid: string | undefined;
   let specific: number | undefined;
@@ -75,6 +94,15 @@ export function decodeNotification(n: NotificationInput, shelf: string, at: numb
   if (version === 1) {
     if (n.type !== PDU_TRAP_V1) throw malformed('an SNMPv1 message carrying an SNMPv2 notification PDU');
     enterprise = n.enterprise;
+    // net-snmp reads these INTEGERs without a range check: RFC 1157 makes them 32-bit.
+    for (const [name, v] of [
+      ['generic-trap', n.generic],
+      ['specific-trap', n.specific],
+    ] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= -0x8000_0000 && v <= 0x7fff_ffff)) {
+        throw malformed(`SNMPv1 ${name} ${v} is not a 32-bit INTEGER`);
+      }
+    }
     const generic = n.generic ?? -1;
     if (generic === GENERIC_ENTERPRISE_SPECIFIC && n.specific !== undefined) {
       specific = n.specific;
@@ -93,27 +121,29 @@ export function decodeNotification(n: NotificationInput, shelf: string, at: numb
       else if (enterprise === undefined && v.oid === SNMP_TRAP_ENTERPRISE) enterprise = v.value;
     }
     if (trapOid?.startsWith(PET_TRAP_OID_PREFIX)) {
-      const last = trapOid.slice(PET_TRAP_OID_PREFIX.length);
-      // Ten digits at most, and no more than 32 bits: a PET specific-trap number is 0x00ssttdo.
-      if (!/^\d{1,10}$/.test(last) || Number(last) > 0xffff_ffff) {
-        throw malformed(`PET trap OID ${trapOid} has no 32-bit specific number`);
-      }
-      specific = Number(last);
+      specific = specificArc(trapOid);
+      if (specific === undefined) throw malformed(`PET trap OID ${trapOid} has no 32-bit specific number`);
       isPet = true;
     }
   }
-  const head: DecodedNotification = {
-    version,
-    ...(specific === undefined ? {} : { specific }),
-    ...(enterprise === undefined ? {} : { enterprise }),
-    ...(trapOid === undefined ? {} : { trapOid }),
-  };
-  if (!isPet || specific === undefined) return head;
-  const bytes = n.varbinds.find((v) => v.oid === PET_VARBIND_OID && v.type === TYPE_OCTET_STRING)?.value;
+  // Built by assignment: an object spread costs microseconds per trap in V8 (measured).
+  const out: { -readonly [K in keyof DecodedNotification]: DecodedNotification[K] } = { version };
+  if (specific !== undefined) out.specific = specific;
+  if (enterprise !== undefined) out.enterprise = enterprise;
+  if (trapOid !== undefined) out.trapOid = trapOid;
+  if (!isPet || specific === undefined) return out;
+  let bytes: unknown;
+  for (const v of n.varbinds) {
+    if (v.oid === PET_VARBIND_OID && v.type === TYPE_OCTET_STRING) {
+      bytes = v.value;
+      break;
+    }
+  }
   if (!Buffer.isBuffer(bytes)) throw malformed(`PET without an OCTET STRING ${PET_VARBIND_OID}`);
-  const pet = decodePet(bytes);
-  const event = petToEvent(pet, specific, shelf, at);
-  return event === undefined ? { ...head, pet } : { ...head, pet, event };
+  out.pet = decodePet(bytes);
+  const event = petToEvent(out.pet, specific, shelf, at);
+  if (event !== undefined) out.event = event;
+  return out;
 }
 
 const TYPE_NAMES: Readonly<Record<number, string>> = {

@@ -12,7 +12,8 @@ import { AtcaError } from '../errors.js';
  * inert stand-in that records the `'message'` handler net-snmp attaches (and binds nothing);
  * handle() calls that handler, as a socket would. Replies go through `Listener#send`, which we
  * replace on this instance with the sink's `reply`, so net-snmp never encodes (or prints an
- * error about) a reply itself. `formatCallbackData` is wrapped to learn each message's version.
+ * error about) a reply itself. `formatCallbackData` is replaced to hand us the message itself
+ * (its version, community or user) rather than net-snmp's reformatted copy of the PDU.
  * These are internals of net-snmp 3.29 (pinned exactly in package.json); the constructor checks
  * they are there and refuses to run otherwise.
  */
@@ -33,10 +34,20 @@ export interface SnmpEngineOptions {
   readonly engineId?: string;
 }
 
+/** A notification that passed net-snmp's checks, as the message carried it. */
+export interface EngineNotification {
+  /** The message's version field: 0 (SNMPv1), 1 (SNMPv2c) or 3. */
+  readonly version: number;
+  readonly pdu: snmp.NotificationPdu;
+  /** v1/v2c: the community it carried (net-snmp has checked it against the configured ones). */
+  readonly community: string | undefined;
+  /** v3: the user net-snmp took it for ('' for an unauthenticated message with no user name). */
+  readonly user: string | undefined;
+}
+
 /** Where the engine's verdict on a message goes; each handle() calls at least one of these. */
 export interface SnmpEngineSink {
-  /** A notification that passed net-snmp's checks; `version` is the message's (0, 1 or 3). */
-  notification(n: snmp.Notification, version: number): void;
+  notification(n: EngineNotification): void;
   /** net-snmp refused the message (undecodable, bad community or USM, not a notification). */
   refused(e: snmp.ReceiverError): void;
   /**
@@ -77,32 +88,47 @@ const KEY_CACHE_MAX = 1024;
 
 export class SnmpEngine {
   readonly #handler: (buffer: Buffer, rinfo: RemoteInfo) => void;
-  #version: number | undefined;
+  /** The message whose notification net-snmp is about to report (set by formatCallbackData). */
+  #message: snmp.Message | undefined;
 
   constructor(options: SnmpEngineOptions, sink: SnmpEngineSink) {
     const socket = new InertSocket();
     const receiver = snmp.createReceiver(
       {
         port: 1, // never bound: the socket is the stand-in above
-        includeAuthentication: true,
         ...(options.engineId === undefined ? {} : { engineID: options.engineId }),
         dgramModule: { createSocket: () => socket as unknown as ReturnType<snmp.DgramModule['createSocket']> },
       },
       (error, notification) => {
         if (error) sink.refused(error);
-        else if (notification) sink.notification(notification, this.#version ?? -1);
+        else if (notification && this.#message) {
+          const m = this.#message;
+          this.#message = undefined;
+          sink.notification({
+            version: m.version,
+            pdu: m.pdu as snmp.NotificationPdu,
+            community: m.version === 3 ? undefined : m.community,
+            user: m.version === 3 ? (m.user?.name ?? '') : undefined,
+          });
+        }
       },
     ) as snmp.ReceiverInternals;
     const listener = receiver.listener;
-    const format = receiver.formatCallbackData;
     const handler = socket.handler;
-    if (!listener || typeof listener.send !== 'function' || typeof format !== 'function' || !handler) {
+    if (
+      !listener ||
+      typeof listener.send !== 'function' ||
+      typeof receiver.formatCallbackData !== 'function' ||
+      !handler
+    ) {
       throw new AtcaError('ATCA_ERR_INTERNAL', 'net-snmp is not the version the trap receiver was written for');
     }
     listener.send = (message, rinfo) => sink.reply(message, rinfo);
+    // Replaces net-snmp's own (which `delete`s two PDU fields, sending the PDU object into V8's
+    // slow dictionary mode, and copies the community into it): we keep the message instead.
     receiver.formatCallbackData = (message, rinfo) => {
-      this.#version = message.version;
-      return format.call(receiver, message, rinfo);
+      this.#message = message;
+      return { pdu: message.pdu as snmp.NotificationPdu, rinfo };
     };
     this.#handler = handler;
     const auth = receiver.getAuthorizer();
@@ -125,7 +151,7 @@ export class SnmpEngine {
    * caller catches, and only hands in datagrams from configured sources.
    */
   handle(buffer: Buffer, rinfo: RemoteInfo): void {
-    this.#version = undefined;
+    this.#message = undefined;
     this.#handler(buffer, rinfo);
   }
 

@@ -3,12 +3,12 @@ import { isIPv4, isIPv6 } from 'node:net';
 import snmp from 'net-snmp';
 import type { DomainEvent } from '../domain/events.js';
 import { AtcaError, type ErrorCode, isAtcaError } from '../errors.js';
-import { decodeNotification, journalVarbinds, type TrapVarbind } from './notification.js';
+import { type DecodedNotification, decodeNotification, journalVarbinds, type TrapVarbind } from './notification.js';
 import type { PetRecord } from './pet.js';
 import { PetDuplicates } from './pet-duplicates.js';
 import { type LogFn, RateLimitedLog } from './rate-limited-log.js';
 import { ReplyBudget } from './reply-budget.js';
-import { SnmpEngine, type V3User } from './snmp-engine.js';
+import { type EngineNotification, SnmpEngine, type V3User } from './snmp-engine.js';
 import { UdpDropCounter } from './udp-drops.js';
 
 export type { TrapVarbind } from './notification.js';
@@ -229,34 +229,48 @@ function classify(e: snmp.ReceiverError): [Refusal, string] {
   return ['malformed', 'not a decodable SNMP message'];
 }
 
-/** A trap as delivered; `varbinds` is computed on first read (and then kept). */
-function makeTrap(
-  c: Current,
-  d: ReturnType<typeof decodeNotification>,
-  raw: readonly snmp.Varbind[],
-  duplicate: boolean,
-): ReceivedTrap {
-  const t: Mutable<Omit<ReceivedTrap, 'varbinds'>> = {
-    shelf: c.shelf,
-    from: c.from,
-    version: d.version,
-    receivedAt: c.mono,
-  };
-  if (d.specific !== undefined) t.specific = d.specific;
-  if (d.enterprise !== undefined) t.enterprise = d.enterprise;
-  if (d.trapOid !== undefined) t.trapOid = d.trapOid;
-  if (d.pet !== undefined) t.pet = d.pet;
-  if (d.event !== undefined) t.event = d.event;
-  if (duplicate) t.duplicate = true;
-  let varbinds: readonly TrapVarbind[] | undefined;
-  // An own, enumerable accessor: spread, JSON.stringify and structuredClone all see `varbinds`.
-  return Object.defineProperty(t, 'varbinds', {
-    enumerable: true,
-    get: () => {
-      varbinds ??= journalVarbinds(raw);
-      return varbinds;
-    },
-  }) as ReceivedTrap;
+/**
+ * A trap as delivered. Every field is an own property except `varbinds`, a getter that builds
+ * the journal form on first read (most traps are journaled as their event only); toJSON()
+ * includes it, so JSON.stringify (the journal) sees the same object as before.
+ */
+class Trap implements ReceivedTrap {
+  readonly shelf: string;
+  readonly from: string;
+  readonly version: 1 | 2 | 3;
+  readonly receivedAt: number;
+  declare readonly specific?: number;
+  declare readonly enterprise?: string;
+  declare readonly trapOid?: string;
+  declare readonly pet?: PetRecord;
+  declare readonly event?: DomainEvent;
+  declare readonly duplicate?: boolean;
+  readonly #raw: readonly snmp.Varbind[];
+  #varbinds: readonly TrapVarbind[] | undefined;
+
+  constructor(c: Current, d: DecodedNotification, raw: readonly snmp.Varbind[], duplicate: boolean) {
+    this.shelf = c.shelf;
+    this.from = c.from;
+    this.version = d.version;
+    this.receivedAt = c.mono;
+    // Absent fields stay absent (not undefined-valued): consumers test `'pet' in t` or spread.
+    if (d.specific !== undefined) this.specific = d.specific;
+    if (d.enterprise !== undefined) this.enterprise = d.enterprise;
+    if (d.trapOid !== undefined) this.trapOid = d.trapOid;
+    if (d.pet !== undefined) this.pet = d.pet;
+    if (d.event !== undefined) this.event = d.event;
+    if (duplicate) this.duplicate = true;
+    this.#raw = raw;
+  }
+
+  get varbinds(): readonly TrapVarbind[] {
+    this.#varbinds ??= journalVarbinds(this.#raw);
+    return this.#varbinds;
+  }
+
+  toJSON(): Omit<ReceivedTrap, 'varbinds'> & { varbinds: readonly TrapVarbind[] } {
+    return { ...this, varbinds: this.varbinds };
+  }
 }
 
 /**
@@ -347,7 +361,7 @@ export class TrapReceiver {
         ...(this.#o.engineId ? { engineId: this.#o.engineId } : {}),
       },
       {
-        notification: (n, version) => this.#onNotification(n, version),
+        notification: (n) => this.#onNotification(n),
         refused: (e) => this.#onRefused(e),
         reply: (m, rinfo) => this.#reply(m, rinfo),
       },
@@ -476,41 +490,30 @@ export class TrapReceiver {
     this.#settle(r, detail);
   }
 
-  #onNotification(n: snmp.Notification, version: number): void {
+  #onNotification(n: EngineNotification): void {
     const cur = this.#cur;
     if (cur === undefined || cur.outcome !== undefined) return;
     try {
-      this.#deliver(cur, n, version);
+      this.#deliver(cur, n);
     } catch (e) {
       this.#settle('internalError', `trap handling failed: ${e instanceof Error ? e.name : typeof e}`);
     }
   }
 
-  #deliver(cur: Current, n: snmp.Notification, version: number): void {
-    const pdu = n.pdu;
+  #deliver(cur: Current, n: EngineNotification): void {
+    const { pdu, version } = n;
     // net-snmp lets through a v3 message with an empty user name and no authentication, and
     // (were one configured) an empty community: only names we configured count as authenticated.
-    if (version === 3 ? !this.#users.has(pdu.user ?? '') : !this.#communities.has(pdu.community ?? '')) {
+    if (version === 3 ? !this.#users.has(n.user ?? '') : !this.#communities.has(n.community ?? '')) {
       this.#settle(
         'badAuth',
         version === 3 ? 'SNMPv3 noAuthNoPriv message from an unconfigured user' : 'unknown community',
       );
       return;
     }
-    let decoded: ReturnType<typeof decodeNotification>;
+    let decoded: DecodedNotification;
     try {
-      decoded = decodeNotification(
-        {
-          version,
-          type: pdu.type,
-          varbinds: pdu.varbinds,
-          ...(pdu.enterprise === undefined ? {} : { enterprise: pdu.enterprise }),
-          ...(pdu.generic === undefined ? {} : { generic: pdu.generic }),
-          ...(pdu.specific === undefined ? {} : { specific: pdu.specific }),
-        },
-        cur.shelf,
-        cur.wall,
-      );
+      decoded = decodeNotification(version, pdu, cur.shelf, cur.wall);
     } catch (e) {
       if (!isAtcaError(e, 'ATCA_ERR_TRAP_MALFORMED')) throw e;
       this.#settle('malformed', e.detail);
@@ -518,7 +521,7 @@ export class TrapReceiver {
     }
     const duplicate =
       decoded.pet !== undefined && this.#duplicates.check(cur.shelf, decoded.specific ?? 0, decoded.pet, cur.mono);
-    const trap = makeTrap(cur, decoded, pdu.varbinds, duplicate);
+    const trap = new Trap(cur, decoded, pdu.varbinds, duplicate);
     this.#settle(duplicate ? 'duplicates' : trap.event === undefined ? 'notUnderstood' : 'accepted');
     if (!duplicate && trap.event === undefined) {
       const what = trap.pet ? `PET specific ${trap.specific}` : `trap ${trap.trapOid ?? '(no trap OID)'}`;
