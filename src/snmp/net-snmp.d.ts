@@ -85,6 +85,8 @@ declare module 'net-snmp' {
       readonly community?: string;
       /** v3: the local user the message was matched to. */
       readonly user?: { readonly name: string };
+      /** v3: the USM header (engine ID: the sender's for a trap, ours for an inform). */
+      readonly msgSecurityParameters?: { readonly msgAuthoritativeEngineID?: Buffer };
       /** BER-encodes the message (and, for v3, encrypts and signs it); throws on values it cannot write. */
       toBuffer(): Buffer;
     }
@@ -97,12 +99,17 @@ declare module 'net-snmp' {
     /** The receiver with its internals: `listener`, and the per-message hook `formatCallbackData`. */
     interface ReceiverInternals extends Receiver {
       listener?: ReceiverListener;
+      /** This receiver's own SNMPv3 engine (authoritative for informs and discovery). */
+      engine?: { readonly engineID?: Buffer };
       formatCallbackData?: (message: Message, rinfo: RemoteInfo) => Notification;
     }
 
     /** index.js `Authentication`: its key-localisation cache grows by one entry per engine ID seen. */
     interface AuthenticationInternals {
       authToKeyCache?: Record<string, Buffer>;
+      /** RFC 3414 A.2 password-to-key: hashes 1 MB, then localises to `engineID`; cached. */
+      passwordToKey?: (authProtocol: number, password: string, engineID: Buffer) => Buffer;
+      computeCacheKey?: (authProtocol: number, password: string, engineID: Buffer) => string;
     }
 
     interface Session {

@@ -43,6 +43,39 @@ export interface EngineNotification {
   readonly community: string | undefined;
   /** v3: the user net-snmp took it for ('' for an unauthenticated message with no user name). */
   readonly user: string | undefined;
+  /** v3: the authoritative engine ID, hex (the sender's, for a trap). */
+  readonly engineId: string | undefined;
+}
+
+/**
+ * Asked before net-snmp derives a key it has not cached (RFC 3414 password-to-key: 1 MB hashed,
+ * then localised to an engine ID; 1–2 ms each, two per message). A v3 trap carries its sender's
+ * engine ID, so without this a spoofed source sending a new engine ID per datagram would cost
+ * atcad milliseconds of CPU per datagram. Return false to refuse (the message then fails).
+ */
+export type KeyGate = (engineId: Buffer) => boolean;
+
+/** The gate of the handle() call in progress; derivations outside one are not gated. */
+let currentGate: KeyGate | undefined;
+
+class KeyDerivationRefused extends Error {}
+
+/** Wraps net-snmp's passwordToKey once per process, so that handle() can gate it. */
+function installKeyGate(): boolean {
+  const a = snmp.Authentication;
+  const derive = a.passwordToKey;
+  const cacheKey = a.computeCacheKey;
+  if (typeof derive !== 'function' || typeof cacheKey !== 'function') return false;
+  if ((derive as { gated?: boolean }).gated) return true;
+  const gated = (authProtocol: number, password: string, engineID: Buffer): Buffer => {
+    const gate = currentGate;
+    if (gate !== undefined && a.authToKeyCache?.[cacheKey(authProtocol, password, engineID)] === undefined) {
+      if (!gate(engineID)) throw new KeyDerivationRefused('SNMPv3 key derivation refused');
+    }
+    return derive(authProtocol, password, engineID);
+  };
+  a.passwordToKey = Object.assign(gated, { gated: true });
+  return true;
 }
 
 /** Where the engine's verdict on a message goes; each handle() calls at least one of these. */
@@ -87,6 +120,8 @@ class InertSocket {
 const KEY_CACHE_MAX = 1024;
 
 export class SnmpEngine {
+  /** This engine's own SNMPv3 engine ID, hex. */
+  readonly engineId: string;
   readonly #handler: (buffer: Buffer, rinfo: RemoteInfo) => void;
   /** The message whose notification net-snmp is about to report (set by formatCallbackData). */
   #message: snmp.Message | undefined;
@@ -104,11 +139,13 @@ export class SnmpEngine {
         else if (notification && this.#message) {
           const m = this.#message;
           this.#message = undefined;
+          const v3 = m.version === 3;
           sink.notification({
             version: m.version,
             pdu: m.pdu as snmp.NotificationPdu,
-            community: m.version === 3 ? undefined : m.community,
-            user: m.version === 3 ? (m.user?.name ?? '') : undefined,
+            community: v3 ? undefined : m.community,
+            user: v3 ? (m.user?.name ?? '') : undefined,
+            engineId: v3 ? m.msgSecurityParameters?.msgAuthoritativeEngineID?.toString('hex') : undefined,
           });
         }
       },
@@ -119,7 +156,8 @@ export class SnmpEngine {
       !listener ||
       typeof listener.send !== 'function' ||
       typeof receiver.formatCallbackData !== 'function' ||
-      !handler
+      !handler ||
+      !installKeyGate()
     ) {
       throw new AtcaError('ATCA_ERR_INTERNAL', 'net-snmp is not the version the trap receiver was written for');
     }
@@ -131,6 +169,7 @@ export class SnmpEngine {
       return { pdu: message.pdu as snmp.NotificationPdu, rinfo };
     };
     this.#handler = handler;
+    this.engineId = receiver.engine?.engineID?.toString('hex') ?? '';
     const auth = receiver.getAuthorizer();
     for (const c of options.communities) auth.addCommunity(c);
     for (const u of options.v3Users) {
@@ -148,11 +187,17 @@ export class SnmpEngine {
   /**
    * Runs net-snmp over one datagram; the verdict arrives at the sink before this returns.
    * Can throw: net-snmp does work outside its own try (building a Report, for one). The
-   * caller catches, and only hands in datagrams from configured sources.
+   * caller catches, and only hands in datagrams from configured sources. `gate` is asked
+   * before each key derivation net-snmp has not cached (see KeyGate).
    */
-  handle(buffer: Buffer, rinfo: RemoteInfo): void {
+  handle(buffer: Buffer, rinfo: RemoteInfo, gate?: KeyGate): void {
     this.#message = undefined;
-    this.#handler(buffer, rinfo);
+    currentGate = gate;
+    try {
+      this.#handler(buffer, rinfo);
+    } finally {
+      currentGate = undefined;
+    }
   }
 
   /**

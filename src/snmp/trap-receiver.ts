@@ -23,6 +23,16 @@ const HOUSEKEEPING_MS = 1_000;
 /** Default reply budget per configured source; see TrapReceiverOptions.replyLimit. */
 const REPLY_PER_SECOND = 100;
 const REPLY_BURST = 200;
+/**
+ * SNMPv3 key derivations (1–2 ms of CPU each) for engine IDs not yet seen to authenticate from a
+ * source: at most KEY_BURST at once, KEY_PER_SECOND sustained, per source. A shelf manager has
+ * one engine ID (two per shelf with a redundant pair, one source address each), learned on its
+ * first trap; a spoofer sending a new engine ID per datagram gets one derivation a second.
+ */
+const KEY_PER_SECOND = 1;
+const KEY_BURST = 4;
+/** Engine IDs remembered per source (the oldest forgotten first). */
+const KNOWN_ENGINES_PER_SOURCE = 8;
 /** usmStats (RFC 3414 §5) varbind of a Report: 1.3.6.1.6.3.15.1.1.N.0. */
 const USM_STATS_PREFIX = '1.3.6.1.6.3.15.1.1.';
 const USM_UNKNOWN_ENGINE_ID = '4';
@@ -122,6 +132,8 @@ export type TrapOutcome = (typeof TRAP_OUTCOMES)[number];
  * - kernelDrops: datagrams the kernel dropped on the socket (receive buffer full) — they never
  *   reached `received`. Read from /proc when the counters are read; 0 where /proc does not tell
  *   (see TrapReceiver.kernelDropsAvailable).
+ * - keysRefused: of the badAuth, SNMPv3 messages whose engine ID was new to their source while
+ *   its key-derivation budget was spent (KEY_BURST, KEY_PER_SECOND).
  */
 export interface TrapCounters extends Readonly<Record<TrapOutcome, number>> {
   readonly received: number;
@@ -129,6 +141,8 @@ export interface TrapCounters extends Readonly<Record<TrapOutcome, number>> {
   readonly replyErrors: number;
   readonly repliesLimited: number;
   readonly kernelDrops: number;
+  /** SNMPv3 messages refused (as badAuth) because their engine ID was new and the source's key budget spent. */
+  readonly keysRefused: number;
 }
 
 /** Counters before any trap. */
@@ -147,6 +161,7 @@ export const NO_TRAPS: TrapCounters = Object.freeze({
   replyErrors: 0,
   repliesLimited: 0,
   kernelDrops: 0,
+  keysRefused: 0,
 });
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -169,6 +184,9 @@ interface Current {
   readonly mono: number;
   readonly wall: number;
   outcome: TrapOutcome | undefined;
+  /** The engine ID (hex) granted a key derivation for this datagram, or refused one. */
+  keyGranted?: string;
+  keyRefused?: boolean;
 }
 
 function invalidConfig(detail: string): AtcaError {
@@ -298,6 +316,9 @@ export class TrapReceiver {
   readonly #users: ReadonlySet<string>;
   readonly #budget: ReplyBudget;
   readonly #duplicates = new PetDuplicates(DUPLICATE_WINDOW_MS);
+  readonly #keyBudget = new ReplyBudget(KEY_PER_SECOND, KEY_BURST);
+  /** Per source: SNMPv3 engine IDs (hex) seen in authenticated messages, oldest first. */
+  readonly #knownEngines = new Map<string, string[]>();
   readonly #counters: Mutable<TrapCounters> = { ...NO_TRAPS };
   #engine: SnmpEngine | undefined;
   #socket: Socket | undefined;
@@ -450,14 +471,17 @@ export class TrapReceiver {
     const shelf = this.#o.sources.get(from);
     if (shelf === undefined) {
       this.#counters.unknownSource++;
-      this.#emitRefusal('unknownSource', `from ${from}:${rinfo.port}`, '');
+      this.#log.emit('unknownSource', 'warn', () => {
+        const e = new AtcaError(REFUSAL_CODE.unknownSource, `from ${from}:${rinfo.port}`);
+        return `${e.code}: ${e.message}`;
+      });
       return;
     }
     const engine = this.#engine;
     const cur: Current = { rinfo, from, shelf, mono: performance.now(), wall: Date.now(), outcome: undefined };
     this.#cur = cur;
     try {
-      engine?.handle(buffer, rinfo);
+      engine?.handle(buffer, rinfo, this.#keyGate);
     } catch {
       // net-snmp threw outside its own try (our sink never throws): the datagram is at fault.
       if (cur.outcome === undefined) this.#settle('malformed', 'net-snmp could not process the message');
@@ -473,16 +497,50 @@ export class TrapReceiver {
   #settle(outcome: TrapOutcome, detail = ''): void {
     const cur = this.#cur;
     if (cur === undefined || cur.outcome !== undefined) return;
+    if (cur.keyRefused && (outcome === 'badAuth' || outcome === 'malformed')) {
+      // The message failed because we refused net-snmp the key, whatever it made of that.
+      outcome = 'badAuth';
+      detail = 'SNMPv3 engine ID new to this source, and its key budget is spent';
+      this.#counters.keysRefused++;
+    }
     cur.outcome = outcome;
     this.#counters[outcome]++;
     if (outcome in REFUSAL_CODE) {
-      this.#emitRefusal(outcome as Refusal, `from ${cur.from}:${cur.rinfo.port} (shelf ${cur.shelf})`, detail);
+      this.#emitRefusal(outcome as Refusal, cur, detail);
     }
   }
 
-  #emitRefusal(r: Refusal, who: string, detail: string): void {
-    const e = new AtcaError(REFUSAL_CODE[r], detail ? `${who}: ${detail}` : who);
-    this.#log.emit(r, r === 'internalError' ? 'error' : 'warn', `${e.code}: ${e.message}`);
+  #emitRefusal(r: Refusal, cur: Current, detail: string): void {
+    // The AtcaError (and its stack trace) only for a line that is written.
+    this.#log.emit(r, r === 'internalError' ? 'error' : 'warn', () => {
+      const who = `from ${cur.from}:${cur.rinfo.port} (shelf ${cur.shelf})`;
+      const e = new AtcaError(REFUSAL_CODE[r], detail ? `${who}: ${detail}` : who);
+      return `${e.code}: ${e.message}`;
+    });
+  }
+
+  /** Whether net-snmp may derive a key for `engineId` while handling the current datagram. */
+  readonly #keyGate = (engineId: Buffer): boolean => {
+    const cur = this.#cur;
+    if (cur === undefined) return true;
+    const hex = engineId.toString('hex');
+    if (hex === cur.keyGranted || hex === this.#engine?.engineId || this.#knownEngines.get(cur.from)?.includes(hex)) {
+      return true;
+    }
+    if (cur.keyGranted === undefined && this.#keyBudget.take(cur.from)) {
+      cur.keyGranted = hex;
+      return true;
+    }
+    cur.keyRefused = true;
+    return false;
+  };
+
+  #learnEngine(source: string, engineId: string): void {
+    const known = this.#knownEngines.get(source) ?? [];
+    if (known.includes(engineId)) return;
+    known.push(engineId);
+    if (known.length > KNOWN_ENGINES_PER_SOURCE) known.shift();
+    this.#knownEngines.set(source, known);
   }
 
   #onRefused(e: snmp.ReceiverError): void {
@@ -511,6 +569,7 @@ export class TrapReceiver {
       );
       return;
     }
+    if (version === 3 && n.engineId) this.#learnEngine(cur.from, n.engineId);
     let decoded: DecodedNotification;
     try {
       decoded = decodeNotification(version, pdu, cur.shelf, cur.wall);
@@ -524,8 +583,10 @@ export class TrapReceiver {
     const trap = new Trap(cur, decoded, pdu.varbinds, duplicate);
     this.#settle(duplicate ? 'duplicates' : trap.event === undefined ? 'notUnderstood' : 'accepted');
     if (!duplicate && trap.event === undefined) {
-      const what = trap.pet ? `PET specific ${trap.specific}` : `trap ${trap.trapOid ?? '(no trap OID)'}`;
-      this.#log.emit('notUnderstood', 'info', `trap from ${cur.from} (shelf ${cur.shelf}) not understood: ${what}`);
+      this.#log.emit('notUnderstood', 'info', () => {
+        const what = trap.pet ? `PET specific ${trap.specific}` : `trap ${trap.trapOid ?? '(no trap OID)'}`;
+        return `trap from ${cur.from} (shelf ${cur.shelf}) not understood: ${what}`;
+      });
     }
     try {
       this.#o.onTrap(trap);
@@ -566,10 +627,14 @@ export class TrapReceiver {
       this.#log.emit('internalReply', 'error', 'ATCA_ERR_INTERNAL: net-snmp asked to send an unexpected PDU');
       return;
     }
-    const who = `to ${cur.from}:${rinfo.port} (shelf ${cur.shelf})`;
+    // Log lines are built only when written (see RateLimitedLog.emit).
+    const line = (detail: string) => () => {
+      const e = new AtcaError('ATCA_ERR_TRAP_REPLY', `to ${cur.from}:${rinfo.port} (shelf ${cur.shelf}): ${detail}`);
+      return `${e.code}: ${e.message}`;
+    };
     if (!this.#budget.take(cur.from)) {
       c.repliesLimited++;
-      this.#log.emit('replyLimited', 'warn', `ATCA_ERR_TRAP_REPLY: ${who}: reply budget spent, reply not sent`);
+      this.#log.emit('replyLimited', 'warn', line('the reply budget is spent, reply not sent'));
       return;
     }
     let bytes: Buffer;
@@ -577,11 +642,7 @@ export class TrapReceiver {
       bytes = message.toBuffer();
     } catch {
       c.replyErrors++;
-      const e = new AtcaError(
-        'ATCA_ERR_TRAP_REPLY',
-        `${who}: the reply does not encode (a value net-snmp cannot write)`,
-      );
-      this.#log.emit('reply', 'warn', `${e.code}: ${e.message}`);
+      this.#log.emit('reply', 'warn', line('the reply does not encode (a value net-snmp cannot write)'));
       return;
     }
     const s = this.#socket;
@@ -590,22 +651,14 @@ export class TrapReceiver {
       s.send(bytes, rinfo.port, rinfo.address, (err) => {
         if (err) {
           c.replyErrors++;
-          this.#log.emit(
-            'reply',
-            'warn',
-            `ATCA_ERR_TRAP_REPLY: ${who}: ${(err as NodeJS.ErrnoException).code ?? err.name}`,
-          );
+          this.#log.emit('reply', 'warn', line((err as NodeJS.ErrnoException).code ?? err.name));
         } else {
           c.repliesSent++;
         }
       });
     } catch (err) {
       c.replyErrors++;
-      this.#log.emit(
-        'reply',
-        'warn',
-        `ATCA_ERR_TRAP_REPLY: ${who}: ${(err as NodeJS.ErrnoException).code ?? 'send failed'}`,
-      );
+      this.#log.emit('reply', 'warn', line((err as NodeJS.ErrnoException).code ?? 'send failed'));
     }
   }
 

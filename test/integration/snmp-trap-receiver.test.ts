@@ -697,6 +697,46 @@ describe('TrapReceiver reply budget', () => {
   });
 });
 
+describe('TrapReceiver SNMPv3 key budget', () => {
+  it('derives keys for at most 4 new engine IDs at once per source; known ones keep working', async () => {
+    const keyPort = await freePort();
+    const got: ReceivedTrap[] = [];
+    const r = new TrapReceiver({
+      address: '127.0.0.1',
+      port: keyPort,
+      communities: [],
+      v3Users: [{ name: USER, authProtocol: 'sha', authKey: AUTH_KEY, privProtocol: 'aes', privKey: PRIV_KEY }],
+      sources: new Map([['127.0.0.1', SHELF]]),
+      log: () => {},
+      onTrap: (t) => got.push(t),
+    });
+    await r.start();
+    // Six senders, each its own engine ID, as a spoofer would send. snmptrap, not net-snmp's own
+    // sender: that one would share (and warm) this process's key cache.
+    const trap = (i: number, seq: number) => {
+      const args = v3(AUTH_KEY, PRIV_KEY, petWithSequence(seq)).map((a) =>
+        a === target() ? `127.0.0.1:${keyPort}` : a,
+      );
+      args[args.indexOf(ENGINE_ID)] = `0x80000000aa55${(0x10 + i).toString(16)}`;
+      return snmptrap(args);
+    };
+    try {
+      for (let i = 0; i < 6; i++) {
+        await trap(i, 0x400 + i);
+        await until(`trap ${i}`, () => r.counters.received === i + 1);
+      }
+      expect(r.counters).toMatchObject({ received: 6, accepted: 4, badAuth: 2, keysRefused: 2 });
+      expect(got.map((t) => t.pet?.sequence)).toEqual([0x400, 0x401, 0x402, 0x403]);
+      // A sender whose engine ID authenticated before is not charged again.
+      await trap(0, 0x410);
+      await until('the known sender', () => r.counters.received === 7);
+      expect(r.counters).toMatchObject({ accepted: 5, keysRefused: 2 });
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe('TrapReceiver kernel drops', () => {
   it('counts exactly the datagrams the kernel dropped while the event loop was blocked, and logs it', async () => {
     const dropPort = await freePort();
