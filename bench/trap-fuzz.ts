@@ -264,6 +264,12 @@ const home = mkdtempSync(join(tmpdir(), 'trap-fuzz-bench-'));
 mkdirSync(join(home, 'persist'));
 try {
   for (const v of [1, 2, 3] as const) await receiverRate(v, await variants(v, home));
+  if (FUZZ_COUNT > 0) await fuzz();
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
+
+async function fuzz(): Promise<void> {
   const t0 = performance.now();
   const r = await runTrapFuzz({
     count: FUZZ_COUNT,
@@ -287,6 +293,7 @@ try {
     `   replies: sent ${fmt(c.repliesSent)}, failed ${fmt(c.replyErrors)}, limited ${fmt(c.repliesLimited)}; ` +
       `seen by the configured sender ${fmt(r.repliesToConfigured)}, by the unconfigured ones ${fmt(r.repliesToUnknown)}`,
   );
+  console.log(`   SNMPv3 messages refused a key derivation (new engine ID, budget spent): ${fmt(c.keysRefused)}`);
   console.log(
     `   from unconfigured sources: ${fmt(r.sentFromUnknown)} sent, ${fmt(c.unknownSource)} counted unknownSource`,
   );
@@ -299,6 +306,4 @@ try {
     `   uncaught exceptions ${r.uncaught.length}; log lines ${r.logLines} (secrets in them: ${r.secretsLogged}); ` +
       `afterwards delivered: ${r.after.map((t) => `v${t.version} ${t.event?.kind ?? 'no event'}`).join(', ') || 'nothing!'}`,
   );
-} finally {
-  rmSync(home, { recursive: true, force: true });
 }

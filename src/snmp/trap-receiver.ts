@@ -250,7 +250,8 @@ function classify(e: snmp.ReceiverError): [Refusal, string] {
 /**
  * A trap as delivered. Every field is an own property except `varbinds`, a getter that builds
  * the journal form on first read (most traps are journaled as their event only); toJSON()
- * includes it, so JSON.stringify (the journal) sees the same object as before.
+ * includes it, so JSON.stringify (the journal) sees the same object as before. (A spread copy,
+ * `{ ...t }`, has no `varbinds`: read it from the trap itself.)
  */
 class Trap implements ReceivedTrap {
   readonly shelf: string;
@@ -271,7 +272,7 @@ class Trap implements ReceivedTrap {
     this.from = c.from;
     this.version = d.version;
     this.receivedAt = c.mono;
-    // Absent fields stay absent (not undefined-valued): consumers test `'pet' in t` or spread.
+    // Absent fields stay absent (not undefined-valued), as before.
     if (d.specific !== undefined) this.specific = d.specific;
     if (d.enterprise !== undefined) this.enterprise = d.enterprise;
     if (d.trapOid !== undefined) this.trapOid = d.trapOid;
@@ -326,6 +327,8 @@ export class TrapReceiver {
   #cur: Current | undefined;
   #drops: UdpDropCounter | undefined;
   #dropsBase = 0;
+  /** kernelDrops of earlier sockets (a stop() and start() again). */
+  #dropsCarried = 0;
   #dropsLogged = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -448,6 +451,7 @@ export class TrapReceiver {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     if (s && this.#bound) this.#housekeeping();
+    this.#dropsCarried = this.#counters.kernelDrops;
     this.#socket = undefined;
     this.#engine = undefined;
     this.#bound = false;
@@ -664,7 +668,7 @@ export class TrapReceiver {
 
   #readDrops(): void {
     const d = this.#drops?.read();
-    if (d !== undefined) this.#counters.kernelDrops = d - this.#dropsBase;
+    if (d !== undefined) this.#counters.kernelDrops = this.#dropsCarried + d - this.#dropsBase;
   }
 
   #housekeeping(): void {
@@ -672,12 +676,15 @@ export class TrapReceiver {
       this.#readDrops();
       const drops = this.#counters.kernelDrops;
       if (drops > this.#dropsLogged) {
-        const e = new AtcaError(
-          'ATCA_ERR_TRAP_DROPPED',
-          `udp:${this.#o.address}:${this.#o.port}: ${drops - this.#dropsLogged} more datagram(s) dropped, ${drops} since start`,
-        );
-        this.#dropsLogged = drops;
-        this.#log.emit('kernelDrops', 'warn', `${e.code}: ${e.message}`);
+        // "more" counts from the last line written (a rate-limited one moves nothing).
+        this.#log.emit('kernelDrops', 'warn', () => {
+          const e = new AtcaError(
+            'ATCA_ERR_TRAP_DROPPED',
+            `udp:${this.#o.address}:${this.#o.port}: ${drops - this.#dropsLogged} more datagram(s) dropped, ${drops} since start`,
+          );
+          this.#dropsLogged = drops;
+          return `${e.code}: ${e.message}`;
+        });
       }
       SnmpEngine.trimKeyCache();
     } catch {

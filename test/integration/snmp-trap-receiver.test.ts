@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import snmp from 'net-snmp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HotSwapEvent } from '../../src/domain/events.js';
 import { isAtcaError } from '../../src/errors.js';
 import { freePort } from '../../src/sim/ports.js';
@@ -283,6 +283,10 @@ describe('TrapReceiver with snmptrap as the peer', () => {
       timestamp: new Date('2024-01-01T00:00:00Z'),
     });
     expect(t.varbinds).toContainEqual({ oid: PET_VARBIND_OID, type: 'OctetString', value: hex });
+    // The journal stores JSON.stringify(trap): varbinds (built on first read) are in it.
+    const json = JSON.parse(JSON.stringify(t));
+    expect(json.varbinds).toEqual(t.varbinds);
+    expect(json).toMatchObject({ shelf: SHELF, version, specific: 15757062 });
     const { at, ...event } = t.event as HotSwapEvent;
     expect(at).toBeGreaterThan(Date.now() - 60_000);
     expect(event).toEqual(EXPECTED_EVENT);
@@ -496,15 +500,19 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     'survives a v2c inform with %s: delivered, the reply that cannot be encoded is counted, nothing sent',
     async (_what, build) => {
       const p = await peer();
+      // net-snmp's own Listener#send printed send errors with console.error: nothing may print now.
+      const printed = (['error', 'warn', 'log', 'debug'] as const).map((k) => vi.spyOn(console, k));
       try {
         const n = 0x100 + traps.length;
         const delta = await expectCounted('replyErrors', () => p.send(build(n)));
         expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, replyErrors: 1 });
+        for (const spy of printed) expect(spy).not.toHaveBeenCalled();
         expect(traps.at(-1)).toMatchObject({ version: 2, event: EXPECTED_EVENT });
         await settle();
         expect(p.replies).toHaveLength(0);
         expect(logs.some(([, m]) => m.startsWith('ATCA_ERR_TRAP_REPLY: ') && m.includes('does not encode'))).toBe(true);
       } finally {
+        for (const spy of printed) spy.mockRestore();
         await p.close();
       }
     },
