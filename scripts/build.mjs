@@ -52,6 +52,13 @@ for (const [entry, out] of [
 
 await build({
   ...common,
+  entryPoints: ['bench/trap-fuzz.ts'],
+  outfile: 'dist/trap-fuzz.mjs',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+
+await build({
+  ...common,
   entryPoints: ['src/daemon/main.ts'],
   outfile: 'dist/atcad.mjs',
   external: ['better-sqlite3'],

@@ -53,6 +53,12 @@ export const ERRORS = {
   ATCA_ERR_PCMK_TIMEOUT: { message: 'A Pacemaker command timed out', fence: 'internal' },
   ATCA_ERR_PCMK_UNREACHABLE: { message: 'The Pacemaker daemons cannot be reached', fence: 'internal' },
   ATCA_ERR_JOURNAL: { message: 'The journal cannot be written', fence: 'internal' },
+  ATCA_ERR_TRAP_NOT_NOTIFICATION: {
+    message: 'A datagram on the trap port is an SNMP request or response, not a notification',
+    fence: 'internal',
+  },
+  ATCA_ERR_TRAP_REPLY: { message: 'A reply to an SNMP inform or discovery request was not sent', fence: 'internal' },
+  ATCA_ERR_TRAP_DROPPED: { message: 'The kernel dropped datagrams on the trap socket', fence: 'internal' },
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -144,8 +144,10 @@ export function decodePet(bytes: Buffer): PetRecord {
   const end = oemPart.indexOf(OEM_TERMINATOR);
   // The OEM custom fields are nominally type/length-prefixed; we only journal them, so a 0xC1
   // inside a field's data (which would cut the field short here) costs nothing but log detail.
+  const m = decodeManufacturer(bytes);
+  // Fields by name rather than an object spread: a spread costs microseconds per trap in V8.
   return {
-    guid: bytes.subarray(0, 16).toString('hex'),
+    guid: bytes.toString('hex', 0, 16),
     sequence: bytes.readUInt16BE(16),
     timestamp: seconds === 0 ? undefined : new Date((seconds + PET_EPOCH_UNIX_SECONDS) * 1000),
     utcOffsetMinutes: offsetRaw === 0xffff ? undefined : bytes.readInt16BE(22),
@@ -157,11 +159,14 @@ export function decodePet(bytes: Buffer): PetRecord {
     sensorNumber: bytes[28]!,
     entity: bytes[29]!,
     entityInstance: bytes[30]!,
-    eventData: [...bytes.subarray(31, 39)],
+    eventData: [bytes[31]!, bytes[32]!, bytes[33]!, bytes[34]!, bytes[35]!, bytes[36]!, bytes[37]!, bytes[38]!],
     language: bytes[39]!,
-    ...decodeManufacturer(bytes),
+    manufacturerId: m.manufacturerId,
+    manufacturerName: m.manufacturerName,
+    manufacturerByteOrder: m.manufacturerByteOrder,
+    manufacturerKnown: m.manufacturerKnown,
     systemId: bytes.readUInt16BE(44),
-    oem: [...(end === -1 ? oemPart : oemPart.subarray(0, end))],
+    oem: end === 0 ? [] : Array.from(end === -1 ? oemPart : oemPart.subarray(0, end)),
   };
 }
 

@@ -30,7 +30,12 @@ export class RateLimitedLog {
     return this.#suppressedTotal;
   }
 
-  emit(key: string, level: LogLevel, msg: string): void {
+  /**
+   * Logs `msg` unless a line of `key` went out within the interval. `msg` may be a function: it
+   * is only called for a line that goes out (a flood of refusals should not pay for formatting
+   * thousands of lines nobody sees).
+   */
+  emit(key: string, level: LogLevel, msg: string | (() => string)): void {
     const now = this.#now();
     const state = this.#keys.get(key);
     if (state && now - state.last < this.#intervalMs) {
@@ -40,7 +45,8 @@ export class RateLimitedLog {
     }
     const dropped = state?.suppressed ?? 0;
     this.#keys.set(key, { last: now, level, suppressed: 0 });
-    this.#log(level, dropped > 0 ? `${msg} (${dropped} similar line(s) suppressed before this one)` : msg);
+    const text = typeof msg === 'string' ? msg : msg();
+    this.#log(level, dropped > 0 ? `${text} (${dropped} similar line(s) suppressed before this one)` : text);
   }
 
   /** Writes one line per key whose suppressed lines were never reported, and forgets them. */

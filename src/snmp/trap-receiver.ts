@@ -3,30 +3,40 @@ import { isIPv4, isIPv6 } from 'node:net';
 import snmp from 'net-snmp';
 import type { DomainEvent } from '../domain/events.js';
 import { AtcaError, type ErrorCode, isAtcaError } from '../errors.js';
-import { decodePet, PET_ENTERPRISE, PET_TRAP_OID_PREFIX, PET_VARBIND_OID, type PetRecord } from './pet.js';
+import { type DecodedNotification, decodeNotification, journalVarbinds, type TrapVarbind } from './notification.js';
+import type { PetRecord } from './pet.js';
 import { PetDuplicates } from './pet-duplicates.js';
-import { petToEvent } from './pet-event.js';
 import { type LogFn, RateLimitedLog } from './rate-limited-log.js';
+import { ReplyBudget } from './reply-budget.js';
+import { type EngineNotification, SnmpEngine, type V3User } from './snmp-engine.js';
+import { UdpDropCounter } from './udp-drops.js';
+
+export type { TrapVarbind } from './notification.js';
+export type { V3User } from './snmp-engine.js';
 
 /** Requested receive buffer of the trap socket (see start()). */
 const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
-
-/** SNMPv2-MIB snmpTrapOID.0 and snmpTrapEnterprise.0. */
-const SNMP_TRAP_OID = '1.3.6.1.6.3.1.1.4.1.0';
-const SNMP_TRAP_ENTERPRISE = '1.3.6.1.6.3.1.1.4.3.0';
-/** RFC 3584 §3.1: v1 generic traps 0–5 become snmpTraps.(generic + 1). */
-const SNMP_TRAPS = '1.3.6.1.6.3.1.1.5';
-const GENERIC_ENTERPRISE_SPECIFIC = 6;
 const LOG_INTERVAL_MS = 10_000;
 const DUPLICATE_WINDOW_MS = 60_000;
-
-export interface V3User {
-  readonly name: string;
-  readonly authProtocol: 'sha' | 'md5';
-  readonly authKey: string;
-  readonly privProtocol: 'aes' | 'des';
-  readonly privKey: string;
-}
+/** How often the kernel's drop count is read (and a change logged, rate-limited). */
+const HOUSEKEEPING_MS = 1_000;
+/** Default reply budget per configured source; see TrapReceiverOptions.replyLimit. */
+const REPLY_PER_SECOND = 100;
+const REPLY_BURST = 200;
+/**
+ * SNMPv3 key derivations (1–2 ms of CPU each) for engine IDs not yet seen to authenticate from a
+ * source: at most KEY_BURST at once, KEY_PER_SECOND sustained, per source. A shelf manager has
+ * one engine ID (two per shelf with a redundant pair, one source address each), learned on its
+ * first trap; a spoofer sending a new engine ID per datagram gets one derivation a second.
+ */
+const KEY_PER_SECOND = 1;
+const KEY_BURST = 4;
+/** Engine IDs remembered per source (the oldest forgotten first). */
+const KNOWN_ENGINES_PER_SOURCE = 8;
+/** usmStats (RFC 3414 §5) varbind of a Report: 1.3.6.1.6.3.15.1.1.N.0. */
+const USM_STATS_PREFIX = '1.3.6.1.6.3.15.1.1.';
+const USM_UNKNOWN_ENGINE_ID = '4';
+const USM_UNKNOWN_USER_NAME = '3';
 
 export interface TrapReceiverOptions {
   readonly address: string;
@@ -35,24 +45,34 @@ export interface TrapReceiverOptions {
   readonly communities: readonly string[];
   /** Accepted SNMPv3 users, all at authPriv (keys are secrets: never logged). */
   readonly v3Users: readonly V3User[];
-  /** Source IP address → shelf name. Traps from any other address are dropped. */
+  /**
+   * Source IP address → shelf name. A datagram from any other address is counted as
+   * unknownSource and dropped before it is parsed: never decoded, never answered.
+   */
   readonly sources: ReadonlyMap<string, string>;
   readonly log: LogFn;
   readonly onTrap: (t: ReceivedTrap) => void;
-}
-
-export interface TrapVarbind {
-  readonly oid: string;
-  /** net-snmp's ObjectType name (OctetString, OID, TimeTicks, …). */
-  readonly type: string;
-  /** Buffers (OCTET STRING, Opaque) as lowercase hex. */
-  readonly value: string | number | boolean | null;
+  /**
+   * atcad's own SNMPv3 engine ID, hex (5–32 bytes), as a v3 inform sender must know it (it
+   * learns it by discovery). Random per start when not given; give one to keep it across restarts.
+   */
+  readonly engineId?: string;
+  /**
+   * Replies (inform Responses, v3 Reports) per configured source: at most `burst` at once,
+   * `perSecond` sustained; beyond that the datagram is still handled, only the reply is not sent
+   * (counted as repliesLimited; an inform sender then retries, and the retry is a duplicate).
+   * Default 100/s, burst 200: far above what a shelf manager's informs need (it waits for each
+   * acknowledgement), and it bounds what a spoofer of a configured source can reflect at that
+   * source to ~30 kB/s.
+   */
+  readonly replyLimit?: { readonly perSecond: number; readonly burst: number };
 }
 
 export interface ReceivedTrap {
   readonly shelf: string;
   /** The datagram's source address. */
   readonly from: string;
+  /** From the message's version field (1 = SNMPv1, 2 = SNMPv2c, 3 = SNMPv3). */
   readonly version: 1 | 2 | 3;
   /** performance.now() when the datagram arrived. */
   readonly receivedAt: number;
@@ -67,54 +87,106 @@ export interface ReceivedTrap {
   readonly event?: DomainEvent;
   /** The same PET (sequence, timestamp, data) arrived within the last minute: journal it, act on nothing. */
   readonly duplicate?: boolean;
+  /** In journal form; computed when first read (most traps are journaled as their event only). */
   readonly varbinds: readonly TrapVarbind[];
 }
 
 /**
- * Counters, each datagram counted once under `received` and at most once under
- * accepted / badAuth / unknownSource / malformed, checked in that order: source, then
- * authentication, then decoding. `notUnderstood` is a subset of `accepted` (delivered with no
- * event). received − (accepted + badAuth + unknownSource + malformed) is what net-snmp answered
- * itself without a notification: SNMPv3 discovery requests and other Report-worthy messages.
+ * What became of each datagram: every datagram that reached the socket ends as exactly one of
+ * these, so `received` is always their sum.
+ *
+ * - accepted: delivered to onTrap with a domain event (first sighting).
+ * - notUnderstood: delivered with no event: a valid trap that is not a PET, or a PET we do not map.
+ * - duplicates: delivered flagged `duplicate` (the same PET within DUPLICATE_WINDOW_MS): journal only.
+ * - unknownSource: from an address in no shelf's sources; dropped unparsed and unanswered.
+ * - badAuth: unknown community or SNMPv3 user, wrong digest, does not decrypt, below authPriv.
+ * - malformed: not a decodable SNMP message, a PDU its version may not carry, a PET notification
+ *   without a usable PET varbind, or a message net-snmp failed on.
+ * - notNotification: a well-formed SNMP request or response (Get, Set, Response, Report…), not
+ *   a notification; nothing is answered.
+ * - discovery: an SNMPv3 discovery request, answered with a Report (subject to replyLimit).
+ * - internalError: a bug of ours, or a message net-snmp neither delivered, refused nor answered
+ *   (logged as an error; should stay 0).
  */
-export interface TrapCounters {
+export const TRAP_OUTCOMES = [
+  'accepted',
+  'notUnderstood',
+  'duplicates',
+  'unknownSource',
+  'badAuth',
+  'malformed',
+  'notNotification',
+  'discovery',
+  'internalError',
+] as const;
+export type TrapOutcome = (typeof TRAP_OUTCOMES)[number];
+
+/**
+ * The receiver's counters since start(). `received` = the sum of the TRAP_OUTCOMES, always (a
+ * datagram is counted under both in the same synchronous step). The rest are not outcomes:
+ *
+ * - repliesSent / replyErrors / repliesLimited: replies net-snmp asked for (inform Responses;
+ *   Reports to discovery, unknown-user and unauthenticated v3 requests), each ending as sent,
+ *   failed (would not encode, or the kernel refused it) or not sent for the reply budget. Only
+ *   ever to configured sources. A failed reply does not change its datagram's outcome.
+ * - kernelDrops: datagrams the kernel dropped on the socket (receive buffer full) — they never
+ *   reached `received`. Read from /proc when the counters are read; 0 where /proc does not tell
+ *   (see TrapReceiver.kernelDropsAvailable).
+ * - keysRefused: of the badAuth, SNMPv3 messages whose engine ID was new to their source while
+ *   its key-derivation budget was spent (KEY_BURST, KEY_PER_SECOND).
+ */
+export interface TrapCounters extends Readonly<Record<TrapOutcome, number>> {
   readonly received: number;
-  readonly accepted: number;
-  readonly badAuth: number;
-  readonly unknownSource: number;
-  readonly malformed: number;
-  readonly notUnderstood: number;
-  /** A subset of `accepted`: PETs already seen within DUPLICATE_WINDOW_MS (delivered flagged, not acted on). */
-  readonly duplicates: number;
+  readonly repliesSent: number;
+  readonly replyErrors: number;
+  readonly repliesLimited: number;
+  readonly kernelDrops: number;
+  /** SNMPv3 messages refused (as badAuth) because their engine ID was new and the source's key budget spent. */
+  readonly keysRefused: number;
 }
 
 /** Counters before any trap. */
 export const NO_TRAPS: TrapCounters = Object.freeze({
   received: 0,
   accepted: 0,
-  badAuth: 0,
-  unknownSource: 0,
-  malformed: 0,
   notUnderstood: 0,
   duplicates: 0,
+  unknownSource: 0,
+  badAuth: 0,
+  malformed: 0,
+  notNotification: 0,
+  discovery: 0,
+  internalError: 0,
+  repliesSent: 0,
+  replyErrors: 0,
+  repliesLimited: 0,
+  kernelDrops: 0,
+  keysRefused: 0,
 });
 
-type Reason = 'badAuth' | 'unknownSource' | 'malformed';
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const REASON_CODE: Readonly<Record<Reason, ErrorCode>> = {
-  badAuth: 'ATCA_ERR_TRAP_AUTH',
+/** Refusals that are logged, with their code. */
+const REFUSAL_CODE = {
   unknownSource: 'ATCA_ERR_TRAP_UNKNOWN_SOURCE',
+  badAuth: 'ATCA_ERR_TRAP_AUTH',
   malformed: 'ATCA_ERR_TRAP_MALFORMED',
-};
+  notNotification: 'ATCA_ERR_TRAP_NOT_NOTIFICATION',
+  internalError: 'ATCA_ERR_INTERNAL',
+} as const satisfies Partial<Record<TrapOutcome, ErrorCode>>;
+type Refusal = keyof typeof REFUSAL_CODE;
 
-/** Why a datagram is refused; `detail` goes into the log line, so it never holds a secret. */
-class Rejected extends Error {
-  constructor(
-    readonly reason: Reason,
-    readonly detail: string,
-  ) {
-    super(detail);
-  }
+/** The datagram being handled: its outcome is set exactly once. */
+interface Current {
+  readonly rinfo: RemoteInfo;
+  readonly from: string;
+  readonly shelf: string;
+  readonly mono: number;
+  readonly wall: number;
+  outcome: TrapOutcome | undefined;
+  /** The engine ID (hex) granted a key derivation for this datagram, or refused one. */
+  keyGranted?: string;
+  keyRefused?: boolean;
 }
 
 function invalidConfig(detail: string): AtcaError {
@@ -139,6 +211,14 @@ function validate(o: TrapReceiverOptions): void {
   for (const a of o.sources.keys()) {
     if (!isIPv4(a) && !isIPv6(a)) throw invalidConfig(`trap source ${a} is not an IP address`);
   }
+  // RFC 3411 SnmpEngineID: 5 to 32 octets.
+  if (o.engineId !== undefined && !/^(0x)?([0-9a-f]{2}){5,32}$/i.test(o.engineId)) {
+    throw invalidConfig('the SNMPv3 engine ID must be 5 to 32 bytes of hex');
+  }
+  const r = o.replyLimit;
+  if (r !== undefined && !(r.perSecond >= 0 && r.burst >= 0 && Number.isFinite(r.perSecond + r.burst))) {
+    throw invalidConfig('replyLimit needs finite, non-negative perSecond and burst');
+  }
 }
 
 /** A v4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; sources are configured as a.b.c.d. */
@@ -146,64 +226,139 @@ function normaliseAddress(a: string): string {
   return a.startsWith('::ffff:') && isIPv4(a.slice(7)) ? a.slice(7) : a;
 }
 
-function varbindValue(v: unknown): TrapVarbind['value'] {
-  if (Buffer.isBuffer(v)) return v.toString('hex');
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
-  if (typeof v === 'bigint') return v.toString();
-  return String(v);
-}
-
-/** Says why net-snmp refused a datagram, from the error's class and code; never its message text. */
-function classifyError(e: snmp.ReceiverError): Rejected {
+/** Why net-snmp refused a datagram, from the error's class and code; never its message text's secrets. */
+function classify(e: snmp.ReceiverError): [Refusal, string] {
   if (e.name === 'ResponseInvalidError') {
-    if (e.code === snmp.ResponseInvalidCode.EAuthFailure) {
-      return new Rejected('badAuth', 'SNMPv3 digest does not match (wrong auth key?)');
-    }
+    if (e.code === snmp.ResponseInvalidCode.EAuthFailure)
+      return ['badAuth', 'SNMPv3 digest does not match (wrong auth key?)'];
     if (e.code === snmp.ResponseInvalidCode.ECouldNotDecrypt) {
-      return new Rejected('badAuth', 'SNMPv3 PDU does not decrypt (wrong priv key?)');
+      return ['badAuth', 'SNMPv3 PDU does not decrypt (wrong priv key?)'];
     }
-    return new Rejected('malformed', 'invalid SNMP message');
+    return ['malformed', 'invalid SNMP message'];
   }
   if (e.name === 'RequestFailedError') {
     // The message names the community or user it got: we only use it to choose our words.
     const m = e.message;
-    if (m.startsWith('Local community')) return new Rejected('badAuth', 'unknown community');
-    if (m.startsWith('Local user') && m.includes('not found')) return new Rejected('badAuth', 'unknown SNMPv3 user');
-    return new Rejected('badAuth', 'SNMPv3 security level below the configured authPriv');
+    if (m.startsWith('Local community')) return ['badAuth', 'unknown community'];
+    if (m.startsWith('Local user') && m.includes('not found')) return ['badAuth', 'unknown SNMPv3 user'];
+    return ['badAuth', 'SNMPv3 security level below the configured authPriv'];
   }
-  if (e.name === 'RequestInvalidError') return new Rejected('malformed', 'an SNMP request, not a notification');
-  return new Rejected('malformed', 'not a decodable SNMP message');
+  if (e.name === 'RequestInvalidError') return ['notNotification', 'an SNMP request, not a notification'];
+  return ['malformed', 'not a decodable SNMP message'];
 }
 
 /**
- * The SNMP trap listener of atcad: net-snmp's receiver, plus what it lacks for our use — source
- * filtering by shelf, PET decoding into domain events, counters, and rate-limited, secret-free
- * logging. Nothing a peer sends can make it throw: every datagram ends as a delivery to onTrap
- * or as a counted, logged rejection.
+ * A trap as delivered. Every field is an own property except `varbinds`, a getter that builds
+ * the journal form on first read (most traps are journaled as their event only); toJSON()
+ * includes it, so JSON.stringify (the journal) sees the same object as before. (A spread copy,
+ * `{ ...t }`, has no `varbinds`: read it from the trap itself.)
+ */
+class Trap implements ReceivedTrap {
+  readonly shelf: string;
+  readonly from: string;
+  readonly version: 1 | 2 | 3;
+  readonly receivedAt: number;
+  declare readonly specific?: number;
+  declare readonly enterprise?: string;
+  declare readonly trapOid?: string;
+  declare readonly pet?: PetRecord;
+  declare readonly event?: DomainEvent;
+  declare readonly duplicate?: boolean;
+  readonly #raw: readonly snmp.Varbind[];
+  #varbinds: readonly TrapVarbind[] | undefined;
+
+  constructor(c: Current, d: DecodedNotification, raw: readonly snmp.Varbind[], duplicate: boolean) {
+    this.shelf = c.shelf;
+    this.from = c.from;
+    this.version = d.version;
+    this.receivedAt = c.mono;
+    // Absent fields stay absent (not undefined-valued), as before.
+    if (d.specific !== undefined) this.specific = d.specific;
+    if (d.enterprise !== undefined) this.enterprise = d.enterprise;
+    if (d.trapOid !== undefined) this.trapOid = d.trapOid;
+    if (d.pet !== undefined) this.pet = d.pet;
+    if (d.event !== undefined) this.event = d.event;
+    if (duplicate) this.duplicate = true;
+    this.#raw = raw;
+  }
+
+  get varbinds(): readonly TrapVarbind[] {
+    this.#varbinds ??= journalVarbinds(this.#raw);
+    return this.#varbinds;
+  }
+
+  toJSON(): Omit<ReceivedTrap, 'varbinds'> & { varbinds: readonly TrapVarbind[] } {
+    return { ...this, varbinds: this.varbinds };
+  }
+}
+
+/**
+ * The SNMP trap listener of atcad. It owns its UDP socket; net-snmp is only the decoder and
+ * authenticator (SnmpEngine). For each datagram, in one synchronous step:
+ *
+ * 1. `received` is counted; a source that is not configured is counted as unknownSource and
+ *    dropped: nothing from it is parsed or answered;
+ * 2. the engine decodes and authenticates it, inside a try: whatever net-snmp throws, the
+ *    datagram is counted (malformed), never the process's problem;
+ * 3. replies net-snmp asks for are encoded and sent here, inside a try, under a per-source
+ *    budget, only to the datagram's (configured) source; failures are counted, never thrown or
+ *    printed;
+ * 4. a notification is checked (version/PDU, community or v3 user) and decoded into a PET and a
+ *    domain event, then given to onTrap (whose exceptions are caught and logged).
+ *
+ * Every datagram ends as exactly one outcome counter (TRAP_OUTCOMES). Log lines are
+ * rate-limited per reason and never hold a community or key. The kernel's drop count on the
+ * socket is read every second, and a change is logged.
  */
 export class TrapReceiver {
   readonly #o: TrapReceiverOptions;
   readonly #log: RateLimitedLog;
   readonly #communities: ReadonlySet<string>;
   readonly #users: ReadonlySet<string>;
-  #receiver: snmp.Receiver | undefined;
+  readonly #budget: ReplyBudget;
+  readonly #duplicates = new PetDuplicates(DUPLICATE_WINDOW_MS);
+  readonly #keyBudget = new ReplyBudget(KEY_PER_SECOND, KEY_BURST);
+  /** Per source: SNMPv3 engine IDs (hex) seen in authenticated messages, oldest first. */
+  readonly #knownEngines = new Map<string, string[]>();
+  readonly #counters: Mutable<TrapCounters> = { ...NO_TRAPS };
+  #engine: SnmpEngine | undefined;
   #socket: Socket | undefined;
   #bound = false;
-  #arrival: { mono: number; wall: number } | undefined;
-  #counters = { ...NO_TRAPS };
-  readonly #duplicates = new PetDuplicates(DUPLICATE_WINDOW_MS);
+  #cur: Current | undefined;
+  #drops: UdpDropCounter | undefined;
+  #dropsBase = 0;
+  /** kernelDrops of earlier sockets (a stop() and start() again). */
+  #dropsCarried = 0;
+  #dropsLogged = 0;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(options: TrapReceiverOptions) {
     validate(options);
     this.#o = options;
-    this.#log = new RateLimitedLog(options.log, LOG_INTERVAL_MS);
+    const log = options.log;
+    // A throwing log function must not turn into a lost datagram count.
+    this.#log = new RateLimitedLog((level, msg) => {
+      try {
+        log(level, msg);
+      } catch {
+        // nowhere left to report it
+      }
+    }, LOG_INTERVAL_MS);
     this.#communities = new Set(options.communities);
     this.#users = new Set(options.v3Users.map((u) => u.name));
+    const limit = options.replyLimit ?? { perSecond: REPLY_PER_SECOND, burst: REPLY_BURST };
+    this.#budget = new ReplyBudget(limit.perSecond, limit.burst);
   }
 
-  /** A snapshot; each read returns a fresh frozen object. */
+  /** A snapshot (kernelDrops read from /proc now); each read returns a fresh frozen object. */
   get counters(): TrapCounters {
+    this.#readDrops();
     return Object.freeze({ ...this.#counters });
+  }
+
+  /** Whether kernelDrops is real: /proc told us which socket is ours (Linux). */
+  get kernelDropsAvailable(): boolean {
+    return this.#drops !== undefined;
   }
 
   /** The socket's receive buffer as the kernel granted it (bytes), while listening. */
@@ -222,63 +377,31 @@ export class TrapReceiver {
 
   /** Resolves once the UDP socket is bound; rejects (and cleans up) if it cannot be. */
   async start(): Promise<void> {
-    if (this.#receiver) throw new AtcaError('ATCA_ERR_INTERNAL', 'trap receiver already started');
-    const transport: SocketType = isIPv6(this.#o.address) ? 'udp6' : 'udp4';
-    let socket: Socket | undefined;
-    // net-snmp's receiver has no "listening" callback, but its Listener creates its socket through
-    // the `dgramModule` option (documented for sessions, honoured by receivers too). We hand it
-    // our own createSocket so that we see the socket: to await binding, and to note each
-    // datagram's arrival time before net-snmp parses it (its callback runs in the same tick).
-    const dgramModule: snmp.DgramModule = {
-      createSocket: (type) => {
-        const s = createSocket(type);
-        s.on('message', () => {
-          this.#counters.received++;
-          this.#arrival = { mono: performance.now(), wall: Date.now() };
-        });
-        socket = s;
-        return s;
+    if (this.#socket) throw new AtcaError('ATCA_ERR_INTERNAL', 'trap receiver already started');
+    const engine = new SnmpEngine(
+      {
+        communities: this.#o.communities,
+        v3Users: this.#o.v3Users,
+        ...(this.#o.engineId ? { engineId: this.#o.engineId } : {}),
       },
-    };
-    const receiver = snmp.createReceiver(
-      { address: this.#o.address, port: this.#o.port, transport, includeAuthentication: true, dgramModule },
-      (error, notification) => this.#onCallback(error, notification),
+      {
+        notification: (n) => this.#onNotification(n),
+        refused: (e) => this.#onRefused(e),
+        reply: (m, rinfo) => this.#reply(m, rinfo),
+      },
     );
-    const s = socket as Socket | undefined;
-    if (!s) {
-      receiver.close();
-      throw new AtcaError('ATCA_ERR_INTERNAL', 'net-snmp did not create its socket through dgramModule');
-    }
-    this.#receiver = receiver;
+    const transport: SocketType = isIPv6(this.#o.address) ? 'udp6' : 'udp4';
+    const s = createSocket(transport);
+    this.#engine = engine;
     this.#socket = s;
-    const auth = receiver.getAuthorizer();
-    for (const c of this.#o.communities) auth.addCommunity(c);
-    for (const u of this.#o.v3Users) {
-      auth.addUser({
-        name: u.name,
-        level: snmp.SecurityLevel.authPriv,
-        authProtocol: snmp.AuthProtocols[u.authProtocol],
-        authKey: u.authKey,
-        privProtocol: snmp.PrivProtocols[u.privProtocol],
-        privKey: u.privKey,
-      });
-    }
     try {
       await new Promise<void>((resolve, reject) => {
-        s.once('listening', () => {
-          this.#bound = true;
-          s.off('error', reject);
-          // Room for a burst while atcad is busy (a GC pause, a fence being journaled): the
-          // default 208 KiB holds ~30 ms of traps at 10k/s. The kernel caps it at rmem_max.
-          try {
-            s.setRecvBufferSize(RECV_BUFFER_BYTES);
-          } catch {
-            // Not allowed here: the default buffer still works.
-          }
-          resolve();
-        });
         s.once('error', reject);
         s.once('close', () => reject(new Error('closed by stop() before it was bound')));
+        s.bind(this.#o.port, this.#o.address, () => {
+          s.off('error', reject);
+          resolve();
+        });
       });
     } catch (e) {
       try {
@@ -286,8 +409,8 @@ export class TrapReceiver {
       } catch {
         // never bound: nothing to close
       }
-      this.#receiver = undefined;
       this.#socket = undefined;
+      this.#engine = undefined;
       const code = (e as NodeJS.ErrnoException).code ?? String(e);
       throw new AtcaError(
         'ATCA_ERR_INTERNAL',
@@ -297,15 +420,42 @@ export class TrapReceiver {
         },
       );
     }
-    this.#o.log('info', `listening for SNMP traps on udp:${this.#o.address}:${this.#o.port}`);
+    this.#bound = true;
+    s.on('error', (e: NodeJS.ErrnoException) =>
+      this.#log.emit('socket', 'error', `trap socket error: ${e.code ?? e.name}`),
+    );
+    s.on('message', (buffer: Buffer, rinfo: RemoteInfo) => this.#onDatagram(buffer, rinfo));
+    // Room for a burst while atcad is busy (a GC pause, a fence being journaled): the default
+    // 208 KiB holds ~30 ms of traps at 10k/s. The kernel caps it at net.core.rmem_max.
+    try {
+      s.setRecvBufferSize(RECV_BUFFER_BYTES);
+    } catch {
+      // Not allowed here: the default buffer still works.
+    }
+    this.#drops = UdpDropCounter.find(s.address().port);
+    this.#dropsBase = this.#drops?.read() ?? 0;
+    if (!this.#drops) {
+      this.#log.emit('kernelDrops', 'warn', 'the kernel drop count of the trap socket cannot be read (/proc/net/udp)');
+    }
+    this.#timer = setInterval(() => this.#housekeeping(), HOUSEKEEPING_MS);
+    this.#timer.unref();
+    this.#o.log(
+      'info',
+      `listening for SNMP traps on udp:${this.#o.address}:${this.#o.port} (receive buffer ${this.receiveBufferSize ?? '?'} bytes)`,
+    );
   }
 
   /** Closes the socket; resolves when it is closed. Safe to call twice, or without start(). */
   async stop(): Promise<void> {
     const s = this.#socket;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (s && this.#bound) this.#housekeeping();
+    this.#dropsCarried = this.#counters.kernelDrops;
     this.#socket = undefined;
-    this.#receiver = undefined;
+    this.#engine = undefined;
     this.#bound = false;
+    this.#drops = undefined;
     if (s) {
       await new Promise<void>((resolve) => {
         s.once('close', () => resolve());
@@ -319,88 +469,128 @@ export class TrapReceiver {
     this.#log.flush();
   }
 
-  #onCallback(error: snmp.ReceiverError | null, notification: snmp.Notification | null): void {
-    const arrival = this.#arrival ?? { mono: performance.now(), wall: Date.now() };
-    this.#arrival = undefined;
+  #onDatagram(buffer: Buffer, rinfo: RemoteInfo): void {
+    this.#counters.received++;
+    const from = normaliseAddress(rinfo.address);
+    const shelf = this.#o.sources.get(from);
+    if (shelf === undefined) {
+      this.#counters.unknownSource++;
+      this.#log.emit('unknownSource', 'warn', () => {
+        const e = new AtcaError(REFUSAL_CODE.unknownSource, `from ${from}:${rinfo.port}`);
+        return `${e.code}: ${e.message}`;
+      });
+      return;
+    }
+    const engine = this.#engine;
+    const cur: Current = { rinfo, from, shelf, mono: performance.now(), wall: Date.now(), outcome: undefined };
+    this.#cur = cur;
     try {
-      if (error) this.#onError(error);
-      else if (notification) this.#onNotification(notification, arrival);
+      engine?.handle(buffer, rinfo, this.#keyGate);
+    } catch {
+      // net-snmp threw outside its own try (our sink never throws): the datagram is at fault.
+      if (cur.outcome === undefined) this.#settle('malformed', 'net-snmp could not process the message');
+    } finally {
+      if (cur.outcome === undefined) {
+        this.#settle('internalError', 'net-snmp neither delivered, refused nor answered the message');
+      }
+      this.#cur = undefined;
+    }
+  }
+
+  /** Counts the current datagram's outcome (the first one only) and logs a refusal. */
+  #settle(outcome: TrapOutcome, detail = ''): void {
+    const cur = this.#cur;
+    if (cur === undefined || cur.outcome !== undefined) return;
+    if (cur.keyRefused && (outcome === 'badAuth' || outcome === 'malformed')) {
+      // The message failed because we refused net-snmp the key, whatever it made of that.
+      outcome = 'badAuth';
+      detail = 'SNMPv3 engine ID new to this source, and its key budget is spent';
+      this.#counters.keysRefused++;
+    }
+    cur.outcome = outcome;
+    this.#counters[outcome]++;
+    if (outcome in REFUSAL_CODE) {
+      this.#emitRefusal(outcome as Refusal, cur, detail);
+    }
+  }
+
+  #emitRefusal(r: Refusal, cur: Current, detail: string): void {
+    // The AtcaError (and its stack trace) only for a line that is written.
+    this.#log.emit(r, r === 'internalError' ? 'error' : 'warn', () => {
+      const who = `from ${cur.from}:${cur.rinfo.port} (shelf ${cur.shelf})`;
+      const e = new AtcaError(REFUSAL_CODE[r], detail ? `${who}: ${detail}` : who);
+      return `${e.code}: ${e.message}`;
+    });
+  }
+
+  /** Whether net-snmp may derive a key for `engineId` while handling the current datagram. */
+  readonly #keyGate = (engineId: Buffer): boolean => {
+    const cur = this.#cur;
+    if (cur === undefined) return true;
+    const hex = engineId.toString('hex');
+    if (hex === cur.keyGranted || hex === this.#engine?.engineId || this.#knownEngines.get(cur.from)?.includes(hex)) {
+      return true;
+    }
+    if (cur.keyGranted === undefined && this.#keyBudget.take(cur.from)) {
+      cur.keyGranted = hex;
+      return true;
+    }
+    cur.keyRefused = true;
+    return false;
+  };
+
+  #learnEngine(source: string, engineId: string): void {
+    const known = this.#knownEngines.get(source) ?? [];
+    if (known.includes(engineId)) return;
+    known.push(engineId);
+    if (known.length > KNOWN_ENGINES_PER_SOURCE) known.shift();
+    this.#knownEngines.set(source, known);
+  }
+
+  #onRefused(e: snmp.ReceiverError): void {
+    const [r, detail] = classify(e);
+    this.#settle(r, detail);
+  }
+
+  #onNotification(n: EngineNotification): void {
+    const cur = this.#cur;
+    if (cur === undefined || cur.outcome !== undefined) return;
+    try {
+      this.#deliver(cur, n);
     } catch (e) {
-      // A bug of ours must not escape into net-snmp's socket handler (it would be reported back
-      // to us as a ProcessingError and counted twice) nor crash the daemon.
-      this.#log.emit('internal', 'error', `trap handling failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.#settle('internalError', `trap handling failed: ${e instanceof Error ? e.name : typeof e}`);
     }
   }
 
-  #onError(error: snmp.ReceiverError): void {
-    if (!error.rinfo) {
-      // A socket error, not about any datagram; before binding, start() reports it instead.
-      if (!this.#bound) return;
-      this.#log.emit('socket', 'error', `trap socket error: ${String(error.code ?? error.name)}`);
-      return;
-    }
-    const from = normaliseAddress(error.rinfo.address);
-    const shelf = this.#o.sources.get(from);
-    if (shelf === undefined) {
-      this.#reject(new Rejected('unknownSource', ''), error.rinfo);
-      return;
-    }
-    this.#reject(classifyError(error), error.rinfo, shelf);
-  }
-
-  #reject(r: Rejected, rinfo: RemoteInfo, shelf?: string): void {
-    this.#counters[r.reason]++;
-    const who = `${normaliseAddress(rinfo.address)}:${rinfo.port}${shelf === undefined ? '' : ` (shelf ${shelf})`}`;
-    const e = new AtcaError(REASON_CODE[r.reason], r.detail ? `from ${who}: ${r.detail}` : `from ${who}`);
-    this.#log.emit(r.reason, 'warn', `${e.code}: ${e.message}`);
-  }
-
-  #onNotification(n: snmp.Notification, arrival: { mono: number; wall: number }): void {
-    const from = normaliseAddress(n.rinfo.address);
-    const shelf = this.#o.sources.get(from);
-    if (shelf === undefined) {
-      this.#reject(new Rejected('unknownSource', ''), n.rinfo);
-      return;
-    }
-    const pdu = n.pdu;
-    const version: 1 | 2 | 3 = pdu.type === snmp.PduType.Trap ? 1 : pdu.user !== undefined ? 3 : 2;
+  #deliver(cur: Current, n: EngineNotification): void {
+    const { pdu, version } = n;
     // net-snmp lets through a v3 message with an empty user name and no authentication, and
     // (were one configured) an empty community: only names we configured count as authenticated.
-    if (version === 3 ? !this.#users.has(pdu.user ?? '') : !this.#communities.has(pdu.community ?? '')) {
-      const detail = version === 3 ? 'SNMPv3 noAuthNoPriv message from an unconfigured user' : 'unknown community';
-      this.#reject(new Rejected('badAuth', detail), n.rinfo, shelf);
+    if (version === 3 ? !this.#users.has(n.user ?? '') : !this.#communities.has(n.community ?? '')) {
+      this.#settle(
+        'badAuth',
+        version === 3 ? 'SNMPv3 noAuthNoPriv message from an unconfigured user' : 'unknown community',
+      );
       return;
     }
-    let decoded: Omit<ReceivedTrap, 'shelf' | 'from' | 'version' | 'receivedAt'>;
+    if (version === 3 && n.engineId) this.#learnEngine(cur.from, n.engineId);
+    let decoded: DecodedNotification;
     try {
-      decoded = this.#decode(pdu, shelf, arrival.wall);
+      decoded = decodeNotification(version, pdu, cur.shelf, cur.wall);
     } catch (e) {
-      if (e instanceof Rejected) {
-        this.#reject(e, n.rinfo, shelf);
-        return;
-      }
-      if (isAtcaError(e, 'ATCA_ERR_TRAP_MALFORMED')) {
-        this.#reject(new Rejected('malformed', e.detail), n.rinfo, shelf);
-        return;
-      }
-      throw e;
+      if (!isAtcaError(e, 'ATCA_ERR_TRAP_MALFORMED')) throw e;
+      this.#settle('malformed', e.detail);
+      return;
     }
     const duplicate =
-      decoded.pet !== undefined && this.#duplicates.check(shelf, decoded.specific ?? 0, decoded.pet, arrival.mono);
-    const trap: ReceivedTrap = {
-      shelf,
-      from,
-      version,
-      receivedAt: arrival.mono,
-      ...decoded,
-      ...(duplicate ? { duplicate } : {}),
-    };
-    this.#counters.accepted++;
-    if (duplicate) this.#counters.duplicates++;
-    if (trap.event === undefined) {
-      this.#counters.notUnderstood++;
-      const what = trap.pet ? `PET specific ${trap.specific}` : `trap ${trap.trapOid ?? '(no trap OID)'}`;
-      this.#log.emit('notUnderstood', 'info', `trap from ${from} (shelf ${shelf}) not understood: ${what}`);
+      decoded.pet !== undefined && this.#duplicates.check(cur.shelf, decoded.specific ?? 0, decoded.pet, cur.mono);
+    const trap = new Trap(cur, decoded, pdu.varbinds, duplicate);
+    this.#settle(duplicate ? 'duplicates' : trap.event === undefined ? 'notUnderstood' : 'accepted');
+    if (!duplicate && trap.event === undefined) {
+      this.#log.emit('notUnderstood', 'info', () => {
+        const what = trap.pet ? `PET specific ${trap.specific}` : `trap ${trap.trapOid ?? '(no trap OID)'}`;
+        return `trap from ${cur.from} (shelf ${cur.shelf}) not understood: ${what}`;
+      });
     }
     try {
       this.#o.onTrap(trap);
@@ -409,53 +599,96 @@ export class TrapReceiver {
     }
   }
 
-  #decode(
-    pdu: snmp.NotificationPdu,
-    shelf: string,
-    at: number,
-  ): Omit<ReceivedTrap, 'shelf' | 'from' | 'version' | 'receivedAt'> {
-    const varbinds: TrapVarbind[] = pdu.varbinds.map((v) => ({
-      oid: v.oid,
-      type: snmp.ObjectType[v.type] ?? String(v.type),
-      value: varbindValue(v.value),
-    }));
-    let enterprise: string | undefined;
-    let trapOid: string | undefined;
-    let specific: number | undefined;
-    let isPet = false;
-    if (pdu.type === snmp.PduType.Trap) {
-      enterprise = pdu.enterprise;
-      const generic = pdu.generic ?? -1;
-      if (generic === GENERIC_ENTERPRISE_SPECIFIC && pdu.specific !== undefined) {
-        specific = pdu.specific;
-        trapOid = `${enterprise}.0.${specific}`;
-        isPet = enterprise === PET_ENTERPRISE;
-      } else if (generic >= 0 && generic < GENERIC_ENTERPRISE_SPECIFIC) {
-        trapOid = `${SNMP_TRAPS}.${generic + 1}`;
-      }
-    } else {
-      const oidValue = pdu.varbinds.find((v) => v.oid === SNMP_TRAP_OID)?.value;
-      trapOid = typeof oidValue === 'string' ? oidValue : undefined;
-      const ent = pdu.varbinds.find((v) => v.oid === SNMP_TRAP_ENTERPRISE)?.value;
-      enterprise = typeof ent === 'string' ? ent : undefined;
-      if (trapOid?.startsWith(PET_TRAP_OID_PREFIX)) {
-        const last = trapOid.slice(PET_TRAP_OID_PREFIX.length);
-        if (!/^\d{1,10}$/.test(last)) throw new Rejected('malformed', `PET trap OID ${trapOid} has no specific number`);
-        specific = Number(last);
-        isPet = true;
-      }
+  /** A reply net-snmp built: counted, budgeted, encoded and sent here; never thrown out of. */
+  #reply(message: snmp.Message, rinfo: RemoteInfo): void {
+    const cur = this.#cur;
+    const c = this.#counters;
+    // Replies are only ever asked for while handling a datagram from a configured source, and
+    // only to that datagram's sender; anything else would be a bug, refused here as well.
+    if (cur === undefined || rinfo !== cur.rinfo || !this.#o.sources.has(normaliseAddress(rinfo.address))) {
+      c.replyErrors++;
+      this.#log.emit('internalReply', 'error', 'ATCA_ERR_INTERNAL: a reply to no current datagram was refused');
+      return;
     }
-    const head = {
-      ...(specific === undefined ? {} : { specific }),
-      ...(enterprise === undefined ? {} : { enterprise }),
-      ...(trapOid === undefined ? {} : { trapOid }),
-      varbinds,
+    let pduType: number | undefined;
+    let usm: string | undefined;
+    try {
+      pduType = message.pdu.type;
+      const oid = message.pdu.varbinds?.[0]?.oid;
+      if (oid?.startsWith(USM_STATS_PREFIX)) usm = oid.slice(USM_STATS_PREFIX.length).split('.')[0];
+    } catch {
+      // fall through: a reply we cannot read is not sent
+    }
+    if (pduType === snmp.PduType.Report) {
+      if (usm === USM_UNKNOWN_ENGINE_ID) this.#settle('discovery');
+      else
+        this.#settle(
+          'badAuth',
+          usm === USM_UNKNOWN_USER_NAME ? 'unknown SNMPv3 user' : 'SNMPv3 message below authPriv',
+        );
+    } else if (pduType !== snmp.PduType.GetResponse) {
+      c.replyErrors++;
+      this.#log.emit('internalReply', 'error', 'ATCA_ERR_INTERNAL: net-snmp asked to send an unexpected PDU');
+      return;
+    }
+    // Log lines are built only when written (see RateLimitedLog.emit).
+    const line = (detail: string) => () => {
+      const e = new AtcaError('ATCA_ERR_TRAP_REPLY', `to ${cur.from}:${rinfo.port} (shelf ${cur.shelf}): ${detail}`);
+      return `${e.code}: ${e.message}`;
     };
-    if (!isPet || specific === undefined) return head;
-    const bytes = pdu.varbinds.find((v) => v.oid === PET_VARBIND_OID)?.value;
-    if (!Buffer.isBuffer(bytes)) throw new Rejected('malformed', `PET without an OCTET STRING ${PET_VARBIND_OID}`);
-    const pet = decodePet(bytes);
-    const event = petToEvent(pet, specific, shelf, at);
-    return { ...head, pet, ...(event === undefined ? {} : { event }) };
+    if (!this.#budget.take(cur.from)) {
+      c.repliesLimited++;
+      this.#log.emit('replyLimited', 'warn', line('the reply budget is spent, reply not sent'));
+      return;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = message.toBuffer();
+    } catch {
+      c.replyErrors++;
+      this.#log.emit('reply', 'warn', line('the reply does not encode (a value net-snmp cannot write)'));
+      return;
+    }
+    const s = this.#socket;
+    try {
+      if (!s) throw new Error('no socket');
+      s.send(bytes, rinfo.port, rinfo.address, (err) => {
+        if (err) {
+          c.replyErrors++;
+          this.#log.emit('reply', 'warn', line((err as NodeJS.ErrnoException).code ?? err.name));
+        } else {
+          c.repliesSent++;
+        }
+      });
+    } catch (err) {
+      c.replyErrors++;
+      this.#log.emit('reply', 'warn', line((err as NodeJS.ErrnoException).code ?? 'send failed'));
+    }
+  }
+
+  #readDrops(): void {
+    const d = this.#drops?.read();
+    if (d !== undefined) this.#counters.kernelDrops = this.#dropsCarried + d - this.#dropsBase;
+  }
+
+  #housekeeping(): void {
+    try {
+      this.#readDrops();
+      const drops = this.#counters.kernelDrops;
+      if (drops > this.#dropsLogged) {
+        // "more" counts from the last line written (a rate-limited one moves nothing).
+        this.#log.emit('kernelDrops', 'warn', () => {
+          const e = new AtcaError(
+            'ATCA_ERR_TRAP_DROPPED',
+            `udp:${this.#o.address}:${this.#o.port}: ${drops - this.#dropsLogged} more datagram(s) dropped, ${drops} since start`,
+          );
+          this.#dropsLogged = drops;
+          return `${e.code}: ${e.message}`;
+        });
+      }
+      SnmpEngine.trimKeyCache();
+    } catch {
+      // housekeeping must never take the timer (and the process) down
+    }
   }
 }

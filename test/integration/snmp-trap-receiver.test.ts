@@ -4,20 +4,27 @@
 // PET, raw garbage (node:dgram) and an unauthenticated empty-user v3 trap (net-snmp's own sender,
 // since snmptrap refuses an empty user name). snmptrap's state and config go to a temp folder
 // (SNMP_PERSISTENT_DIR, SNMPCONFPATH, HOME), never /var/lib/snmp or ~/.snmp.
-import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { execFile, spawnSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import snmp from 'net-snmp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HotSwapEvent } from '../../src/domain/events.js';
 import { isAtcaError } from '../../src/errors.js';
 import { freePort } from '../../src/sim/ports.js';
 import { PET_ENTERPRISE, PET_VARBIND_OID } from '../../src/snmp/pet.js';
 import type { LogLevel } from '../../src/snmp/rate-limited-log.js';
-import { NO_TRAPS, type ReceivedTrap, type TrapCounters, TrapReceiver } from '../../src/snmp/trap-receiver.js';
+import {
+  NO_TRAPS,
+  type ReceivedTrap,
+  TRAP_OUTCOMES,
+  type TrapCounters,
+  TrapReceiver,
+} from '../../src/snmp/trap-receiver.js';
+import { intContent, oidContent, tlv } from '../helpers/trap-fuzz-ber.js';
 
 const run = promisify(execFile);
 
@@ -31,6 +38,8 @@ const WRONG_AUTH_KEY = 'Auth-Bad-31876';
 const WRONG_PRIV_KEY = 'Priv-Bad-64402';
 const SECRETS = [COMMUNITY, WRONG_COMMUNITY, AUTH_KEY, PRIV_KEY, WRONG_AUTH_KEY, WRONG_PRIV_KEY];
 const ENGINE_ID = '0x8000000001020304';
+/** atcad's own engine ID (authoritative for informs): fixed, so that a Report can be checked. */
+const RECEIVER_ENGINE_ID = '80001f8880aabbccddeeff0011';
 const SHELF = 'shelf-a';
 
 const HOTSWAP_M6 = '15757062'; // 0xF06F06: FRU hot swap, sensor-specific, asserted, offset 6 (→ M6)
@@ -66,6 +75,18 @@ const logs: [LogLevel, string][] = [];
 
 function snmptrap(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return run('snmptrap', ['-m', '', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      SNMP_PERSISTENT_DIR: join(dir, 'persist'),
+      SNMPCONFPATH: join(dir, 'conf'),
+    },
+    timeout: 10_000,
+  });
+}
+
+function snmpinform(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run('snmpinform', ['-m', '', '-t', '3', '-r', '0', ...args], {
     env: {
       PATH: process.env.PATH,
       HOME: dir,
@@ -161,11 +182,71 @@ beforeAll(async () => {
     communities: [COMMUNITY],
     v3Users: [{ name: USER, authProtocol: 'sha', authKey: AUTH_KEY, privProtocol: 'aes', privKey: PRIV_KEY }],
     sources: new Map([['127.0.0.1', SHELF]]),
+    engineId: RECEIVER_ENGINE_ID,
     log: (level, msg) => logs.push([level, msg]),
     onTrap: (t) => traps.push(t),
   });
   await receiver.start();
 });
+
+// --- Hand-built datagrams (for what no tool sends) --------------------------------------------
+
+const int = (n: bigint | number) => tlv(0x02, intContent(BigInt(n)));
+const str = (b: string | Buffer) => tlv(0x04, typeof b === 'string' ? Buffer.from(b) : b);
+const oid = (o: string) => tlv(0x06, oidContent(o));
+const seq = (...xs: Buffer[]) => tlv(0x30, Buffer.concat(xs));
+const varbind = (o: string, value: Buffer) => seq(oid(o), value);
+
+/** A v2c (version 1) or v1 (version 0) message: PDU `tag` with the PET varbinds plus `extra`. */
+function communityMessage(
+  o: { tag?: number; version?: number; community?: string; requestId?: Buffer; hex?: string },
+  ...extra: Buffer[]
+): Buffer {
+  const vbs = seq(
+    varbind('1.3.6.1.2.1.1.3.0', tlv(0x43, intContent(12345n))),
+    varbind('1.3.6.1.6.3.1.1.4.1.0', oid(PET_TRAP_OID.slice(1))),
+    varbind(PET_VARBIND_OID, str(Buffer.from(o.hex ?? PET_HEX, 'hex'))),
+    ...extra,
+  );
+  const pdu = tlv(o.tag ?? 0xa6, Buffer.concat([o.requestId ?? int(4242), int(0), int(0), vbs]));
+  return seq(int(o.version ?? 1), str(o.community ?? COMMUNITY), pdu);
+}
+
+/** An SNMPv3 discovery request: noAuthNoPriv, reportable, empty engine ID and user, empty GetRequest. */
+function v3Discovery(): Buffer {
+  const header = seq(int(777), int(65507), str(Buffer.from([0x04])), int(3));
+  const usm = str(seq(str(''), int(0), int(0), str(''), str(''), str('')));
+  const scoped = seq(str(''), str(''), tlv(0xa0, Buffer.concat([int(778), int(0), int(0), seq()])));
+  return seq(int(3), header, usm, scoped);
+}
+
+interface Peer {
+  readonly replies: Buffer[];
+  send(b: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A UDP socket on `address` that sends to the receiver and keeps whatever comes back. */
+async function peer(address = '127.0.0.1', toPort = () => port): Promise<Peer> {
+  const s: Socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(0, address, () => resolve());
+  });
+  const replies: Buffer[] = [];
+  s.on('message', (m) => replies.push(m));
+  return {
+    replies,
+    send: (b) =>
+      new Promise<void>((resolve, reject) => s.send(b, toPort(), '127.0.0.1', (e) => (e ? reject(e) : resolve()))),
+    close: () => new Promise<void>((resolve) => s.close(() => resolve())),
+  };
+}
+
+/** Lets pending socket events run (a reply already sent would be read by now). */
+const settle = async () => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 5));
+};
 
 afterAll(async () => {
   await receiver?.stop();
@@ -202,6 +283,10 @@ describe('TrapReceiver with snmptrap as the peer', () => {
       timestamp: new Date('2024-01-01T00:00:00Z'),
     });
     expect(t.varbinds).toContainEqual({ oid: PET_VARBIND_OID, type: 'OctetString', value: hex });
+    // The journal stores JSON.stringify(trap): varbinds (built on first read) are in it.
+    const json = JSON.parse(JSON.stringify(t));
+    expect(json.varbinds).toEqual(t.varbinds);
+    expect(json).toMatchObject({ shelf: SHELF, version, specific: 15757062 });
     const { at, ...event } = t.event as HotSwapEvent;
     expect(at).toBeGreaterThan(Date.now() - 60_000);
     expect(event).toEqual(EXPECTED_EVENT);
@@ -225,8 +310,8 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     const hex = petWithSequence(0x77);
     await expectCounted('accepted', () => snmptrap(v2c(COMMUNITY, hex)));
     expect(traps.at(-1)?.duplicate).toBeUndefined();
-    const delta = await expectCounted('accepted', () => snmptrap(v1(COMMUNITY, hex)));
-    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, duplicates: 1 });
+    const delta = await expectCounted('duplicates', () => snmptrap(v1(COMMUNITY, hex)));
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, duplicates: 1 });
     expect(traps.at(-1)).toMatchObject({ duplicate: true, version: 1 });
   });
 
@@ -336,10 +421,10 @@ describe('TrapReceiver with snmptrap as the peer', () => {
   });
 
   it('delivers a valid PET it does not understand (chassis intrusion) with no event, as notUnderstood', async () => {
-    const delta = await expectCounted('accepted', () =>
+    const delta = await expectCounted('notUnderstood', () =>
       snmptrap(v2c(COMMUNITY, PET_HEX, '.1.3.6.1.4.1.3183.1.1.0.356096')),
     );
-    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, notUnderstood: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, notUnderstood: 1 });
     const t = traps.at(-1)!;
     expect(t.specific).toBe(356096);
     expect(t.pet?.sensorDevice).toBe(0x82);
@@ -347,14 +432,140 @@ describe('TrapReceiver with snmptrap as the peer', () => {
   });
 
   it('delivers a non-PET trap (coldStart) raw, as notUnderstood', async () => {
-    const delta = await expectCounted('accepted', () =>
+    const delta = await expectCounted('notUnderstood', () =>
       snmptrap(['-v', '2c', '-c', COMMUNITY, target(), '', '.1.3.6.1.6.3.1.1.5.1']),
     );
-    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, notUnderstood: 1 });
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, notUnderstood: 1 });
     const t = traps.at(-1)!;
     expect(t).toMatchObject({ version: 2, trapOid: '1.3.6.1.6.3.1.1.5.1' });
     expect(t.pet).toBeUndefined();
     expect(t.specific).toBeUndefined();
+  });
+
+  it('answers a v2c inform (snmpinform exits 0 only on our Response) and delivers it', async () => {
+    const delta = await expectCounted('repliesSent', () =>
+      snmpinform(['-v', '2c', '-c', COMMUNITY, target(), '', PET_TRAP_OID, PET_VARBIND_OID, 'x', petWithSequence(5)]),
+    );
+    expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, repliesSent: 1 });
+    expect(traps.at(-1)).toMatchObject({ version: 2, event: EXPECTED_EVENT });
+  });
+
+  it('answers SNMPv3 discovery and a v3 authPriv inform from snmpinform, and delivers the inform', async () => {
+    const args = ['-v', '3', '-u', USER, '-l', 'authPriv', '-a', 'SHA', '-A', AUTH_KEY, '-x', 'AES', '-X', PRIV_KEY];
+    const delta = await expectCounted(
+      'repliesSent',
+      () => snmpinform([...args, target(), '', PET_TRAP_OID, PET_VARBIND_OID, 'x', petWithSequence(6)]),
+      2,
+    );
+    expect(delta).toEqual({ ...NO_TRAPS, received: 2, discovery: 1, accepted: 1, repliesSent: 2 });
+    expect(traps.at(-1)).toMatchObject({ version: 3, event: EXPECTED_EVENT });
+  });
+
+  it('answers a hand-built discovery request with a Report carrying its own engine ID', async () => {
+    const p = await peer();
+    try {
+      const delta = await expectCounted('repliesSent', () => p.send(v3Discovery()));
+      expect(delta).toEqual({ ...NO_TRAPS, received: 1, discovery: 1, repliesSent: 1 });
+      await until('the Report', () => p.replies.length === 1);
+      const report = p.replies[0]!;
+      expect(report.includes(Buffer.from(RECEIVER_ENGINE_ID, 'hex'))).toBe(true);
+      expect(report.includes(oidContent('1.3.6.1.6.3.15.1.1.4.0'))).toBe(true); // usmStatsUnknownEngineIDs
+    } finally {
+      await p.close();
+    }
+  });
+
+  // The defect this receiver was rebuilt for: net-snmp decodes these values but throws while
+  // encoding the inform's Response, which used to happen outside any try and kill atcad.
+  it.each([
+    [
+      'a BIT STRING varbind',
+      (n: number) =>
+        communityMessage({ hex: petWithSequence(n) }, varbind('1.3.6.1.2.1.1.5.0', tlv(0x03, Buffer.from([0, 0xff])))),
+    ],
+    [
+      'an INTEGER wider than 32 bits',
+      (n: number) => communityMessage({ hex: petWithSequence(n) }, varbind('1.3.6.1.2.1.1.5.0', int(2n ** 40n))),
+    ],
+    [
+      'an empty OID value',
+      (n: number) =>
+        communityMessage({ hex: petWithSequence(n) }, varbind('1.3.6.1.2.1.1.5.0', tlv(0x06, Buffer.alloc(0)))),
+    ],
+    [
+      'a request ID wider than 32 bits',
+      (n: number) => communityMessage({ hex: petWithSequence(n), requestId: int(2n ** 35n) }),
+    ],
+  ])(
+    'survives a v2c inform with %s: delivered, the reply that cannot be encoded is counted, nothing sent',
+    async (_what, build) => {
+      const p = await peer();
+      // net-snmp's own Listener#send printed send errors with console.error: nothing may print now.
+      const printed = (['error', 'warn', 'log', 'debug'] as const).map((k) => vi.spyOn(console, k));
+      try {
+        const n = 0x100 + traps.length;
+        const delta = await expectCounted('replyErrors', () => p.send(build(n)));
+        expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, replyErrors: 1 });
+        for (const spy of printed) expect(spy).not.toHaveBeenCalled();
+        expect(traps.at(-1)).toMatchObject({ version: 2, event: EXPECTED_EVENT });
+        await settle();
+        expect(p.replies).toHaveLength(0);
+        expect(logs.some(([, m]) => m.startsWith('ATCA_ERR_TRAP_REPLY: ') && m.includes('does not encode'))).toBe(true);
+      } finally {
+        for (const spy of printed) spy.mockRestore();
+        await p.close();
+      }
+    },
+  );
+
+  it.each([
+    ['a valid v2c inform', () => communityMessage({ hex: petWithSequence(0x200) })],
+    [
+      'an inform with a BIT STRING',
+      () => communityMessage({}, varbind('1.3.6.1.2.1.1.5.0', tlv(0x03, Buffer.from([0, 1])))),
+    ],
+    ['an SNMPv3 discovery request', () => v3Discovery()],
+  ])(
+    'answers nothing to %s from an unconfigured address (127.0.0.2): unknownSource, unparsed',
+    async (_what, build) => {
+      const stranger = await peer('127.0.0.2');
+      const friend = await peer();
+      try {
+        const delta = await expectCounted('unknownSource', () => stranger.send(build()));
+        expect(delta).toEqual({ ...NO_TRAPS, received: 1, unknownSource: 1 });
+        // A reply would have been sent in the same step as the count; let it arrive if it was.
+        await friend.send(v3Discovery());
+        await until('the configured peer to get its Report', () => friend.replies.length === 1);
+        await settle();
+        expect(stranger.replies).toHaveLength(0);
+      } finally {
+        await stranger.close();
+        await friend.close();
+      }
+    },
+  );
+
+  it('counts a v2c GetRequest as notNotification and answers nothing (atcad is no agent)', async () => {
+    const p = await peer();
+    try {
+      const delta = await expectCounted('notNotification', () => p.send(communityMessage({ tag: 0xa0 })));
+      expect(delta).toEqual({ ...NO_TRAPS, received: 1, notNotification: 1 });
+      await settle();
+      expect(p.replies).toHaveLength(0);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('counts a v1 message carrying an SNMPv2 trap PDU as malformed (RFC 3584 §2.1)', async () => {
+    const p = await peer();
+    try {
+      const delta = await expectCounted('malformed', () => p.send(communityMessage({ version: 0, tag: 0xa7 })));
+      expect(delta).toEqual({ ...NO_TRAPS, received: 1, malformed: 1 });
+      // (Its log line falls within the "malformed" rate limit of the truncated PET above.)
+    } finally {
+      await p.close();
+    }
   });
 
   it('still accepts a good trap after all of that, and every datagram is accounted for', async () => {
@@ -362,22 +573,32 @@ describe('TrapReceiver with snmptrap as the peer', () => {
     expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1 });
     expect(traps.at(-1)!.event).toMatchObject(EXPECTED_EVENT);
     const c = receiver.counters;
-    // No SNMPv3 discovery here (snmptrap -e gives the engine ID), so nothing is left over.
-    expect(c.received).toBe(c.accepted + c.badAuth + c.unknownSource + c.malformed);
+    expect(c.received).toBe(TRAP_OUTCOMES.reduce((n, k) => n + c[k], 0));
     expect(c).toEqual({
-      received: 18,
-      accepted: 8,
-      badAuth: 6,
-      unknownSource: 2,
-      malformed: 2,
+      ...NO_TRAPS,
+      received: 34,
+      accepted: 11,
       notUnderstood: 2,
       duplicates: 1,
+      unknownSource: 5,
+      badAuth: 6,
+      malformed: 3,
+      notNotification: 1,
+      discovery: 5,
+      repliesSent: 7,
+      replyErrors: 4,
     });
   });
 
   it('logged each reason with its error code and never a community or key', () => {
     const text = logs.map(([, m]) => m).join('\n');
-    for (const code of ['ATCA_ERR_TRAP_AUTH', 'ATCA_ERR_TRAP_UNKNOWN_SOURCE', 'ATCA_ERR_TRAP_MALFORMED']) {
+    for (const code of [
+      'ATCA_ERR_TRAP_AUTH',
+      'ATCA_ERR_TRAP_UNKNOWN_SOURCE',
+      'ATCA_ERR_TRAP_MALFORMED',
+      'ATCA_ERR_TRAP_NOT_NOTIFICATION',
+      'ATCA_ERR_TRAP_REPLY',
+    ]) {
       expect(text).toContain(code);
     }
     for (const secret of SECRETS) expect(text).not.toContain(secret);
@@ -450,5 +671,118 @@ describe('TrapReceiver.start', () => {
     }
     expect(isAtcaError(err, 'ATCA_ERR_CONFIG_INVALID')).toBe(true);
     expect((err as Error).message).not.toContain('short');
+  });
+});
+
+describe('TrapReceiver reply budget', () => {
+  it('sends at most `burst` replies when the budget does not refill; the informs are still delivered', async () => {
+    const budgetPort = await freePort();
+    const got: ReceivedTrap[] = [];
+    const r = new TrapReceiver({
+      address: '127.0.0.1',
+      port: budgetPort,
+      communities: [COMMUNITY],
+      v3Users: [],
+      sources: new Map([['127.0.0.1', SHELF]]),
+      replyLimit: { perSecond: 0, burst: 2 },
+      log: () => {},
+      onTrap: (t) => got.push(t),
+    });
+    await r.start();
+    const p = await peer('127.0.0.1', () => budgetPort);
+    try {
+      for (let i = 0; i < 4; i++) await p.send(communityMessage({ hex: petWithSequence(0x300 + i) }));
+      await until('four informs', () => r.counters.received === 4);
+      await until('two replies', () => p.replies.length === 2);
+      await settle();
+      expect(p.replies).toHaveLength(2);
+      expect(r.counters).toEqual({ ...NO_TRAPS, received: 4, accepted: 4, repliesSent: 2, repliesLimited: 2 });
+      expect(got).toHaveLength(4);
+    } finally {
+      await p.close();
+      await r.stop();
+    }
+  });
+});
+
+describe('TrapReceiver SNMPv3 key budget', () => {
+  it('derives keys for at most 4 new engine IDs at once per source; known ones keep working', async () => {
+    const keyPort = await freePort();
+    const got: ReceivedTrap[] = [];
+    const r = new TrapReceiver({
+      address: '127.0.0.1',
+      port: keyPort,
+      communities: [],
+      v3Users: [{ name: USER, authProtocol: 'sha', authKey: AUTH_KEY, privProtocol: 'aes', privKey: PRIV_KEY }],
+      sources: new Map([['127.0.0.1', SHELF]]),
+      log: () => {},
+      onTrap: (t) => got.push(t),
+    });
+    await r.start();
+    // Six senders, each its own engine ID, as a spoofer would send. snmptrap, not net-snmp's own
+    // sender: that one would share (and warm) this process's key cache.
+    const trap = (i: number, seq: number) => {
+      const args = v3(AUTH_KEY, PRIV_KEY, petWithSequence(seq)).map((a) =>
+        a === target() ? `127.0.0.1:${keyPort}` : a,
+      );
+      args[args.indexOf(ENGINE_ID)] = `0x80000000aa55${(0x10 + i).toString(16)}`;
+      return snmptrap(args);
+    };
+    try {
+      for (let i = 0; i < 6; i++) {
+        await trap(i, 0x400 + i);
+        await until(`trap ${i}`, () => r.counters.received === i + 1);
+      }
+      expect(r.counters).toMatchObject({ received: 6, accepted: 4, badAuth: 2, keysRefused: 2 });
+      expect(got.map((t) => t.pet?.sequence)).toEqual([0x400, 0x401, 0x402, 0x403]);
+      // A sender whose engine ID authenticated before is not charged again.
+      await trap(0, 0x410);
+      await until('the known sender', () => r.counters.received === 7);
+      expect(r.counters).toMatchObject({ accepted: 5, keysRefused: 2 });
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('TrapReceiver kernel drops', () => {
+  it('counts exactly the datagrams the kernel dropped while the event loop was blocked, and logs it', async () => {
+    const dropPort = await freePort();
+    const lines: string[] = [];
+    const r = new TrapReceiver({
+      address: '127.0.0.1',
+      port: dropPort,
+      communities: [COMMUNITY],
+      v3Users: [],
+      sources: new Map([['127.0.0.1', SHELF]]),
+      log: (_l, m) => lines.push(m),
+      onTrap: () => {},
+    });
+    await r.start();
+    try {
+      expect(r.kernelDropsAvailable).toBe(true);
+      // Enough small datagrams to overflow the receive buffer several times over (each costs the
+      // kernel far more than 64 bytes of buffer), sent by a child process while spawnSync keeps
+      // this process's event loop from reading any of them.
+      const n = Math.ceil((r.receiveBufferSize ?? 0) / 64) + 20_000;
+      const sender = `
+        const s = require('node:dgram').createSocket('udp4');
+        const b = Buffer.from('not even BER');
+        let left = ${n};
+        s.bind(0, '127.0.0.1', () => { for (let i = 0; i < ${n}; i++) s.send(b, ${dropPort}, '127.0.0.1', () => { if (--left === 0) s.close(); }); });
+      `;
+      const res = spawnSync(process.execPath, ['-e', sender], { timeout: 60_000 });
+      expect(res.status).toBe(0);
+      await until('every datagram read or dropped', () => r.counters.received + r.counters.kernelDrops === n, 20_000);
+      const c = r.counters;
+      expect(c.kernelDrops).toBeGreaterThan(0);
+      expect(c.received).toBeGreaterThan(0);
+      expect(c.received + c.kernelDrops).toBe(n);
+      expect(c.malformed).toBe(c.received);
+      await until('the drop to be logged', () => lines.some((m) => m.startsWith('ATCA_ERR_TRAP_DROPPED: ')), 5_000);
+      expect(lines.find((m) => m.startsWith('ATCA_ERR_TRAP_DROPPED: '))).toContain(`${c.kernelDrops} since start`);
+    } finally {
+      await r.stop();
+    }
   });
 });

@@ -41,4 +41,20 @@ describe('PetDuplicates', () => {
     expect(d.check('s1', M7, pets[4]!, 1)).toBe(true);
     expect(d.check('s1', M7, pets[0]!, 1)).toBe(false);
   });
+
+  it('stays bounded through 50,000 distinct PETs, and through a clock that jumps back and forth', () => {
+    const d = new PetDuplicates(60_000, 1000);
+    const b = hotSwapPet(0x82, 7, 4, 0xf, 1);
+    for (let i = 0; i < 50_000; i++) {
+      b.writeUInt16BE((i % 0xffff) + 1, 16);
+      b[33] = i >> 16;
+      const now = i % 7 === 0 ? 0 : i % 5 === 0 ? 1e9 - i : i;
+      d.check('s1', M7, decodePet(b), now);
+      expect(d.size).toBeLessThanOrEqual(1000);
+    }
+    // And it still recognises a repeat.
+    const pet = decodePet(hotSwapPet(0x90, 7, 4, 0xf, 7));
+    expect(d.check('s1', M7, pet, 2e9)).toBe(false);
+    expect(d.check('s1', M7, pet, 2e9 + 1)).toBe(true);
+  });
 });

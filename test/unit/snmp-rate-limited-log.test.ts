@@ -71,3 +71,25 @@ describe('RateLimitedLog', () => {
     expect(log.suppressed).toBe(2);
   });
 });
+
+describe('RateLimitedLog with a lazy message', () => {
+  it('builds the line only when it is written', () => {
+    const { lines, log, advance } = setup();
+    let built = 0;
+    const msg = () => {
+      built++;
+      return `line ${built}`;
+    };
+    log.emit('k', 'warn', msg);
+    log.emit('k', 'warn', msg);
+    log.emit('k', 'warn', msg);
+    expect(built).toBe(1);
+    advance(10_000);
+    log.emit('k', 'warn', msg);
+    expect(built).toBe(2);
+    expect(lines).toEqual([
+      ['warn', 'line 1'],
+      ['warn', 'line 2 (2 similar line(s) suppressed before this one)'],
+    ]);
+  });
+});
