@@ -130,6 +130,19 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
 
   let receiver: TrapReceiver | undefined;
 
+  /** An info line at most every 10 s per key, with how many were left out: a storm must not become a log storm. */
+  const quietUntil = new Map<string, { until: number; left: number }>();
+  function sometimes(key: string, msg: string): void {
+    const t = now();
+    const q = quietUntil.get(key);
+    if (q && t < q.until) {
+      q.left++;
+      return;
+    }
+    log.info(q?.left ? `${msg} (and ${q.left} more like it in the last 10 s)` : msg);
+    quietUntil.set(key, { until: t + 10_000, left: 0 });
+  }
+
   function onTrap(t: ReceivedTrap): void {
     const at = now();
     if (t.duplicate) {
@@ -184,10 +197,16 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
         // Typically the shelf manager (0x20) reporting on a FRU's behalf — an IPMC that fell
         // silent — and nothing in the trap names the slot. Polling can: all slots, now, rather
         // than at the next interval. What it finds is acted on as any poll is.
-        log.info(`${e.shelf}: hot-swap event from IPMB ${from} names no configured slot: polling the shelf now`);
+        sometimes(
+          `unmapped-hotswap ${e.shelf}`,
+          `${e.shelf}: hot-swap event from IPMB ${from} names no configured slot: polling the shelf now`,
+        );
         poller?.pollNow();
       } else {
-        log.info(`${e.shelf}: ${e.kind} event for IPMB ${from} maps to no configured slot: recorded only`);
+        sometimes(
+          `unmapped ${e.shelf}`,
+          `${e.shelf}: ${e.kind} event for IPMB ${from} maps to no configured slot: recorded only`,
+        );
       }
       return;
     }
