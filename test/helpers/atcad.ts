@@ -19,6 +19,7 @@ import { TEST_SHELF } from './shelf.js';
 
 const run = promisify(execFile);
 export const COMMUNITY = 'Comm-scenario-4';
+const SHELF = 's1';
 
 export interface AtcadOptions {
   readonly spec?: ShelfSpec;
@@ -28,6 +29,11 @@ export interface AtcadOptions {
   readonly journalPath?: string;
   /** Slots mapped to nodes (default 1–3 → node1–node3). */
   readonly slots?: string;
+  readonly shelfName?: string;
+  readonly community?: string;
+  readonly v3User?: { readonly name: string; readonly authKey: string; readonly privKey: string };
+  /** The source address of the shelf's traps (default 127.0.0.1). */
+  readonly trapSource?: string;
 }
 
 export interface AtcadUnderTest {
@@ -51,6 +57,8 @@ export interface AtcadUnderTest {
 
 export async function startAtcad(o: AtcadOptions = {}): Promise<AtcadUnderTest> {
   const spec = o.spec ?? { ...TEST_SHELF, shelfManagers: 1 };
+  const community = o.community ?? COMMUNITY;
+  const shelfName = o.shelfName ?? SHELF;
   const dir = mkdtempSync(join(tmpdir(), 'atcad-scenario-'));
   const shelf = await SimulatedShelf.start(spec);
   const decisions: Decision[] = [];
@@ -68,19 +76,28 @@ export async function startAtcad(o: AtcadOptions = {}): Promise<AtcadUnderTest> 
     const managers = shelf.managers.map((m) => `{ host: 127.0.0.1, port: ${m.port} }`).join(', ');
     const cfg = parseConfig(`
 shelves:
-  - name: s1
+  - name: ${shelfName}
     shelfManagers: [${managers}]
     ipmi: { username: admin, password: { env: SHELF_PW }, cipher: "3" }
-    trapSources: [127.0.0.1]
+    trapSources: [${o.trapSource ?? '127.0.0.1'}]
     slots: ${o.slots ?? '{ "1": { node: node1 }, "2": { node: node2 }, "3": { node: node3 } }'}
-traps: { address: 127.0.0.1, port: ${trapPort}, communities: [{ env: COMMUNITY }] }
+traps:
+  address: 127.0.0.1
+  port: ${trapPort}
+  communities: [{ env: COMMUNITY }]
+  v3Users: [${o.v3User ? `{ name: ${o.v3User.name}, authKey: { env: V3_AUTH }, privKey: { env: V3_PRIV } }` : ''}]
 pacemaker: { mode: offline, cibFile: ${cib} }
 ${o.sections ?? ''}
 ${o.sections?.includes('journal:') ? '' : `journal: { path: ${o.journalPath ?? join(dir, 'journal.sqlite')} }`}
 `);
     app = buildApp(cfg, {
       log,
-      env: { SHELF_PW: spec.password, COMMUNITY },
+      env: {
+        SHELF_PW: spec.password,
+        COMMUNITY: community,
+        V3_AUTH: o.v3User?.authKey ?? '',
+        V3_PRIV: o.v3User?.privKey ?? '',
+      },
       onDecision: (d) => decisions.push(d),
     });
     await app.start();
@@ -89,7 +106,7 @@ ${o.sections?.includes('journal:') ? '' : `journal: { path: ${o.journalPath ?? j
     const trap = async (specific: number, pet: Buffer) => {
       await run(
         'snmptrap',
-        snmptrapV2cArgs(COMMUNITY, `127.0.0.1:${trapPort}`, `${PET_ENTERPRISE_OID}.0.${specific}`, pet),
+        snmptrapV2cArgs(community, `127.0.0.1:${trapPort}`, `${PET_ENTERPRISE_OID}.0.${specific}`, pet),
         { env },
       );
     };
@@ -103,7 +120,7 @@ ${o.sections?.includes('journal:') ? '' : `journal: { path: ${o.journalPath ?? j
       logs,
       trap,
       hotswapTrap: async (state, pet) => {
-        await run('snmptrap', snmptrapV2cArgs(COMMUNITY, `127.0.0.1:${trapPort}`, hotSwapTrapOid(state), pet), { env });
+        await run('snmptrap', snmptrapV2cArgs(community, `127.0.0.1:${trapPort}`, hotSwapTrapOid(state), pet), { env });
       },
       health: async (node) =>
         (

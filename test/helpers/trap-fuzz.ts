@@ -487,6 +487,12 @@ export interface FuzzOptions {
   /** Fraction sent from the unconfigured sources. */
   readonly unknownShare?: number;
   readonly progress?: (sent: number) => void;
+  /**
+   * A receiver already running elsewhere (atcad itself), configured with FUZZ_COMMUNITY,
+   * FUZZ_USER and its keys for FUZZ_SHELF from 127.0.0.1: fuzzed instead of a receiver of the
+   * harness's own. Then logs and the fresh traps afterwards are the caller's to check.
+   */
+  readonly target?: { readonly port: number; readonly counters: TrapCounters };
 }
 
 export interface FuzzResult {
@@ -527,8 +533,8 @@ export async function runTrapFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const after: ReceivedTrap[] = [];
   let logLines = 0;
   let secretsLogged = 0;
-  const port = await freePort();
-  const receiver = new TrapReceiver({
+  const port = o.target?.port ?? (await freePort());
+  const own = new TrapReceiver({
     address: '127.0.0.1',
     port,
     communities: [FUZZ_COMMUNITY],
@@ -545,9 +551,10 @@ export async function runTrapFuzz(o: FuzzOptions): Promise<FuzzResult> {
       if (collecting) after.push(t);
     },
   });
+  const receiver = o.target ?? own;
   const senders: Socket[] = [];
   try {
-    await receiver.start();
+    if (!o.target) await own.start();
     const seeds = await captureSeeds(port, dir);
     const configured = await bindUdp(CONFIGURED_SOURCE);
     const unknown = await Promise.all(UNKNOWN_SOURCES.map((a) => bindUdp(a)));
@@ -605,6 +612,22 @@ export async function runTrapFuzz(o: FuzzOptions): Promise<FuzzResult> {
     ).catch(() => undefined);
     const counters = minus(receiver.counters, before);
 
+    if (o.target) {
+      return {
+        seeds,
+        sent,
+        sentFromUnknown,
+        byMutation,
+        counters,
+        repliesToConfigured,
+        repliesToUnknown,
+        uncaught,
+        logLines,
+        secretsLogged,
+        elapsedMs,
+        after,
+      };
+    }
     // Still working: a fresh PET from each of snmptrap v2c and v3 is delivered with its event.
     collecting = true;
     const fresh = (n: number) =>
@@ -646,7 +669,7 @@ export async function runTrapFuzz(o: FuzzOptions): Promise<FuzzResult> {
       after,
     };
   } finally {
-    await receiver.stop();
+    await own.stop();
     await Promise.all(senders.map(closeUdp));
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onUncaught);

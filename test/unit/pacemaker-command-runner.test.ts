@@ -1,6 +1,7 @@
 // The runner under the Pacemaker actuators: no shell, an explicit environment, bounded output,
 // and a timeout that kills (SIGTERM, then SIGKILL) and is reported as a failure. Node itself
 // stands in for the tools here, so every behaviour can be produced on demand.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { execaRunner as runCommand } from '../../src/pacemaker/execa-runner.js';
 
@@ -9,6 +10,15 @@ const ENV = { PATH: '/usr/bin:/bin', LC_ALL: 'C' };
 
 function node(script: string, ...args: string[]): string[] {
   return [NODE, '-e', script, '--', ...args];
+}
+
+/** Running, that is: a killed process waiting to be reaped (state Z) does not count. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 describe('the Pacemaker tool runner (execa)', () => {
@@ -85,6 +95,20 @@ describe('the Pacemaker tool runner (execa)', () => {
     expect(r.error?.code).toBe('ATCA_ERR_PCMK_TIMEOUT');
     expect(r.durationMs).toBeGreaterThanOrEqual(590);
     expect(r.durationMs).toBeLessThan(5000);
+  });
+
+  it('kills what the command started too (its process group)', async () => {
+    const script = `
+      const c = require('node:child_process').spawn('sleep', ['60'], { stdio: 'ignore' });
+      console.log(c.pid);
+      process.on('SIGTERM', () => {});
+      setInterval(() => {}, 1000);`;
+    const r = await runCommand(node(script), { timeoutMs: 500, env: ENV, killGraceMs: 200 });
+    expect(r.timedOut).toBe(true);
+    const sleepPid = Number(r.stdout.trim());
+    expect(sleepPid).toBeGreaterThan(0);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(alive(sleepPid)).toBe(false);
   });
 
   it('a timeout is a failure even when the command then exits 0 on SIGTERM', async () => {
