@@ -23,12 +23,18 @@ export function outcomeOf(r: ActionResult): { readonly outcome: ActionOutcome; r
   return { outcome: 'failed', status: 'failed' };
 }
 
+/** An unfencing (`on`) powers a node up: it is no fence. */
+function isFence(h: FenceHistoryEntry): boolean {
+  return h.action !== 'on';
+}
+
 /**
  * The fencer's history of a node, as the guard before a fence reads it: a fence pending now,
  * or one that succeeded since `since` (the start of the fault episode, less a margin for a
  * fence that caused the very fault atcad saw).
  */
-export function fencerView(history: readonly FenceHistoryEntry[], since: number): FencerView {
+export function fencerView(all: readonly FenceHistoryEntry[], since: number): FencerView {
+  const history = all.filter(isFence);
   if (history.some((h) => h.status === 'pending')) return 'fencing';
   // Completion times are whole seconds: a fence "completed at 12:00:05" may have completed
   // until 12:00:05.999, so it counts if that could be after `since` (the safe reading).
@@ -43,9 +49,10 @@ export function fencerView(history: readonly FenceHistoryEntry[], since: number)
  * pending, or no record of it at all. Completion times are whole seconds: a second of slack.
  */
 export function settledBy(
-  history: readonly FenceHistoryEntry[],
+  all: readonly FenceHistoryEntry[],
   startedAt: number,
 ): 'done' | 'failed' | 'pending' | 'no-record' {
+  const history = all.filter(isFence);
   const after = history.filter((h) => h.completed !== undefined && Date.parse(h.completed) >= startedAt - 1000);
   if (after.some((h) => h.status === 'success')) return 'done';
   if (history.some((h) => h.status === 'pending')) return 'pending';
