@@ -2,11 +2,10 @@
 // what admins script by hand. Run with `npm run bench:e2e` (as root: it makes namespaces).
 //
 // One real one-node cluster (corosync + Pacemaker, test/helpers/cluster.ts) with the simulated
-// shelf in its network namespace, and three contenders in there, all running for the whole
-// run and all setting the same attribute on the same node the same way (attrd_updater -U):
-//   atcad-launcher  node dist/atcad.mjs --config … (pacemaker.mode live), default command runner
-//   atcad-execa     the same with ATCAD_COMMAND_RUNNER=execa
-//   snmptrapd       snmptrapd + `traphandle default pet-to-health.sh` (bench/lib/snmptrapd.ts)
+// shelf in its network namespace, and two contenders in there, both running for the whole run
+// and both setting the same attribute on the same node the same way (attrd_updater -U):
+//   atcad      node dist/atcad.mjs --config … (pacemaker.mode live)
+//   snmptrapd  snmptrapd + `traphandle default pet-to-health.sh` (bench/lib/snmptrapd.ts)
 // Each sample sends one temperature "upper critical going high" PET (DEFAULT_RULES:
 // temperature-critical → health-red) for slot 1 (node1) to one contender, and times it from
 // just before `send` to the moment the new value is visible in the CIB (a CIB client's change
@@ -55,7 +54,7 @@ const VERIFY = envInt('BENCH_E2E_VERIFY', 0) !== 0;
 const ALERT = envInt('BENCH_E2E_ALERT', 0) !== 0;
 const PHASES = (process.env.BENCH_E2E_PHASES ?? 'idle,bg').split(',').map((s) => s.trim());
 const BG_KIND = process.env.BENCH_E2E_BG ?? 'm3';
-const ALL_CONTENDERS = ['atcad-launcher', 'atcad-execa', 'snmptrapd'] as const;
+const ALL_CONTENDERS = ['atcad', 'snmptrapd'] as const;
 type ContenderName = (typeof ALL_CONTENDERS)[number];
 const CONTENDERS = (process.env.BENCH_E2E_CONTENDERS ?? ALL_CONTENDERS.join(','))
   .split(',')
@@ -201,7 +200,6 @@ async function main(): Promise<void> {
         }),
       );
       const env: Record<string, string> = { SHELF_PW: SHELF.password, COMMUNITY };
-      if (name === 'atcad-execa') env.ATCAD_COMMAND_RUNNER = 'execa';
       proc = await cluster.spawn(name, [process.execPath, ATCAD_BUNDLE, '--config', config], { env, cwd: REPO });
       const reader = new JournalReader(journal);
       journals.push(reader);
@@ -387,26 +385,15 @@ async function main(): Promise<void> {
   const cmp: string[][] = [];
   for (const phase of PHASES) {
     const get = (c: ContenderName) => results.get(key(phase, c))?.raise ?? [];
-    const launcher = get('atcad-launcher');
-    const execa = get('atcad-execa');
+    const atcad = get('atcad');
     const trapd = get('snmptrapd');
     for (const q of ['mean', 0.5, 0.9, 0.99] as const) {
       const at = (xs: number[]) => (q === 'mean' ? mean(xs) : quantile(xs, q));
-      const l = at(launcher);
-      const e = at(execa);
-      const t = at(trapd);
-      cmp.push([
-        label(phase),
-        q === 'mean' ? 'mean' : `p${Math.round(q * 100)}`,
-        times(ratio(t, l)),
-        times(ratio(t, e)),
-        Number.isFinite(l) && Number.isFinite(e) ? `${(100 * (1 - l / e)).toFixed(1)} %` : '–',
-      ]);
+      cmp.push([label(phase), q === 'mean' ? 'mean' : `p${Math.round(q * 100)}`, times(ratio(at(trapd), at(atcad)))]);
     }
   }
   console.log('\nRatios (same load, same quantile)');
-  printTable(['load', 'q', 'snmptrapd ÷ launcher', 'snmptrapd ÷ execa', 'launcher saves vs execa'], cmp);
-  console.log('The launcher stays only if it saves more than 10 % end to end.');
+  printTable(['load', 'q', 'snmptrapd ÷ atcad'], cmp);
 
   const crows: string[][] = [];
   for (const phase of PHASES)
