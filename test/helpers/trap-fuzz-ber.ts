@@ -14,8 +14,11 @@ export interface Tlv {
 }
 
 /** Reads one TLV at `at`; undefined if `buf` is not well-formed there. */
-function readOne(buf: Buffer, at: number): { tlv: Tlv; end: number } | undefined {
-  if (at + 2 > buf.length) return undefined;
+/** Deeper trees are not parsed (the mutators then treat the datagram as opaque bytes). */
+const MAX_DEPTH = 64;
+
+function readOne(buf: Buffer, at: number, depth = 0): { tlv: Tlv; end: number } | undefined {
+  if (at + 2 > buf.length || depth > MAX_DEPTH) return undefined;
   const tag = buf[at]!;
   let len = buf[at + 1]!;
   let p = at + 2;
@@ -31,7 +34,7 @@ function readOne(buf: Buffer, at: number): { tlv: Tlv; end: number } | undefined
     const children: Tlv[] = [];
     let q = p;
     while (q < end) {
-      const c = readOne(buf.subarray(0, end), q);
+      const c = readOne(buf.subarray(0, end), q, depth + 1);
       if (!c) return undefined;
       children.push(c.tlv);
       q = c.end;

@@ -127,14 +127,19 @@ function oddValue(r: Rng): Buffer {
 /** Every node of a tree, with how to replace it. */
 function nodes(root: Tlv): { node: Tlv; replace: (t: Tlv) => Tlv }[] {
   const out: { node: Tlv; replace: (t: Tlv) => Tlv }[] = [];
-  const walk = (t: Tlv, rebuild: (t: Tlv) => Tlv): void => {
+  // Breadth-first with an explicit queue: a tree's depth must not become this process's stack.
+  const queue: { node: Tlv; replace: (t: Tlv) => Tlv }[] = [{ node: root, replace: (n) => n }];
+  while (queue.length > 0) {
+    const { node: t, replace: rebuild } = queue.shift()!;
     out.push({ node: t, replace: rebuild });
     const children = t.children ?? [];
     for (const [i, c] of children.entries()) {
-      walk(c, (n) => rebuild({ tag: t.tag, children: children.map((x, j) => (j === i ? n : x)) }));
+      queue.push({
+        node: c,
+        replace: (n) => rebuild({ tag: t.tag, children: children.map((x, j) => (j === i ? n : x)) }),
+      });
     }
-  };
-  walk(root, (n) => n);
+  }
   return out;
 }
 
