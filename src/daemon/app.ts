@@ -173,15 +173,17 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     const ipmb = 'ipmb' in e ? e.ipmb : undefined;
     const slot = ipmb === undefined ? undefined : poller?.slotOfIpmb(ipmb);
     poller?.claim(e);
-    journal.appendEvent({
-      at: e.at,
-      shelf: e.shelf,
-      slot,
-      source: e.source,
-      kind: e.kind,
-      understood: true,
-      body: trap ? { event: e, trap: { from: trap.from, version: trap.version, specific: trap.specific } } : e,
-    });
+    // A sweep is news only to the policy (after a restart); the journal has its readings' events.
+    if (e.kind !== 'swept')
+      journal.appendEvent({
+        at: e.at,
+        shelf: e.shelf,
+        slot,
+        source: e.source,
+        kind: e.kind,
+        understood: true,
+        body: trap ? { event: e, trap: { from: trap.from, version: trap.version, specific: trap.specific } } : e,
+      });
     // A shelf manager's silence concerns every slot it watches (rule shmc-unreachable, default
     // record: visibility is lost, not a blade).
     const shelf = cfg.shelves.find((s) => s.name === e.shelf);

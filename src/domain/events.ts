@@ -66,4 +66,13 @@ export interface IpmcEvent extends Base {
   readonly reachable: boolean;
 }
 
-export type DomainEvent = HotSwapEvent | ThresholdEvent | DiscreteEvent | ShelfManagerEvent | IpmcEvent;
+/**
+ * Every sensor of a blade was read just now (whatever they showed: what they assert comes as
+ * its own events). A slot is known to be clear only once this has happened since a restart.
+ */
+export interface SweptEvent extends Base {
+  readonly kind: 'swept';
+  readonly ipmb: number;
+}
+
+export type DomainEvent = HotSwapEvent | ThresholdEvent | DiscreteEvent | ShelfManagerEvent | IpmcEvent | SweptEvent;

@@ -4,7 +4,7 @@ import type { ActionResultRow, DecisionRow, Durability, Journal } from '../journ
 import type { ActionStatus } from '../journal/schema.js';
 import type { Logger } from '../log.js';
 import type { ActionResult, ClusterActuator } from '../pacemaker/actuator.js';
-import { newSlotState } from '../policy/decide.js';
+import { newSlotState, worseHealth } from '../policy/decide.js';
 import type {
   ActionOutcome,
   ClusterView,
@@ -76,6 +76,8 @@ const ACTION_OF: Partial<Record<Decision['kind'], 'health' | 'standby' | 'fence'
   fence: 'fence',
 };
 
+/** A fresh reading older than this when its turn comes (the journal was failing) is not acted on. */
+const STALE_CONFIRMATION_MS = 5000;
 /** How long the decision queue runs before it lets the event loop read sockets again. */
 const SLICE_MS = 10;
 const RETRY_FIRST_MS = 500;
@@ -134,6 +136,7 @@ export class Engine {
   #journalFailures = 0;
   #ticker: NodeJS.Timeout | undefined;
   #stopped = false;
+  #stopping = false;
   readonly #running = new Set<Promise<unknown>>();
   readonly #nodeChains = new Map<string, Promise<void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -211,11 +214,33 @@ export class Engine {
       .fencesSince(now - this.#o.policy.fenceWindowMs)
       .map((a) => ({ slot: a.slot, node: a.node ?? '', at: a.startedAt, status: fenceStatusOf(a.status) }));
     for (const [key, s] of slots) {
-      if (!s.node) continue;
-      const health = (j.read.lastValue('health', s.node) ?? 'green') as Health;
-      const standby = j.read.lastValue('standby', s.node) === 'on';
-      // Health left red or yellow by the last run recovers like any other once it stays clear.
-      slots.set(key, { ...s, health, standby, clearSince: health === 'green' && !standby ? undefined : now });
+      // Nothing is known of the slot until it is read again: no recovery before that.
+      let next: SlotPolicyState = { ...s, unread: true };
+      // A fault episode the last run fenced goes on until the slot is seen active and clear.
+      const fence = j.read.lastFence(key);
+      if (fence && (fence.status === 'succeeded' || fence.status === 'reconciled-done')) {
+        if (!j.read.decidedSince(key, 'episode-end', fence.startedAt)) next = { ...next, fencedInEpisode: true };
+      }
+      if (s.node) {
+        // What the last run applied, and what it may have applied: an action a restart cut
+        // short (or that failed) may or may not have taken effect, so the worse of the two is
+        // taken as applied and asked for again.
+        const health = (j.read.lastValue('health', s.node) ?? 'green') as Health;
+        const lastHealth = j.read.lastAction('health', s.node);
+        const healthOpen = lastHealth !== undefined && lastHealth.status !== 'succeeded';
+        const standbyOn = j.read.lastValue('standby', s.node) === 'on';
+        const lastStandby = j.read.lastAction('standby', s.node);
+        const standbyOpen = lastStandby !== undefined && lastStandby.status !== 'succeeded';
+        const wantStandby = standbyOn || (standbyOpen && lastStandby.value === 'on');
+        next = {
+          ...next,
+          health: healthOpen ? worseHealth(health, (lastHealth.value ?? 'green') as Health) : health,
+          healthRetryAt: healthOpen ? now : undefined,
+          standby: wantStandby,
+          standbyRetry: standbyOpen ? { on: wantStandby, at: now } : undefined,
+        };
+      }
+      slots.set(key, next);
     }
     this.#state = { ...this.#state, policy: { slots, fences } };
     for (const r of reconcile) this.#reconcileLater(r.id, r.node, r.slot, r.startedAt, 0);
@@ -259,7 +284,7 @@ export class Engine {
     this.#scheduled = false;
     const until = performance.now() + SLICE_MS;
     for (;;) {
-      const input = this.#queue.peek();
+      const input = this.#ready(this.#queue.peek());
       if (input === undefined && this.#lostShelves.size > 0) {
         const lost = [...this.#lostShelves];
         this.#lostShelves.clear();
@@ -290,6 +315,42 @@ export class Engine {
         return;
       }
     }
+  }
+
+  /**
+   * The input as it may be stepped now: while stopping, no new confirmation is acted on and
+   * nothing is confirmed (a stop must not start a fence); a confirmation older than
+   * STALE_CONFIRMATION_MS (it waited for the journal) is read again, not acted on.
+   */
+  #ready(input: CoreInput | undefined): CoreInput | undefined {
+    if (input === undefined) return undefined;
+    if (this.#stopping && (input.kind === 'confirmation' || input.kind === 'tick')) {
+      this.#queue.shift();
+      if (input.kind === 'confirmation') {
+        this.#o.log.warn(`${input.slot}: stopping: the confirmation of ${input.fault} is not acted on`);
+      }
+      return this.#ready(this.#queue.peek());
+    }
+    if (input.kind === 'confirmation') {
+      const age = this.#now() - input.at;
+      if (age > STALE_CONFIRMATION_MS && input.verdict !== 'unknown') {
+        const stale: CoreInput = {
+          ...input,
+          verdict: 'unknown',
+          at: this.#now(),
+          evidence: [
+            ...input.evidence,
+            {
+              source: 'confirm',
+              at: this.#now(),
+              summary: `that reading is ${Math.round(age / 1000)} s old (decisions waited): it is read again, not acted on`,
+            },
+          ],
+        };
+        return stale;
+      }
+    }
+    return input;
   }
 
   /** Journal first: the step is not adopted, nothing is done, and the queue waits for the journal. */
@@ -337,6 +398,7 @@ export class Engine {
           this.#track(this.#confirm(d));
           break;
         case 'record':
+        case 'episode-end':
         case 'blocked':
           this.#o.log.info(`${d.slot}: ${d.kind}: ${d.reason}`);
           break;
@@ -433,10 +495,30 @@ export class Engine {
   }
 
   async #confirm(d: Extract<Decision, { kind: 'confirm' }>): Promise<void> {
+    if (this.#stopping) return;
+    try {
+      await this.#confirmNow(d);
+    } catch (e) {
+      // A bug of ours must not leave the slot waiting for an answer for ever.
+      this.#o.log.error(`${d.slot}: confirmation failed internally: ${(e as Error).stack ?? e}`);
+      this.submit({
+        kind: 'confirmation',
+        slot: d.slot,
+        fault: d.fault,
+        token: d.token,
+        verdict: 'unknown',
+        at: this.#now(),
+        evidence: [{ source: 'confirm', at: this.#now(), summary: `internal error: ${(e as Error).message}` }],
+      });
+    }
+  }
+
+  async #confirmNow(d: Extract<Decision, { kind: 'confirm' }>): Promise<void> {
     const fence = d.action === 'fence';
-    // A cluster fence belongs to this episode if it completed shortly before the fault began
-    // (the fence caused what atcad saw) or after — never before the slot was last healthy.
-    const cutoff = Math.max(d.since - (this.#o.recentFenceMs ?? 30_000), d.healthyAt ?? Number.NEGATIVE_INFINITY);
+    // A cluster fence belongs to this episode if it completed since the slot was last seen
+    // healthy — or, when it never was (atcad started with the slot already faulty), shortly
+    // before the fault began (the fence may have caused what atcad saw) or after.
+    const cutoff = d.healthyAt ?? d.since - (this.#o.recentFenceMs ?? 30_000);
     const [hw, cluster, history] = await Promise.allSettled([
       this.#o.reader.confirm(d.slot, d.fault),
       fence ? this.#o.actuator.cluster() : Promise.resolve(undefined),
@@ -473,6 +555,7 @@ export class Engine {
       kind: 'confirmation',
       slot: d.slot,
       fault: d.fault,
+      token: d.token,
       verdict: hardware.verdict,
       evidence,
       at,
@@ -532,6 +615,7 @@ export class Engine {
 
   /** Stops ticking and reconciling; waits for the queue, confirmations and actions under way. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#ticker) clearInterval(this.#ticker);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();

@@ -12,7 +12,13 @@ export function outcomeOf(r: ActionResult): { readonly outcome: ActionOutcome; r
   if (r.ok) return { outcome: 'ok', status: 'succeeded' };
   const code = r.error?.code;
   if (code === 'ATCA_ERR_PCMK_TIMEOUT' || r.exitCode === 124) return { outcome: 'uncertain', status: 'uncertain' };
-  if (code === 'ATCA_ERR_PCMK_UNREACHABLE') return { outcome: 'not-started', status: 'not-started' };
+  // Exit 102 is also what a client gets when the fencer drops it mid-operation: only "could
+  // not connect" proves the request never reached it.
+  if (code === 'ATCA_ERR_PCMK_UNREACHABLE') {
+    return /Could not connect|Connection to cluster failed/i.test(`${r.error?.detail ?? ''} ${r.stderr}`)
+      ? { outcome: 'not-started', status: 'not-started' }
+      : { outcome: 'uncertain', status: 'uncertain' };
+  }
   if (r.exitCode === null) {
     // Never exited by itself: either it never ran (could not be executed, a bad argument
     // caught before running: no command), or it was killed from outside while running.

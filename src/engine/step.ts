@@ -24,7 +24,12 @@ export interface StepResult {
 }
 
 function evidenceOf(e: DomainEvent, f: Finding): Evidence {
-  const summary = f.kind === 'hotswap' ? `hot-swap M${f.state} (${e.source})` : f.summary;
+  const summary =
+    f.kind === 'hotswap'
+      ? `hot-swap M${f.state} (${e.source})`
+      : f.kind === 'swept'
+        ? `sensors read (${e.source})`
+        : f.summary;
   return { source: e.source, at: e.at, summary };
 }
 

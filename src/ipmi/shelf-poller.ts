@@ -246,7 +246,13 @@ export class ShelfPoller {
     for (const slot of Object.keys(this.#shelf.slots).map(Number)) {
       if (this.#stopped) return true;
       const ipmb = this.ipmbOf(slot);
-      if (ipmb !== undefined && this.#last.get(slot) === 4) await this.#sensors.readOwner(ipmb);
+      if (ipmb !== undefined && this.#last.get(slot) === 4) {
+        const states = await this.#sensors.readOwner(ipmb);
+        // Every sensor read just now: the slot is known as it is (see SweptEvent).
+        if (states.every((x) => x.error === undefined && x.reading !== undefined)) {
+          this.#emit({ kind: 'swept', shelf: this.#shelf.name, source: 'poll', at: Date.now(), ipmb });
+        }
+      }
     }
     return true;
   }

@@ -71,6 +71,9 @@ export class JournalReadModel {
   readonly #unfinished: Database.Statement;
   readonly #fences: Database.Statement;
   readonly #lastValue: Database.Statement;
+  readonly #lastAction: Database.Statement;
+  readonly #lastFence: Database.Statement;
+  readonly #decidedSince: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -79,6 +82,11 @@ export class JournalReadModel {
     this.#fences = db.prepare(
       "SELECT * FROM actions WHERE kind = 'fence' AND status != 'not-started' AND (started_at >= ? OR status IN ('started', 'uncertain')) ORDER BY id",
     );
+    this.#lastAction = db.prepare('SELECT * FROM actions WHERE kind = ? AND node = ? ORDER BY id DESC LIMIT 1');
+    this.#lastFence = db.prepare(
+      "SELECT * FROM actions WHERE kind = 'fence' AND slot = ? AND status != 'not-started' ORDER BY id DESC LIMIT 1",
+    );
+    this.#decidedSince = db.prepare('SELECT 1 FROM decisions WHERE slot = ? AND kind = ? AND at >= ? LIMIT 1');
     this.#lastValue = db.prepare(
       "SELECT value FROM actions WHERE kind = ? AND node = ? AND status = 'succeeded' AND value IS NOT NULL ORDER BY id DESC LIMIT 1",
     );
@@ -92,6 +100,23 @@ export class JournalReadModel {
   /** Fences that count against the budget from `since`: started since, or still unsettled. */
   fencesSince(since: number): ActionRow[] {
     return (this.#fences.all(since) as Record<string, unknown>[]).map(actionRow);
+  }
+
+  /** The last health or standby action on `node`, whatever became of it. */
+  lastAction(kind: 'health' | 'standby', node: string): ActionRow | undefined {
+    const r = this.#lastAction.get(kind, node) as Record<string, unknown> | undefined;
+    return r ? actionRow(r) : undefined;
+  }
+
+  /** The last fence of `slot` that reached the fencer (any outcome but not-started). */
+  lastFence(slot: string): ActionRow | undefined {
+    const r = this.#lastFence.get(slot) as Record<string, unknown> | undefined;
+    return r ? actionRow(r) : undefined;
+  }
+
+  /** Whether a decision of `kind` about `slot` was made at or after `at`. */
+  decidedSince(slot: string, kind: string, at: number): boolean {
+    return this.#decidedSince.get(slot, kind, at) !== undefined;
   }
 
   /** The value the last successful health or standby action set on `node`. */

@@ -6,6 +6,7 @@ import type {
   Evidence,
   FenceRecord,
   Health,
+  PendingAction,
   PolicyConfig,
   PolicyInput,
   PolicyState,
@@ -22,17 +23,21 @@ import type {
  *   - standby and fence wait `sustainMs`, then need a fresh reading that agrees: refuted drops
  *     the fault, unknown keeps it (and its health and pending action) and reads again with
  *     back-off — unknown is never taken as refuted;
+ *   - every active fault whose rule is standby or fence gets its action decided in turn: a
+ *     fault whose pending action a stronger one displaced is pended again once that one is
+ *     done with;
  *   - a fence is blocked — and the slot put in standby instead, which cannot destroy data —
  *     when it would exceed maxFences per window (every fence issued counts, whatever its
  *     outcome), when the cluster's quorum or membership is unknown or lost, when fewer voting
- *     members than the minimum would stay online counting fences in flight, or when the
- *     fencer's history cannot be read; it is not issued at all when the cluster is fencing
- *     the node already or did so in this episode;
+ *     members than the minimum would stay online counting every fence in the window as a member
+ *     going down, or when the fencer's history cannot be read; it waits while the cluster is
+ *     fencing the node, and is not issued when the cluster fenced it in this episode;
  *   - "fenced" belongs to one fault episode, which ends when the slot reads M4 again with no
  *     fault active;
- *   - one action per slot at a time; an action already in effect is not repeated;
- *   - health goes back to green after the slot has been clear for `recoveryMs`; standby is
- *     released then only if configured.
+ *   - one action per slot at a time; an action already in effect is not repeated; a health or
+ *     standby change that failed is asked for again;
+ *   - health goes back to green after the slot has been clear for `recoveryMs` — and, after a
+ *     restart, only once it has been read afresh; standby is released then only if configured.
  */
 export interface DecideResult {
   readonly state: PolicyState;
@@ -42,7 +47,7 @@ export interface DecideResult {
 const HEALTH_RANK: Record<Health, number> = { green: 0, yellow: 1, red: 2 };
 /** Evidence links kept per fault: the first and the latest few. */
 const MAX_EVIDENCE = 6;
-/** A health change that failed (attrd unreachable, say) is applied again this much later. */
+/** A health or standby change that failed (attrd or the CIB unreachable) is asked for again this much later. */
 export const HEALTH_RETRY_MS = 5000;
 
 function healthFor(action: PolicyAction): Health {
@@ -58,6 +63,10 @@ function worstHealth(active: ReadonlyMap<FaultClass, ActiveFault>, cfg: PolicyCo
     if (HEALTH_RANK[fh] > HEALTH_RANK[h]) h = fh;
   }
   return h;
+}
+
+export function worseHealth(a: Health, b: Health): Health {
+  return HEALTH_RANK[a] >= HEALTH_RANK[b] ? a : b;
 }
 
 function withSlot(state: PolicyState, slot: SlotPolicyState): PolicyState {
@@ -79,24 +88,24 @@ export function retryDelay(attempts: number, cfg: PolicyConfig): number {
   return Math.min(cfg.confirmRetryMaxMs, cfg.confirmRetryMs * 2 ** Math.max(0, attempts - 1));
 }
 
-/** Fences that count against the budget at `at`. */
+/** Fences that count against the budget at `at`: in the window, or not settled. */
 export function fencesInWindow(fences: readonly FenceRecord[], at: number, cfg: PolicyConfig): FenceRecord[] {
   return fences.filter((f) => at - f.at < cfg.fenceWindowMs || f.status === 'in-flight' || f.status === 'uncertain');
 }
 
-/** Nodes whose fence is running or unsettled: they may be going down. */
-function nodesBeingFenced(fences: readonly FenceRecord[]): Set<string> {
-  return new Set(fences.filter((f) => f.status === 'in-flight' || f.status === 'uncertain').map((f) => f.node));
-}
-
-/** The voting members that would stay online after fencing `node`, and how many must. */
+/**
+ * The voting members that would stay online after fencing `node`, and how many must. Every
+ * node fenced in the window counts as going down, done or not: the cluster view was read at
+ * some point before this decision, and a node whose fence finished meanwhile may still show
+ * online in it (a node that really rejoined is then wrongly subtracted: the safe mistake).
+ */
 export function votersAfterFence(
   cluster: ClusterView,
   node: string,
   fences: readonly FenceRecord[],
   cfg: PolicyConfig,
 ): { readonly remaining: number; readonly needed: number } {
-  const going = nodesBeingFenced(fences);
+  const going = new Set(fences.map((f) => f.node));
   going.add(node);
   const remaining = cluster.votersOnline.filter((n) => !going.has(n)).length;
   const needed = cfg.minVotersAfterFence ?? cluster.quorum ?? Math.floor(cluster.votersTotal / 2) + 1;
@@ -106,34 +115,92 @@ export function votersAfterFence(
 export function decide(state: PolicyState, input: PolicyInput, cfg: PolicyConfig): DecideResult {
   switch (input.kind) {
     case 'finding':
-      return endEpisode(finding(state, input, cfg), input.slot, input.evidence);
+      return settle(finding(state, input, cfg), [input.slot], input.evidence.at, cfg);
     case 'confirmation':
-      return confirm(state, input, cfg);
+      return settle(confirm(state, input, cfg), [input.slot], input.at, cfg);
     case 'action-done':
-      return actionDone(state, input);
+      return settle(actionDone(state, input), [input.slot], input.evidence.at, cfg);
     case 'maintenance':
-      return maintenance(state, input);
+      return settle(maintenance(state, input), [input.slot], input.evidence.at, cfg);
     case 'tick':
-      return tick(state, input.at, cfg);
+      return settle(tick(state, input.at, cfg), [...state.slots.keys()], input.at, cfg);
   }
 }
 
 /**
- * After a finding: a slot active (M4) with no fault is healthy as of now, and if it was fenced,
- * that fault episode is over.
+ * What holds after every input, for each slot it touched: a slot active (M4) with no fault is
+ * healthy as of now, and if it was fenced, that fault episode is over; an active fault that
+ * still needs its standby or fence decided gets it pended.
  */
-function endEpisode(r: DecideResult, key: string, ev: Evidence): DecideResult {
-  const slot = r.state.slots.get(key);
-  if (slot === undefined || slot.hotswap !== 4 || slot.active.size > 0 || slot.inFlight === 'fence') return r;
-  const healthy = { ...slot, healthyAt: Math.max(slot.healthyAt ?? ev.at, ev.at) };
-  if (!slot.fencedInEpisode) return { ...r, state: withSlot(r.state, healthy) };
-  return {
-    state: withSlot(r.state, { ...healthy, fencedInEpisode: false }),
-    decisions: [
-      ...r.decisions,
-      record(key, 'slot active again (M4) with no fault: the fault episode that was fenced is over', [ev]),
-    ],
-  };
+function settle(r: DecideResult, keys: readonly string[], at: number, cfg: PolicyConfig): DecideResult {
+  let state = r.state;
+  const decisions = [...r.decisions];
+  for (const key of keys) {
+    let slot = state.slots.get(key);
+    if (!slot) continue;
+    const before = slot;
+    if (slot.hotswap === 4 && slot.active.size === 0 && slot.inFlight !== 'fence' && !slot.unread) {
+      slot = { ...slot, healthyAt: Math.max(slot.healthyAt ?? at, at) };
+      if (slot.fencedInEpisode) {
+        slot = { ...slot, fencedInEpisode: false };
+        decisions.push({
+          kind: 'episode-end',
+          slot: key,
+          reason: 'slot active again (M4) with no fault: the fault episode that was fenced is over',
+          evidence: [{ source: 'poll', at, summary: 'M4, no fault active' }],
+        });
+      }
+    }
+    if (!slot.pending && !slot.maintenance && slot.node) {
+      const next = nextToPend(slot, cfg);
+      if (next) {
+        const seq = (state.seq ?? 0) + 1;
+        state = { ...state, seq };
+        const a = slot.active.get(next.fault)!;
+        slot = {
+          ...slot,
+          pending: {
+            action: next.action,
+            fault: next.fault,
+            dueAt: Math.max(at, a.since + cfg.sustainMs),
+            attempts: 0,
+            confirming: false,
+            id: seq,
+          },
+        };
+      }
+    }
+    if (slot !== before) state = withSlot(state, slot);
+  }
+  return { state, decisions };
+}
+
+/** The active fault whose standby or fence is still to be decided: fences first, then the oldest. */
+function nextToPend(
+  slot: SlotPolicyState,
+  cfg: PolicyConfig,
+): { fault: FaultClass; action: 'standby' | 'fence' } | undefined {
+  let best: { fault: FaultClass; action: 'standby' | 'fence'; since: number } | undefined;
+  for (const [fault, a] of slot.active) {
+    if (a.handled) continue;
+    const action = cfg.rules[fault];
+    if (action !== 'standby' && action !== 'fence') continue;
+    if (action === 'standby' && slot.standby) continue;
+    if (action === 'fence' && slot.fencedInEpisode) continue;
+    const better =
+      !best || (action === 'fence' && best.action === 'standby') || (action === best.action && a.since < best.since);
+    if (better) best = { fault, action, since: a.since };
+  }
+  return best;
+}
+
+/** Marks `fault` as having had its action decided. */
+function handled(slot: SlotPolicyState, fault: FaultClass): SlotPolicyState {
+  const a = slot.active.get(fault);
+  if (!a) return slot;
+  const active = new Map(slot.active);
+  active.set(fault, { ...a, handled: true });
+  return { ...slot, active };
 }
 
 function finding(
@@ -144,15 +211,21 @@ function finding(
   const slot = state.slots.get(input.slot);
   const f = input.finding;
   if (!slot) {
-    if (f.kind === 'hotswap') return { state, decisions: [] };
+    if (f.kind === 'hotswap' || f.kind === 'swept') return { state, decisions: [] };
     const what = f.kind === 'fault' ? `${f.fault} ${f.asserted ? 'asserted' : 'cleared'}` : f.summary;
     return { state, decisions: [record(input.slot, `${what} on a slot not in the configuration`, [input.evidence])] };
   }
   switch (f.kind) {
     case 'hotswap':
-      return f.state === slot.hotswap
-        ? { state, decisions: [] }
-        : { state: withSlot(state, { ...slot, hotswap: f.state }), decisions: [] };
+      if (f.state === slot.hotswap) return { state, decisions: [] };
+      return { state: withSlot(state, { ...slot, hotswap: f.state }), decisions: [] };
+    case 'swept': {
+      // Read afresh after a restart — state and every sensor: recovery and the end of a fault
+      // episode may start from here if nothing is wrong.
+      if (!slot.unread || slot.hotswap === undefined) return { state, decisions: [] };
+      const clearSince = slot.active.size === 0 ? input.evidence.at : slot.clearSince;
+      return { state: withSlot(state, { ...slot, unread: false, clearSince }), decisions: [] };
+    }
     case 'note':
       return { state, decisions: [record(slot.key, f.summary, [input.evidence])] };
     case 'fault':
@@ -171,7 +244,7 @@ function clear(state: PolicyState, slot: SlotPolicyState, fault: FaultClass, ev:
     ...slot,
     active,
     pending: pendingHere ? undefined : slot.pending,
-    clearSince: active.size === 0 ? ev.at : slot.clearSince,
+    clearSince: active.size === 0 && !slot.unread ? ev.at : slot.clearSince,
   };
   const reason = pendingHere ? `${fault} cleared before confirmation: no ${pendingHere.action}` : `${fault} cleared`;
   return { state: withSlot(state, next), decisions: [record(slot.key, reason, [ev])] };
@@ -231,34 +304,36 @@ function raise(
     });
     next = { ...next, health };
   }
-  if (action === 'standby' || action === 'fence') {
-    const stronger = next.pending?.action === 'fence' && action === 'standby';
-    const same = next.pending?.fault === fault;
-    const done = (action === 'standby' && slot.standby) || (action === 'fence' && slot.fencedInEpisode);
-    if (action === 'fence' && slot.fencedInEpisode) {
-      decisions.push(
-        record(
-          slot.key,
-          `${fault}: the slot was fenced in this fault episode already; not again until it is active and clear`,
-          evs,
-        ),
-      );
-    }
-    if (!stronger && !done && !same) {
-      next = { ...next, pending: { action, fault, dueAt: at + cfg.sustainMs, attempts: 0, confirming: false } };
-      if (cfg.sustainMs === 0 && !slot.inFlight) {
-        next = { ...next, pending: { ...next.pending!, confirming: true } };
-        decisions.push(confirmDecision(next, evs));
-      }
-    }
+  if (action === 'fence' && slot.fencedInEpisode) {
+    decisions.push(
+      record(
+        slot.key,
+        `${fault}: the slot was fenced in this fault episode already; not again until it is active and clear`,
+        evs,
+      ),
+    );
   }
-  return { state: withSlot(state, next), decisions };
+  // A fence displaces a pending standby (the standby's fault is pended again afterwards).
+  if (action === 'fence' && next.pending?.action === 'standby' && !slot.fencedInEpisode) {
+    next = { ...next, pending: undefined };
+  }
+  let r = settle({ state: withSlot(state, next), decisions }, [slot.key], at, cfg);
+  const pended = r.state.slots.get(slot.key)!;
+  if (cfg.sustainMs === 0 && pended.pending && !pended.pending.confirming && !pended.inFlight) {
+    const asked: SlotPolicyState = { ...pended, pending: { ...pended.pending, confirming: true } };
+    r = { state: withSlot(r.state, asked), decisions: [...r.decisions, confirmDecision(asked, evs)] };
+  }
+  return r;
 }
 
 /** The first link and the latest ones: bounded, and the chain still shows how it began. */
 function keepEvidence(prior: readonly Evidence[], ev: Evidence): Evidence[] {
   if (prior.length < MAX_EVIDENCE) return [...prior, ev];
   return [prior[0]!, ...prior.slice(prior.length - (MAX_EVIDENCE - 2)), ev];
+}
+
+export function tokenOf(p: PendingAction): string {
+  return `${p.id}#${p.attempts + 1}`;
 }
 
 function confirmDecision(slot: SlotPolicyState, ev: readonly Evidence[]): Decision {
@@ -268,6 +343,7 @@ function confirmDecision(slot: SlotPolicyState, ev: readonly Evidence[]): Decisi
     slot: slot.key,
     node: slot.node!,
     fault: p.fault,
+    token: tokenOf(p),
     action: p.action,
     attempt: p.attempts + 1,
     since: slot.active.get(p.fault)?.since ?? 0,
@@ -279,13 +355,14 @@ function confirmDecision(slot: SlotPolicyState, ev: readonly Evidence[]): Decisi
 
 function standbyInstead(
   slot: SlotPolicyState,
+  fault: FaultClass,
   why: string,
   ev: readonly Evidence[],
 ): { slot: SlotPolicyState; decisions: Decision[] } {
   const decisions: Decision[] = [
     { kind: 'blocked', slot: slot.key, wanted: 'fence', reason: `fence blocked: ${why}`, evidence: ev },
   ];
-  let next: SlotPolicyState = { ...slot, pending: undefined };
+  let next: SlotPolicyState = handled({ ...slot, pending: undefined }, fault);
   if (!slot.standby && !slot.inFlight && slot.node) {
     decisions.push({
       kind: 'set-standby',
@@ -295,7 +372,7 @@ function standbyInstead(
       reason: 'standby instead of a fence: it cannot destroy data',
       evidence: ev,
     });
-    next = { ...next, standby: true, inFlight: 'standby' };
+    next = { ...next, standby: true, inFlight: 'standby', standbyRetry: undefined };
   }
   return { slot: next, decisions };
 }
@@ -307,10 +384,14 @@ function confirm(
 ): DecideResult {
   const slot = state.slots.get(input.slot);
   const at = input.at;
-  if (!slot?.pending || slot.pending.fault !== input.fault) {
+  // Only the answer to the reading asked for last counts: one asked for an earlier pending
+  // action (cleared and raised again since) or an earlier attempt proves nothing now.
+  if (!slot?.pending?.confirming || slot.pending.fault !== input.fault || tokenOf(slot.pending) !== input.token) {
     return {
       state,
-      decisions: [record(input.slot, `stale confirmation of ${input.fault}: nothing pending`, input.evidence)],
+      decisions: [
+        record(input.slot, `stale confirmation of ${input.fault}: not the reading asked for`, input.evidence),
+      ],
     };
   }
   const pending = { ...slot.pending, confirming: false };
@@ -321,7 +402,7 @@ function confirm(
       decisions: [record(slot.key, `${input.fault}: slot is in maintenance, no ${pending.action}`, ev)],
     };
   }
-  if (input.verdict === 'unknown') {
+  const again = (why: string): DecideResult => {
     const attempts = pending.attempts + 1;
     const wait = retryDelay(attempts, cfg);
     return {
@@ -329,12 +410,13 @@ function confirm(
       decisions: [
         record(
           slot.key,
-          `${input.fault}: the fresh reading could not show it either way (unknown): the fault and its health are kept, no ${pending.action} yet; reading again in ${Math.round(wait / 1000)} s`,
+          `${input.fault}: ${why}: the fault and its health are kept, no ${pending.action} yet; reading again in ${Math.round(wait / 1000)} s`,
           ev,
         ),
       ],
     };
-  }
+  };
+  if (input.verdict === 'unknown') return again('the fresh reading could not show it either way (unknown)');
   if (input.verdict === 'refuted') {
     // The fresh reading disagrees: the claim was stale, replayed or wrong. Do nothing that
     // cannot be undone; forget the fault.
@@ -344,7 +426,7 @@ function confirm(
       ...slot,
       active,
       pending: undefined,
-      clearSince: active.size === 0 ? at : slot.clearSince,
+      clearSince: active.size === 0 && !slot.unread ? at : slot.clearSince,
     };
     return {
       state: withSlot(state, next),
@@ -369,16 +451,26 @@ function confirm(
   if (pending.action === 'standby') {
     if (slot.standby) {
       return {
-        state: withSlot(state, { ...slot, pending: undefined }),
+        state: withSlot(state, handled({ ...slot, pending: undefined }, input.fault)),
         decisions: [record(slot.key, `${input.fault} confirmed; node already in standby`, ev)],
       };
     }
     return {
-      state: withSlot(state, { ...slot, pending: undefined, standby: true, inFlight: 'standby' }),
+      state: withSlot(
+        state,
+        handled(
+          { ...slot, pending: undefined, standby: true, inFlight: 'standby', standbyRetry: undefined },
+          input.fault,
+        ),
+      ),
       decisions: [
         { kind: 'set-standby', slot: slot.key, node, on: true, reason: `${input.fault} confirmed`, evidence: ev },
       ],
     };
+  }
+  if (input.fencer === 'fencing') {
+    // The cluster is at it: whether it succeeds decides; read again after a while.
+    return again(`confirmed, but the cluster is fencing ${node} now`);
   }
   return fenceIfSafe(state, { ...slot, pending }, input, ev, cfg);
 }
@@ -392,18 +484,18 @@ function fenceIfSafe(
 ): DecideResult {
   const node = slot.node!;
   const at = input.at;
+  const done = handled({ ...slot, pending: undefined }, input.fault);
   if (slot.fencedInEpisode) {
     return {
-      state: withSlot(state, { ...slot, pending: undefined }),
+      state: withSlot(state, done),
       decisions: [record(slot.key, `${input.fault} confirmed; already fenced in this fault episode`, ev)],
     };
   }
-  if (input.fencer === 'fencing' || input.fencer === 'fenced-recently') {
-    const what = input.fencer === 'fencing' ? 'is fencing' : 'has just fenced';
+  if (input.fencer === 'fenced-recently') {
     return {
-      state: withSlot(state, { ...slot, pending: undefined, fencedInEpisode: true }),
+      state: withSlot(state, { ...done, fencedInEpisode: true }),
       decisions: [
-        record(slot.key, `${input.fault} confirmed, but the cluster ${what} ${node}: not fencing it again`, ev),
+        record(slot.key, `${input.fault} confirmed, but the cluster has just fenced ${node}: not fencing it again`, ev),
       ],
     };
   }
@@ -418,18 +510,18 @@ function fenceIfSafe(
   } else if (!input.cluster.withQuorum) {
     why = 'the cluster partition atcad sees has no quorum';
   } else {
-    const { remaining, needed } = votersAfterFence(input.cluster, node, state.fences, cfg);
+    const { remaining, needed } = votersAfterFence(input.cluster, node, counted, cfg);
     if (remaining < needed) {
-      why = `only ${remaining} voting member(s) would stay online, counting fences in flight (need ${needed})`;
+      why = `only ${remaining} voting member(s) would stay online, counting every node fenced in the window (need ${needed})`;
     }
   }
   if (why) {
-    const r = standbyInstead(slot, why, ev);
+    const r = standbyInstead(slot, input.fault, why, ev);
     return { state: withSlot(state, r.slot), decisions: r.decisions };
   }
   const fence: FenceRecord = { slot: slot.key, node, at, status: 'in-flight' };
   return {
-    state: { ...withSlot(state, { ...slot, pending: undefined, inFlight: 'fence' }), fences: [...counted, fence] },
+    state: { ...withSlot(state, { ...done, inFlight: 'fence' }), fences: [...counted, fence] },
     decisions: [{ kind: 'fence', slot: slot.key, node, reason: `${input.fault} confirmed`, evidence: ev }],
   };
 }
@@ -446,25 +538,48 @@ function settleFence(
   return fences.map((f, k) => (k === i ? { ...f, status } : f));
 }
 
+function fenceStatus(outcome: 'ok' | 'failed' | 'uncertain' | 'not-started'): FenceRecord['status'] | 'not-started' {
+  return outcome === 'ok' ? 'done' : outcome;
+}
+
 function actionDone(state: PolicyState, input: Extract<PolicyInput, { kind: 'action-done' }>): DecideResult {
   const slot = state.slots.get(input.slot);
-  if (!slot) return { state, decisions: [] };
+  if (!slot) {
+    // A fence restored for a slot no longer configured still settles (and leaves the budget in time).
+    if (input.action !== 'fence') return { state, decisions: [] };
+    return {
+      state: { ...state, fences: settleFence(state.fences, input.slot, fenceStatus(input.outcome)) },
+      decisions: [],
+    };
+  }
   const ev = [input.evidence];
+  const at = input.evidence.at;
   if (input.action === 'health') {
     if (input.outcome === 'ok') return { state, decisions: [] };
     return {
-      state: withSlot(state, { ...slot, healthRetryAt: input.evidence.at + HEALTH_RETRY_MS }),
+      state: withSlot(state, { ...slot, healthRetryAt: at + HEALTH_RETRY_MS }),
       decisions: [record(slot.key, `health change ${input.outcome}: applied again in ${HEALTH_RETRY_MS / 1000} s`, ev)],
     };
   }
   if (input.action === 'standby') {
-    const next: SlotPolicyState = {
-      ...slot,
-      inFlight: slot.inFlight === 'standby' ? undefined : slot.inFlight,
-      ...(input.outcome === 'ok' ? {} : { standby: !slot.standby }),
+    const inFlight = slot.inFlight === 'standby' ? undefined : slot.inFlight;
+    if (input.outcome === 'ok') return { state: withSlot(state, { ...slot, inFlight }), decisions: [] };
+    const wanted = slot.standby;
+    return {
+      state: withSlot(state, {
+        ...slot,
+        inFlight,
+        standby: !wanted,
+        standbyRetry: { on: wanted, at: at + HEALTH_RETRY_MS },
+      }),
+      decisions: [
+        record(
+          slot.key,
+          `standby ${wanted ? 'on' : 'off'} ${input.outcome}: asked for again in ${HEALTH_RETRY_MS / 1000} s`,
+          ev,
+        ),
+      ],
     };
-    const decisions = input.outcome === 'ok' ? [] : [record(slot.key, `standby change ${input.outcome}`, ev)];
-    return { state: withSlot(state, next), decisions };
   }
   if (input.outcome === 'uncertain') {
     return {
@@ -481,7 +596,7 @@ function actionDone(state: PolicyState, input: Extract<PolicyInput, { kind: 'act
       ],
     };
   }
-  const fences = settleFence(state.fences, slot.key, input.outcome === 'ok' ? 'done' : input.outcome);
+  const fences = settleFence(state.fences, slot.key, fenceStatus(input.outcome));
   const cleared: SlotPolicyState = { ...slot, inFlight: slot.inFlight === 'fence' ? undefined : slot.inFlight };
   if (input.outcome === 'ok') {
     return {
@@ -491,11 +606,15 @@ function actionDone(state: PolicyState, input: Extract<PolicyInput, { kind: 'act
   }
   // Failed or never started: the fault is still there, the fence is not repeated (the budget
   // counts a failed one); standby at least moves the resources.
-  const r = standbyInstead(
+  const faults = [...slot.active.keys()].filter((f) => slot.active.get(f)?.handled);
+  let r = standbyInstead(
     cleared,
+    faults[0] ?? 'processor-ierr',
     input.outcome === 'failed' ? 'the fence failed' : 'the fence command could not be started',
     allEvidence(cleared, ...ev),
   );
+  // Not repeated: every fault that led here stays handled.
+  for (const f of faults) r = { ...r, slot: handled(r.slot, f) };
   return { state: { ...withSlot(state, r.slot), fences }, decisions: r.decisions };
 }
 
@@ -529,9 +648,23 @@ function tick(state: PolicyState, at: number, cfg: PolicyConfig): DecideResult {
       });
       s = { ...s, healthRetryAt: undefined };
     }
+    const retry = s.standbyRetry;
+    if (retry && at >= retry.at && s.node && !s.maintenance && !s.inFlight) {
+      const ev: Evidence = { source: 'timer', at, summary: 'the last standby change failed' };
+      decisions.push({
+        kind: 'set-standby',
+        slot: s.key,
+        node: s.node,
+        on: retry.on,
+        reason: `standby ${retry.on ? 'on' : 'off'} asked for again`,
+        evidence: [ev],
+      });
+      s = { ...s, standby: retry.on, inFlight: 'standby', standbyRetry: undefined };
+    }
     if (
       s.active.size === 0 &&
       s.clearSince !== undefined &&
+      !s.unread &&
       at - s.clearSince >= cfg.recoveryMs &&
       s.node &&
       !s.maintenance
@@ -540,7 +673,7 @@ function tick(state: PolicyState, at: number, cfg: PolicyConfig): DecideResult {
       const ev: Evidence = { source: 'timer', at, summary: `clear since ${new Date(s.clearSince).toISOString()}` };
       if (s.health !== 'green') {
         decisions.push({ kind: 'set-health', slot: s.key, node, value: 'green', reason: 'recovered', evidence: [ev] });
-        s = { ...s, health: 'green' };
+        s = { ...s, health: 'green', healthRetryAt: undefined };
       }
       if (s.standby && cfg.releaseStandbyOnRecovery && !s.inFlight) {
         decisions.push({
@@ -551,7 +684,7 @@ function tick(state: PolicyState, at: number, cfg: PolicyConfig): DecideResult {
           reason: 'recovered: standby released',
           evidence: [ev],
         });
-        s = { ...s, standby: false, inFlight: 'standby' };
+        s = { ...s, standby: false, inFlight: 'standby', standbyRetry: undefined };
       }
       // A standby release that had to wait for a running action is tried again next tick.
       if (!(s.standby && cfg.releaseStandbyOnRecovery)) s = { ...s, clearSince: undefined };
@@ -579,5 +712,7 @@ export function newSlotState(key: string, node: string | undefined, maintenance:
     fencedInEpisode: false,
     healthRetryAt: undefined,
     healthyAt: undefined,
+    standbyRetry: undefined,
+    unread: false,
   };
 }

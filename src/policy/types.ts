@@ -38,6 +38,12 @@ export interface ActiveFault {
   readonly since: number;
   readonly lastSeen: number;
   readonly evidence: readonly Evidence[];
+  /**
+   * Its standby or fence was decided (done, blocked, or not needed): it is not pended again
+   * while it stays active. A fault whose pending action a stronger one displaced, or whose
+   * reading came back unknown, is not handled yet.
+   */
+  readonly handled?: boolean;
 }
 
 /** A standby or fence waiting for its sustain time and a fresh reading that agrees. */
@@ -48,6 +54,8 @@ export interface PendingAction {
   readonly dueAt: number;
   /** Fresh readings that came back unknown so far. */
   readonly attempts: number;
+  /** Names this pending action: a confirmation asked for an earlier one is stale. */
+  readonly id: number;
   /** A fresh reading has been asked for and not answered yet. */
   readonly confirming: boolean;
 }
@@ -77,6 +85,13 @@ export interface SlotPolicyState {
   readonly healthRetryAt: number | undefined;
   /** When the slot was last seen active (M4) with no fault: no fence before it is this episode's. */
   readonly healthyAt: number | undefined;
+  /** The last standby change failed: it is asked for again (on or off) at this time. */
+  readonly standbyRetry: { readonly on: boolean; readonly at: number } | undefined;
+  /**
+   * Restored from the journal after a restart and not read since: health and standby stay as
+   * they were until the slot has been read afresh (unknown is never taken as recovered).
+   */
+  readonly unread: boolean;
 }
 
 /**
@@ -94,6 +109,8 @@ export interface FenceRecord {
 export interface PolicyState {
   readonly slots: ReadonlyMap<string, SlotPolicyState>;
   readonly fences: readonly FenceRecord[];
+  /** The last pending action's id (PendingAction.id). */
+  readonly seq?: number;
 }
 
 /** What the fencer's history says of the node: a fence pending, one just done, none, or unreadable. */
@@ -107,6 +124,8 @@ export type PolicyInput =
       readonly kind: 'confirmation';
       readonly slot: string;
       readonly fault: FaultClass;
+      /** The `token` of the confirm decision this answers. */
+      readonly token: string;
       readonly verdict: Verdict;
       readonly evidence: readonly Evidence[];
       readonly at: number;
@@ -133,6 +152,8 @@ interface DecisionBase {
 
 export type Decision =
   | (DecisionBase & { readonly kind: 'record' })
+  /** A slot fenced in a fault episode is active again with no fault: that episode is over. */
+  | (DecisionBase & { readonly kind: 'episode-end' })
   | (DecisionBase & { readonly kind: 'set-health'; readonly node: string; readonly value: Health })
   | (DecisionBase & { readonly kind: 'set-standby'; readonly node: string; readonly on: boolean })
   | (DecisionBase & { readonly kind: 'fence'; readonly node: string })
@@ -140,6 +161,8 @@ export type Decision =
   | (DecisionBase & {
       readonly kind: 'confirm';
       readonly fault: FaultClass;
+      /** Echoed by the confirmation: which pending action, which attempt. */
+      readonly token: string;
       readonly action: 'standby' | 'fence';
       readonly node: string;
       readonly attempt: number;

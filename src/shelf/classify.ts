@@ -47,7 +47,12 @@ export interface StateFinding {
   readonly state: HotSwapState;
 }
 
-export type Finding = FaultFinding | NoteFinding | StateFinding;
+/** Every sensor of the blade was read just now. */
+export interface SweptFinding {
+  readonly kind: 'swept';
+}
+
+export type Finding = FaultFinding | NoteFinding | StateFinding | SweptFinding;
 
 /** How the deactivation under way (or ended) left the active states. */
 export interface DeactivationStart {
@@ -104,7 +109,17 @@ function note(summary: string): NoteFinding {
   return { kind: 'note', summary };
 }
 
+/** The blade's own FRU: its hot-swap state is the slot's; the others' (AMCs, RTMs) are not. */
+const BOARD_FRU = 0;
+
 function classifyHotswap(m: SlotMemory, e: HotSwapEvent): Classified {
+  if (e.fru !== BOARD_FRU) {
+    // An AMC or RTM on the board changing state says nothing of the board's payload.
+    return {
+      memory: m,
+      findings: [note(`hot-swap of FRU ${e.fru} (not the board) to M${e.state} (${e.source}): recorded`)],
+    };
+  }
   // A poll's own previous state is its last reading; a trap's or SEL record's is what it says.
   const previous = e.previous ?? m.state;
   const summary = hotswapSummary(e, previous);
@@ -220,6 +235,8 @@ export function classify(m: SlotMemory, e: DomainEvent): Classified {
           ),
         ],
       };
+    case 'swept':
+      return { memory: m, findings: [{ kind: 'swept' }] };
     case 'shmc':
       return {
         memory: m,
@@ -249,5 +266,7 @@ export function mayRaise(e: DomainEvent): boolean {
     case 'ipmc':
     case 'shmc':
       return !e.reachable;
+    case 'swept':
+      return false;
   }
 }

@@ -101,7 +101,10 @@ export function confirms(fault: FaultClass, fresh: FreshReading): Confirmation {
   const hit = usable.filter(holds);
   const head = `fresh IPMI reading: ${shown(hs)}; `;
   if (hit.length > 0) return { verdict: 'confirmed', summary: head + hit.map(sensorText).join('; ') };
-  if (relevant.length === 0) return { verdict: 'refuted', summary: `${head}no such sensor on this blade` };
+  // atcad may not read every sensor (one behind another LUN, one the shelf manager's SDR does
+  // not list): a sensor it cannot read disproves nothing.
+  if (relevant.length === 0)
+    return { verdict: 'unknown', summary: `${head}no sensor of this kind that atcad reads on this blade` };
   if (usable.length < relevant.length) {
     return { verdict: 'unknown', summary: head + relevant.map(sensorText).join('; ') };
   }

@@ -15,7 +15,13 @@ const hs = (state: number, previous?: number, cause?: number, source: EventSourc
     ...(cause === undefined ? {} : { cause }),
   }) as DomainEvent;
 const show = (f: Finding) =>
-  f.kind === 'fault' ? `${f.fault}:${f.asserted ? '+' : '-'}` : f.kind === 'note' ? 'note' : `M${f.state}`;
+  f.kind === 'fault'
+    ? `${f.fault}:${f.asserted ? '+' : '-'}`
+    : f.kind === 'note'
+      ? 'note'
+      : f.kind === 'swept'
+        ? 'swept'
+        : `M${f.state}`;
 const faults = (e: DomainEvent, m: SlotMemory = NO_MEMORY) =>
   classify(m, e)
     .findings.filter((f) => f.kind === 'fault')
@@ -99,6 +105,14 @@ describe('classify', () => {
       expect(sequence([hs(4, 3), hs(6, 4, 2), hs(1, 6, 0), hs(0, 1)]).filter((x) => x.endsWith('+'))).toEqual([]);
       expect(sequence([hs(4, 3), hs(0, 4, undefined, 'poll')])).toContain('hotswap-removed:+');
       expect(sequence([hs(4, 3), hs(6, 4, 1), hs(0, 6, 0)]).filter((x) => x.endsWith('+'))).toEqual([]);
+    });
+
+    it('an AMC or RTM (FRU ≠ 0) changing state is recorded, not taken as the board', () => {
+      const amc = { ...hs(0, 4, 6), fru: 1 } as DomainEvent;
+      expect(faults(amc)).toEqual([]);
+      expect(classify(NO_MEMORY, amc).findings.map(show)).toEqual(['note']);
+      const back = { ...hs(4, 3), fru: 1 } as DomainEvent;
+      expect(faults(back)).toEqual([]);
     });
 
     it('the memory of a deactivation ends when the slot is active again', () => {

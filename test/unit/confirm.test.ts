@@ -83,9 +83,10 @@ describe('confirms: sensor faults', () => {
     expect(confirms('processor-ierr', { hotswap: 4, sensors: [state(CPU, [0, 0xc0, 0x01, 0])] }).verdict).toBe(
       'confirmed',
     );
+    // A sensor atcad does not read (another LUN, not in the SDR) disproves nothing.
     expect(confirms('processor-ierr', { hotswap: 4, sensors: [state(WD, [0, 0xc0, 0x01, 0])] })).toEqual({
-      verdict: 'refuted',
-      summary: 'fresh IPMI reading: M4; no such sensor on this blade',
+      verdict: 'unknown',
+      summary: 'fresh IPMI reading: M4; no sensor of this kind that atcad reads on this blade',
     });
   });
   it('sensors not readable (blade not in M4, shelf manager silent) or not read → unknown, and said so', () => {

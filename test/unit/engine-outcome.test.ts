@@ -40,9 +40,20 @@ describe('outcomeOf', () => {
       'uncertain',
     ],
     [
-      'fencer unreachable (102)',
-      result({ exitCode: 102, error: new AtcaError('ATCA_ERR_PCMK_UNREACHABLE', 'x') }),
+      'fencer unreachable (102, could not connect)',
+      result({
+        exitCode: 102,
+        error: new AtcaError('ATCA_ERR_PCMK_UNREACHABLE', 'stonith_admin exited 102: Could not connect to fencer'),
+      }),
       'not-started',
+    ],
+    [
+      'fencer lost mid-way (102 after connecting)',
+      result({
+        exitCode: 102,
+        error: new AtcaError('ATCA_ERR_PCMK_UNREACHABLE', 'stonith_admin exited 102: Not connected'),
+      }),
+      'uncertain',
     ],
     [
       'not executable',

@@ -191,7 +191,17 @@ class World implements ClusterActuator {
   }
 }
 
-type Kind = 'ierr' | 'ierr-clear' | 'm7' | 'active' | 'commanded' | 'unexpected' | 'poll-off' | 'temp' | 'temp-clear';
+type Kind =
+  | 'ierr'
+  | 'ierr-clear'
+  | 'm7'
+  | 'active'
+  | 'commanded'
+  | 'unexpected'
+  | 'poll-off'
+  | 'temp'
+  | 'temp-clear'
+  | 'swept';
 
 type Op =
   | { readonly op: 'event'; readonly slot: number; readonly kind: Kind }
@@ -251,6 +261,8 @@ function events(slot: number, kind: Kind, at: number): DomainEvent[] {
       return [hs(1, 4, 9)];
     case 'poll-off':
       return [hs(1, undefined, undefined, 'poll')];
+    case 'swept':
+      return [{ ...base, kind: 'swept', source: 'poll' } as DomainEvent];
     case 'temp-clear':
       return [
         {
@@ -314,6 +326,7 @@ function opsOf(modes: readonly FenceMode[]): fc.Arbitrary<Op> {
           'poll-off',
           'temp',
           'temp-clear',
+          'swept',
         ),
       }),
     },
@@ -572,6 +585,7 @@ describe('atcad engine: invariants over random sequences', () => {
         { op: 'event', slot: x, kind: 'active' },
         { op: 'event', slot: x, kind: 'ierr-clear' },
         { op: 'event', slot: x, kind: 'temp-clear' },
+        { op: 'event', slot: x, kind: 'swept' },
         { op: 'advance', ms: 70_000 },
         { op: 'mark' },
         { op: 'event', slot: x, kind: 'ierr' },

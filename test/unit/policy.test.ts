@@ -70,6 +70,8 @@ const confirmation = (
   kind: 'confirmation',
   slot,
   fault,
+  // Filled in by run(): the token of the last confirm decision for the slot.
+  token: 'auto',
   verdict,
   at,
   cluster: cluster === 'unreadable' ? undefined : cluster,
@@ -92,13 +94,25 @@ const done = (
 /** Feeds inputs in order; returns the final state and every decision. */
 function run(state: PolicyState, inputs: PolicyInput[], cfg = CFG): { state: PolicyState; decisions: Decision[] } {
   const decisions: Decision[] = [];
-  for (const i of inputs) {
+  for (const given of inputs) {
+    let i = given;
+    if (given.kind === 'confirmation' && given.token === 'auto') {
+      const asked = [...decisions].reverse().find((d) => d.kind === 'confirm' && d.slot === given.slot);
+      const p = state.slots.get(given.slot)?.pending;
+      i = { ...given, token: asked?.kind === 'confirm' ? asked.token : p ? `${p.id}#${p.attempts + 1}` : 'none' };
+    }
     const r = decide(state, i, cfg);
     state = r.state;
     decisions.push(...r.decisions);
   }
   return { state, decisions };
 }
+
+const toFenceAt = (at: number): PolicyInput[] => [
+  obs('processor-ierr', at),
+  { kind: 'tick', at: at + 1000 },
+  confirmation('processor-ierr', at + 1001),
+];
 
 const kinds = (ds: Decision[]) => ds.filter((d) => d.kind !== 'record').map((d) => d.kind);
 
@@ -284,7 +298,7 @@ describe('policy: safety guards', () => {
       confirmation('processor-ierr', 1001, 'confirmed', two),
     ]);
     expect(r.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(
-      /only 1 voting member\(s\) would stay online, counting fences in flight \(need 2\)/,
+      /only 1 voting member\(s\) would stay online, counting every node fenced in the window \(need 2\)/,
     );
     expect(kinds(r.decisions)).not.toContain('fence');
   });
@@ -328,21 +342,30 @@ describe('policy: safety guards', () => {
       confirmation('processor-ierr', 1001, 'confirmed', CLUSTER3, 'unknown'),
     ]);
     expect(kinds(unreadable.decisions)).toEqual(['set-health', 'confirm', 'blocked', 'set-standby']);
-    for (const f of ['fencing', 'fenced-recently'] as const) {
-      const r = run(initial(), [
-        obs('processor-ierr', 0),
-        { kind: 'tick', at: 1000 },
-        confirmation('processor-ierr', 1001, 'confirmed', CLUSTER3, f),
-      ]);
-      expect(kinds(r.decisions)).toEqual(['set-health', 'confirm']);
-      expect(r.decisions.at(-1)?.reason).toMatch(/not fencing it again/);
-      expect(r.state.slots.get(SLOT)?.fencedInEpisode).toBe(true);
-    }
+    const recently = run(initial(), [
+      obs('processor-ierr', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'confirmed', CLUSTER3, 'fenced-recently'),
+    ]);
+    expect(kinds(recently.decisions)).toEqual(['set-health', 'confirm']);
+    expect(recently.decisions.at(-1)?.reason).toMatch(/not fencing it again/);
+    expect(recently.state.slots.get(SLOT)?.fencedInEpisode).toBe(true);
+    // A fence the cluster has under way decides: atcad reads again later (and would fence if it failed).
+    const fencing = run(initial(), [
+      obs('processor-ierr', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'confirmed', CLUSTER3, 'fencing'),
+    ]);
+    expect(fencing.decisions.at(-1)?.reason).toMatch(/the cluster is fencing node2 now.*reading again/);
+    expect(fencing.state.slots.get(SLOT)?.pending).toMatchObject({ action: 'fence', attempts: 1 });
+    const failed = run(fencing.state, [{ kind: 'tick', at: 1501 }, confirmation('processor-ierr', 1502)]);
+    expect(kinds(failed.decisions)).toEqual(['confirm', 'fence']);
   });
 
-  it('one decision per slot at a time: a confirmed fault waits while an action runs', () => {
+  it('one decision per slot at a time: nothing is confirmed while an action runs', () => {
     const r = run(initial({ inFlight: 'standby' }), toFence(0));
-    expect(kinds(r.decisions)).toEqual(['set-health', 'blocked']);
+    expect(kinds(r.decisions)).toEqual(['set-health']);
+    expect(r.decisions.at(-1)?.reason).toMatch(/stale confirmation/);
     const after = run(r.state, [done('standby', 'ok', 3000), { kind: 'tick', at: 3001 }]);
     expect(kinds(after.decisions)).toEqual(['confirm']);
   });
@@ -452,5 +475,108 @@ describe('policy: purity', () => {
     const snapshot = JSON.stringify([...s.slots.entries()].map(([k, v]) => [k, { ...v, active: [...v.active] }]));
     run(s, [obs('processor-ierr', 0), { kind: 'tick', at: 1000 }, confirmation('processor-ierr', 1001)]);
     expect(JSON.stringify([...s.slots.entries()].map(([k, v]) => [k, { ...v, active: [...v.active] }]))).toBe(snapshot);
+  });
+});
+
+describe('policy: what a hostile review found (each a sequence that used to go wrong)', () => {
+  it('a reboot fence whose blade is back in M4 and clear before the fence returns ends its episode', () => {
+    const first = run(initial({ hotswap: 4 }), [
+      obs('unexpected-deactivation', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('unexpected-deactivation', 1001),
+    ]);
+    expect(kinds(first.decisions)).toContain('fence');
+    // fence_atca verifies ON before it exits: M1, then M4 (which clears the fault), then the result.
+    const back = run(first.state, [hotswap(1, 1500), hotswap(4, 2500), obs('unexpected-deactivation', 2500, false)]);
+    const settled = run(back.state, [done('fence', 'ok', 3000)]);
+    expect(settled.state.slots.get(SLOT)?.fencedInEpisode).toBe(false);
+    expect(settled.decisions.map((d) => d.kind)).toContain('episode-end');
+    // Days later an IERR is a new episode: fenced (the budget allowing).
+    const later = run({ ...settled.state, fences: [] }, toFenceAt(300_000_000));
+    expect(kinds(later.decisions)).toContain('fence');
+  });
+
+  it('a second fault that needs a fence is pended once the first one is refuted', () => {
+    const r = run(initial(), [
+      obs('processor-ierr', 0),
+      obs('watchdog-expired', 100),
+      { kind: 'tick', at: 1000 },
+      confirmation('processor-ierr', 1001, 'refuted'),
+      { kind: 'tick', at: 1100 },
+    ]);
+    expect(r.decisions.filter((d) => d.kind === 'confirm').map((d) => (d as { fault: string }).fault)).toEqual([
+      'processor-ierr',
+      'watchdog-expired',
+    ]);
+    const fenced = run(r.state, [confirmation('watchdog-expired', 1101)]);
+    expect(kinds(fenced.decisions)).toEqual(['fence']);
+  });
+
+  it('a standby fault a fence displaced gets its standby after the fence is decided', () => {
+    const r = run(initial(), [
+      obs('hotswap-lost', 0),
+      obs('processor-ierr', 100),
+      { kind: 'tick', at: 1100 },
+      confirmation('processor-ierr', 1101, 'refuted'),
+      { kind: 'tick', at: 1200 },
+      confirmation('hotswap-lost', 1201),
+    ]);
+    expect(kinds(r.decisions)).toEqual(['set-health', 'confirm', 'confirm', 'set-standby']);
+  });
+
+  it('a node fenced in the window counts as going down even when its fence is done', () => {
+    const s: PolicyState = { ...initial(), fences: [{ slot: 'shelf1/1', node: 'node1', at: 0, status: 'done' }] };
+    // The view was read before node1's fence finished: it still lists node1 online.
+    const r = run(s, toFenceAt(10), { ...CFG, maxFences: 5 });
+    expect(r.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/only 1 voting member/);
+  });
+
+  it('a standby that failed is asked for again, and so is a release', () => {
+    const on = run(initial(), [
+      obs('hotswap-lost', 0),
+      { kind: 'tick', at: 1000 },
+      confirmation('hotswap-lost', 1001),
+      done('standby', 'failed', 1100),
+    ]);
+    expect(on.state.slots.get(SLOT)).toMatchObject({ standby: false, standbyRetry: { on: true, at: 6100 } });
+    const again = run(on.state, [{ kind: 'tick', at: 6100 }]);
+    expect(again.decisions).toMatchObject([{ kind: 'set-standby', on: true }]);
+    const release = run(initial({ standby: true, clearSince: 0, health: 'red' }), [{ kind: 'tick', at: 60_000 }], {
+      ...CFG,
+      releaseStandbyOnRecovery: true,
+    });
+    const failed = run(release.state, [done('standby', 'failed', 60_100), { kind: 'tick', at: 65_100 }]);
+    expect(failed.decisions.filter((d) => d.kind === 'set-standby')).toMatchObject([{ on: false }]);
+  });
+
+  it('a confirmation asked for an earlier pending action (cleared and raised since) is stale', () => {
+    const asked = run(initial(), [obs('processor-ierr', 0), { kind: 'tick', at: 1000 }]);
+    const token = (asked.decisions.find((d) => d.kind === 'confirm') as { token: string }).token;
+    const again = run(asked.state, [obs('processor-ierr', 1100, false), obs('processor-ierr', 1200)]);
+    const late: PolicyInput = { ...confirmation('processor-ierr', 1250), token } as PolicyInput;
+    const r = run(again.state, [late]);
+    expect(kinds(r.decisions)).toEqual([]);
+    expect(r.decisions[0]?.reason).toMatch(/stale confirmation/);
+  });
+
+  it('an outcome for a fence of a slot no longer configured still settles its record', () => {
+    const s: PolicyState = { ...initial(), fences: [{ slot: 'gone/9', node: 'node9', at: 0, status: 'uncertain' }] };
+    const r = run(s, [done('fence', 'ok', 10, 'gone/9')]);
+    expect(r.state.fences).toEqual([{ slot: 'gone/9', node: 'node9', at: 0, status: 'done' }]);
+  });
+
+  it('after a restart, nothing recovers to green before the slot was read again', () => {
+    const restored = initial({ health: 'red', unread: true });
+    expect(kinds(run(restored, [{ kind: 'tick', at: 10_000_000 }]).decisions)).toEqual([]);
+    // The state alone is not enough: every sensor must have been read too.
+    expect(kinds(run(restored, [hotswap(4, 100), { kind: 'tick', at: 60_100 }]).decisions)).toEqual([]);
+    const swept: PolicyInput = {
+      kind: 'finding',
+      slot: SLOT,
+      finding: { kind: 'swept' },
+      evidence: { source: 'poll', at: 200, summary: 'sensors read' },
+    };
+    const read = run(restored, [hotswap(4, 100), swept, { kind: 'tick', at: 60_200 }]);
+    expect(read.decisions).toMatchObject([{ kind: 'set-health', value: 'green' }]);
   });
 });
