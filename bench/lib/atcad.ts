@@ -46,7 +46,7 @@ traps:
   port: ${o.trapPort}
   communities: [{ env: COMMUNITY }]
 ${block('polling', o.polling)}${block('policy', o.policy)}pacemaker: { mode: ${o.mode} }
-journal: { path: ${o.journal} }
+journal: { path: ${o.journal}, maxEvents: 100000000 }
 api: { address: 127.0.0.1, port: ${o.apiPort} }
 `;
 }

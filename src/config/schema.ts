@@ -66,6 +66,14 @@ const trapSource = z.string().transform((a, ctx) => {
   return z.NEVER;
 });
 
+/** An address to listen on: a literal (the trap socket binds it; a name would be looked up only to fail at start). */
+const listenAddress = z.string().transform((a, ctx) => {
+  const c = canonicalIp(a);
+  if (c !== undefined && !a.includes('%')) return c;
+  ctx.addIssue({ code: 'custom', message: `'${a}' is not an IPv4 or IPv6 address to listen on` });
+  return z.NEVER;
+});
+
 const slotSchema = z
   .object({
     node: z.string().min(1),
@@ -117,7 +125,7 @@ export const configSchema = z
     traps: z
       .object({
         enabled: z.boolean().default(true),
-        address: host.default('0.0.0.0'),
+        address: listenAddress.default('0.0.0.0'),
         port: port.default(162),
         communities: z.array(secretRef).default([]),
         v3Users: z.array(v3UserSchema).default([]),
@@ -179,6 +187,8 @@ export const configSchema = z
       .object({
         path: z.string().default('/var/lib/atcad/journal.sqlite'),
         retentionDays: z.number().int().min(1).default(90),
+        /** At most this many events are kept (the oldest go first): a trap storm must not fill the disk. */
+        maxEvents: z.number().int().min(10_000).default(1_000_000),
       })
       .strict()
       .prefault({}),

@@ -43,7 +43,8 @@ export interface App {
   model(): ModelView;
 }
 
-const PRUNE_EVERY_MS = 3_600_000;
+/** Retention and the event cap are applied this often: a storm is bounded within a minute. */
+const PRUNE_EVERY_MS = 60_000;
 const NODES_REFRESH_MS = 10_000;
 
 const slotKey = (shelf: string, slot: number) => `${shelf}/${slot}`;
@@ -275,8 +276,11 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
 
   function prune(): void {
     try {
-      const n = journal.prune(cfg.journal.retentionDays, now());
-      if (n > 0) log.info(`journal: ${n} rows older than ${cfg.journal.retentionDays} days removed`);
+      const n = journal.prune(cfg.journal.retentionDays, now(), cfg.journal.maxEvents);
+      if (n > 0)
+        log.info(
+          `journal: ${n} rows pruned (older than ${cfg.journal.retentionDays} days, or events beyond ${cfg.journal.maxEvents})`,
+        );
     } catch (e) {
       log.error(`journal: pruning failed: ${(e as Error).message}`);
     }

@@ -33,6 +33,8 @@ export class SensorWatch {
   #repo: SdrRepositoryInfo | undefined;
   #byOwner = new Map<number, SensorRecord[]>();
   readonly #states = new Map<string, SensorState>();
+  /** Claims made per sensor, to tell a reading from before one. */
+  readonly #claims = new Map<string, number>();
   /** The next reading of each sensor is compared with nothing (see forgetReadings). */
   #levels = false;
   readonly #leveled = new Set<string>();
@@ -70,10 +72,17 @@ export class SensorWatch {
     const out: SensorState[] = [];
     for (const record of this.#byOwner.get(owner) ?? []) {
       const key = `${owner}:${record.number}`;
-      const before = this.#states.get(key);
+      const claimsBefore = this.#claims.get(key) ?? 0;
       let state: SensorState;
       try {
         const reading = await this.#run((s) => readSensor(s, owner, record.number));
+        // A claim made while this reading was on its way: the reading may be older than it,
+        // so it neither confirms nor clears it; the next sweep reads the sensor again.
+        if ((this.#claims.get(key) ?? 0) !== claimsBefore) {
+          out.push(this.#states.get(key)!);
+          continue;
+        }
+        const before = this.#states.get(key);
         const fresh = this.#levels && !this.#leveled.has(key);
         if (fresh) this.#leveled.add(key);
         const events = sensorChangeEvents(
@@ -96,6 +105,7 @@ export class SensorWatch {
         this.#states.set(key, state);
         for (const e of events) this.#emit(e);
       } catch (e) {
+        const before = this.#states.get(key);
         state = {
           record,
           reading: before?.reading,
@@ -135,6 +145,7 @@ export class SensorWatch {
     const key = `${owner}:${sensor}`;
     const s = this.#states.get(key);
     if (!s?.reading) return;
+    this.#claims.set(key, (this.#claims.get(key) ?? 0) + 1);
     const states = asserted ? s.reading.states | (1 << bit) : s.reading.states & ~(1 << bit);
     this.#states.set(key, { ...s, reading: { ...s.reading, states } });
   }

@@ -49,6 +49,8 @@ export class ShelfPoller {
   readonly #device: AtcaDevice;
   readonly #conn: ShelfConnection;
   readonly #last = new Map<number, SlotReading>();
+  /** Claims made per slot (by traps and SEL entries), to tell a reading from before one. */
+  readonly #claims = new Map<number, number>();
   readonly #ipmbToSlot = new Map<number, number>();
   #shmcUp: boolean | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -277,7 +279,10 @@ export class ShelfPoller {
     if (e.source === 'poll') return;
     if (e.kind === 'hotswap') {
       const slot = this.#ipmbToSlot.get(e.ipmb);
-      if (slot !== undefined && e.fru === 0 && this.#last.has(slot)) this.#last.set(slot, e.state);
+      if (slot !== undefined && e.fru === 0 && this.#last.has(slot)) {
+        this.#last.set(slot, e.state);
+        this.#claims.set(slot, (this.#claims.get(slot) ?? 0) + 1);
+      }
     } else if (e.kind === 'threshold') {
       // Offsets come in pairs (going low, going high) per threshold: LNC LC LNR UNC UC UNR = bits 0–5.
       this.#sensors.claim(e.ipmb, e.sensorNumber, e.offset >> 1, e.asserted);
@@ -295,6 +300,9 @@ export class ShelfPoller {
 
   /** A fresh reading of one slot; emits the events a change implies (`levels`: the state even if unchanged). */
   async read(slot: number, levels = false): Promise<SlotReading> {
+    // Stopped: no new session is opened for a reading nobody will act on.
+    if (this.#stopped) return 'unknown';
+    const claimsBefore = this.#claims.get(slot) ?? 0;
     const at = Date.now();
     let reading: SlotReading;
     let ipmb: number | undefined;
@@ -320,6 +328,13 @@ export class ShelfPoller {
         this.#log.warn(`${this.#shelf.name} slot ${slot}: ${(e as Error).message}`);
         reading = 'unknown';
       }
+    }
+    if ((this.#claims.get(slot) ?? 0) !== claimsBefore) {
+      // A trap or SEL entry said something of the slot while this reading was on its way: the
+      // reading may be older than what it said, so it is not compared with it (it could clear
+      // what the claim raised). The slot is read again.
+      this.pollNow();
+      return reading;
     }
     const before = this.#last.get(slot);
     this.#last.set(slot, reading);

@@ -308,12 +308,25 @@ export class Journal {
     );
   }
 
-  /** Deletes what is older than the retention; never an unsettled action or its decision. */
-  prune(retentionDays: number, now: number): number {
+  /**
+   * Deletes what is older than the retention, and the oldest events past `maxEvents` (down to
+   * 90 % of it, so that a storm is not pruned row by row); never an unsettled action or its
+   * decision.
+   */
+  prune(retentionDays: number, now: number, maxEvents = Number.POSITIVE_INFINITY): number {
     const before = now - retentionDays * 86_400_000;
     return this.#tx('prune', 'os', () => {
       const db = this.#db!;
       let n = db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
+      const span = db.prepare('SELECT min(id) AS lo, max(id) AS hi, count(*) AS n FROM events').get() as {
+        lo: number | null;
+        hi: number | null;
+        n: number;
+      };
+      if (span.n > maxEvents && span.hi !== null) {
+        const keep = Math.floor(maxEvents * 0.9);
+        n += db.prepare('DELETE FROM events WHERE id <= ?').run(span.hi - keep).changes;
+      }
       n += db
         .prepare("DELETE FROM actions WHERE started_at < ? AND status NOT IN ('started', 'uncertain')")
         .run(before).changes;

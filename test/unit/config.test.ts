@@ -229,3 +229,19 @@ describe('atcad configuration', () => {
     expect(readFileSync(new URL('../../examples/atcad.yaml', import.meta.url), 'utf8')).not.toMatch(/password: [^{]/);
   });
 });
+
+describe('traps.address', () => {
+  it('must be an address literal: a host name passed --check-config and failed only at start', () => {
+    const base = `
+shelves:
+  - name: s1
+    shelfManagers: [{ host: 10.0.0.1 }]
+    ipmi: { username: admin, password: { env: PW } }
+    slots: { "1": { node: node1 } }
+`;
+    expect(() => parseConfig(`${base}traps: { address: traps.example.com }\n`)).toThrow(
+      /traps\.address: 'traps\.example\.com' is not an IPv4 or IPv6 address to listen on/,
+    );
+    expect(parseConfig(`${base}traps: { address: "::" }\n`).traps.address).toBe('::');
+  });
+});

@@ -232,3 +232,18 @@ describe('journal', () => {
     expect(() => new Journal('/etc/hostname/atcad/j.sqlite').open()).toThrow(/journal cannot be written/);
   });
 });
+
+describe('journal size', () => {
+  it('keeps at most maxEvents events, pruning the oldest down to 90 % of it; decisions are not pruned by it', () => {
+    const j = open({ maxQueuedEvents: 50_000 });
+    for (let i = 0; i < 12_000; i++)
+      j.appendEvent({ at: 1000 + i, source: 'trap', kind: `e${i}`, understood: true, body: {} });
+    j.flush();
+    j.commit([{ at: 5, slot: 's/1', kind: 'record', reason: 'r', evidence: [], body: {} }], 'os');
+    const n = j.prune(90, 1000 + 12_000, 10_000);
+    expect(n).toBe(3000);
+    expect(j.read.counts()).toMatchObject({ events: 9000, decisions: 1 });
+    expect(j.read.events(1)[0]?.kind).toBe('e11999');
+    j.close();
+  });
+});
