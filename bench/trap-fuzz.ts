@@ -290,7 +290,8 @@ async function fuzz(): Promise<void> {
   );
   console.log(`   outcomes: ${TRAP_OUTCOMES.map((k) => `${k} ${fmt(c[k])}`).join(', ')} (sum ${fmt(outcomeSum(c))})`);
   console.log(
-    `   replies: sent ${fmt(c.repliesSent)}, failed ${fmt(c.replyErrors)}, limited ${fmt(c.repliesLimited)}; ` +
+    `   replies: sent ${fmt(c.repliesSent)}, failed ${fmt(c.replyErrors)}, limited ${fmt(c.repliesLimited)}, ` +
+      `withheld ${fmt(c.repliesWithheld)}; ` +
       `seen by the configured sender ${fmt(r.repliesToConfigured)}, by the unconfigured ones ${fmt(r.repliesToUnknown)}`,
   );
   console.log(`   SNMPv3 messages refused a key derivation (new engine ID, budget spent): ${fmt(c.keysRefused)}`);
@@ -303,7 +304,8 @@ async function fuzz(): Promise<void> {
       .join(', ')}`,
   );
   console.log(
-    `   uncaught exceptions ${r.uncaught.length}; log lines ${r.logLines} (secrets in them: ${r.secretsLogged}); ` +
+    `   uncaught exceptions ${r.uncaught.length}; log lines ${r.logLines} (secrets in them: ${r.secretsLogged}, ` +
+      `longest ${r.longestLogLine} chars); longest journal form of a trap ${fmt(r.longestJournal)} chars; ` +
       `afterwards delivered: ${r.after.map((t) => `v${t.version} ${t.event?.kind ?? 'no event'}`).join(', ') || 'nothing!'}`,
   );
 }

@@ -59,6 +59,7 @@ export const ERRORS = {
   },
   ATCA_ERR_TRAP_REPLY: { message: 'A reply to an SNMP inform or discovery request was not sent', fence: 'internal' },
   ATCA_ERR_TRAP_DROPPED: { message: 'The kernel dropped datagrams on the trap socket', fence: 'internal' },
+  ATCA_ERR_TRAP_OVERSIZE: { message: 'A datagram on the trap port is larger than any trap', fence: 'internal' },
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof ERRORS;

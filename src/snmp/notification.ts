@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { DomainEvent } from '../domain/events.js';
 import { AtcaError } from '../errors.js';
+import { clip } from './clip.js';
 import { decodePet, PET_ENTERPRISE, PET_TRAP_OID_PREFIX, PET_VARBIND_OID, type PetRecord } from './pet.js';
 import { petToEvent } from './pet-event.js';
 
@@ -23,11 +25,30 @@ const TYPE_OCTET_STRING = 4;
 const TYPE_OID = 6;
 
 export interface TrapVarbind {
+  /** At most JOURNAL_OID_CHARS characters, then `…(N chars)`. */
   readonly oid: string;
   /** net-snmp's ObjectType name (OctetString, OID, TimeTicks, …). */
   readonly type: string;
-  /** Buffers (OCTET STRING, Opaque, Counter64) as lowercase hex. */
+  /** Buffers (OCTET STRING, BIT STRING, Opaque, Counter64) as lowercase hex; cut short past JOURNAL_VALUE_CHARS. */
   readonly value: string | number | boolean | null;
+  /** Only when `value` was cut short: the whole value's length, in bytes for a buffer, else in characters. */
+  readonly length?: number;
+  /** Only when `value` was cut short: SHA-256 (hex) of the whole value (its bytes, or its UTF-8). */
+  readonly sha256?: string;
+}
+
+/** The varbinds left out of the journal form once it reached JOURNAL_VARBINDS_CHARS. */
+export interface OmittedVarbinds {
+  readonly count: number;
+  /** Of the omitted values' bytes, in total (buffers; other values as their text). */
+  readonly bytes: number;
+  /** SHA-256 (hex) over each omitted varbind: its OID, NUL, type code, NUL, value bytes, NUL. */
+  readonly sha256: string;
+}
+
+export interface JournalVarbinds {
+  readonly varbinds: readonly TrapVarbind[];
+  readonly omitted?: OmittedVarbinds;
 }
 
 /** The varbinds as net-snmp decoded them: type is its ObjectType code. */
@@ -122,7 +143,7 @@ export function decodeNotification(
     }
     if (trapOid?.startsWith(PET_TRAP_OID_PREFIX)) {
       specific = specificArc(trapOid);
-      if (specific === undefined) throw malformed(`PET trap OID ${trapOid} has no 32-bit specific number`);
+      if (specific === undefined) throw malformed(`PET trap OID ${clip(trapOid)} has no 32-bit specific number`);
       isPet = true;
     }
   }
@@ -164,18 +185,82 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
   130: 'EndOfMibView',
 };
 
-function varbindValue(v: unknown): TrapVarbind['value'] {
-  if (Buffer.isBuffer(v)) return v.toString('hex');
+/**
+ * How much of a trap's varbinds its journal form holds. A PET trap's (three varbinds, the PET's
+ * 110 bytes at most as 220 hex digits) is far below each bound; a trap of a 4 KB datagram, at
+ * most this much: an OID is cut at 128 characters, a value at 512 (256 bytes as hex), and
+ * varbinds are listed while their JSON stays within 2,048 characters, the rest summarised.
+ */
+export const JOURNAL_OID_CHARS = 128;
+export const JOURNAL_VALUE_CHARS = 512;
+export const JOURNAL_VARBINDS_CHARS = 2048;
+
+/** A value's bytes for hashing (a buffer's own; anything else as its text). */
+function valueBytes(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  return Buffer.from(v === null || v === undefined ? '' : typeof v === 'string' ? v : String(v));
+}
+
+function textValue(v: unknown): string | number | boolean | null {
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
   if (typeof v === 'bigint') return v.toString();
   return String(v);
 }
 
-/** The varbinds in journal form (type names, buffers as hex). */
-export function journalVarbinds(varbinds: readonly RawVarbind[]): TrapVarbind[] {
-  return varbinds.map((v) => ({
-    oid: v.oid,
+function entry(v: RawVarbind): TrapVarbind {
+  const oid = typeof v.oid === 'string' ? v.oid : String(v.oid);
+  const out: { -readonly [K in keyof TrapVarbind]: TrapVarbind[K] } = {
+    oid: clip(oid, JOURNAL_OID_CHARS),
     type: TYPE_NAMES[v.type] ?? String(v.type),
-    value: varbindValue(v.value),
-  }));
+    value: null,
+  };
+  const raw = v.value;
+  if (Buffer.isBuffer(raw)) {
+    const keep = JOURNAL_VALUE_CHARS / 2;
+    out.value = raw.toString('hex', 0, Math.min(raw.length, keep));
+    if (raw.length > keep) {
+      out.length = raw.length;
+      out.sha256 = createHash('sha256').update(raw).digest('hex');
+    }
+    return out;
+  }
+  const value = textValue(raw);
+  if (typeof value === 'string' && value.length > JOURNAL_VALUE_CHARS) {
+    out.value = value.slice(0, JOURNAL_VALUE_CHARS);
+    out.length = value.length;
+    out.sha256 = createHash('sha256').update(value).digest('hex');
+  } else {
+    out.value = value;
+  }
+  return out;
+}
+
+function omitted(rest: readonly RawVarbind[]): OmittedVarbinds {
+  const h = createHash('sha256');
+  const nul = Buffer.alloc(1);
+  let bytes = 0;
+  for (const v of rest) {
+    const b = valueBytes(v.value);
+    bytes += b.length;
+    h.update(String(v.oid)).update(nul).update(String(v.type)).update(nul).update(b).update(nul);
+  }
+  return { count: rest.length, bytes, sha256: h.digest('hex') };
+}
+
+/**
+ * The varbinds in journal form (type names, buffers as hex), bounded whatever a peer sent: see
+ * JOURNAL_VARBINDS_CHARS. A cut value carries its whole length and SHA-256, and the varbinds
+ * past the bound their count, size and SHA-256, so that the journal can still tell two apart.
+ */
+export function journalVarbinds(varbinds: readonly RawVarbind[]): JournalVarbinds {
+  const list: TrapVarbind[] = [];
+  let chars = 2; // the list's brackets
+  for (let i = 0; i < varbinds.length; i++) {
+    const e = entry(varbinds[i]!);
+    const size = JSON.stringify(e).length + 1;
+    if (chars + size > JOURNAL_VARBINDS_CHARS) return { varbinds: list, omitted: omitted(varbinds.slice(i)) };
+    list.push(e);
+    chars += size;
+  }
+  return { varbinds: list };
 }

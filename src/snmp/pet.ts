@@ -18,6 +18,8 @@ export const PET_MIN_LENGTH = 46;
 export const PET_EPOCH_UNIX_SECONDS = 883_612_800;
 
 const OEM_TERMINATOR = 0xc1;
+/** A PET is at most 110 bytes (docs/atca-domain.md §4), so its OEM part at most 110 − 46. */
+export const PET_OEM_MAX = 64;
 
 export type PetSeverity =
   | 'unspecified'
@@ -87,8 +89,14 @@ export interface PetRecord {
   readonly manufacturerKnown: boolean;
   /** Bytes 44–45, MSB first like the other multi-byte PET fields. */
   readonly systemId: number;
-  /** Bytes from 46 up to (not including) the first 0xC1 terminator, or to the end without one. */
+  /**
+   * Bytes from 46 up to (not including) the first 0xC1 terminator, or to the end without one;
+   * at most PET_OEM_MAX of them (a PET has no more), so that a peer's oversized record cannot
+   * make the journal large.
+   */
   readonly oem: readonly number[];
+  /** Only when `oem` was cut to PET_OEM_MAX: how many bytes there were. */
+  readonly oemLength?: number;
 }
 
 export interface SpecificTrap {
@@ -145,8 +153,9 @@ export function decodePet(bytes: Buffer): PetRecord {
   // The OEM custom fields are nominally type/length-prefixed; we only journal them, so a 0xC1
   // inside a field's data (which would cut the field short here) costs nothing but log detail.
   const m = decodeManufacturer(bytes);
+  const oem = end === -1 ? oemPart : oemPart.subarray(0, end);
   // Fields by name rather than an object spread: a spread costs microseconds per trap in V8.
-  return {
+  const out: PetRecord = {
     guid: bytes.toString('hex', 0, 16),
     sequence: bytes.readUInt16BE(16),
     timestamp: seconds === 0 ? undefined : new Date((seconds + PET_EPOCH_UNIX_SECONDS) * 1000),
@@ -166,8 +175,10 @@ export function decodePet(bytes: Buffer): PetRecord {
     manufacturerByteOrder: m.manufacturerByteOrder,
     manufacturerKnown: m.manufacturerKnown,
     systemId: bytes.readUInt16BE(44),
-    oem: end === 0 ? [] : Array.from(end === -1 ? oemPart : oemPart.subarray(0, end)),
+    oem: oem.length === 0 ? [] : Array.from(oem.length > PET_OEM_MAX ? oem.subarray(0, PET_OEM_MAX) : oem),
   };
+  if (oem.length > PET_OEM_MAX) (out as { oemLength?: number }).oemLength = oem.length;
+  return out;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { RemoteInfo } from 'node:dgram';
+import asn1 from 'asn1-ber';
 import snmp from 'net-snmp';
 import { AtcaError } from '../errors.js';
 
@@ -14,8 +15,11 @@ import { AtcaError } from '../errors.js';
  * replace on this instance with the sink's `reply`, so net-snmp never encodes (or prints an
  * error about) a reply itself. `formatCallbackData` is replaced to hand us the message itself
  * (its version, community or user) rather than net-snmp's reformatted copy of the PDU.
- * These are internals of net-snmp 3.29 (pinned exactly in package.json); the constructor checks
- * they are there and refuses to run otherwise.
+ * While handle() runs, asn1-ber's `Reader#readBitString` returns the BIT STRING's content octets
+ * (a Buffer) instead of expanding each byte into eight '0'/'1' characters (60 KB became a 480 KB
+ * string). These are internals of net-snmp 3.29 and asn1-ber 1.2 (net-snmp pinned exactly in
+ * package.json); the constructor checks they are there and refuses to run otherwise, and
+ * engineSelfTest() (engine-self-test.ts, run by TrapReceiver.start) checks that they behave.
  */
 
 export interface V3User {
@@ -57,6 +61,8 @@ export type KeyGate = (engineId: Buffer) => boolean;
 
 /** The gate of the handle() call in progress; derivations outside one are not gated. */
 let currentGate: KeyGate | undefined;
+/** Whether a handle() call is in progress (the BIT STRING guard applies only then). */
+let handling = false;
 
 class KeyDerivationRefused extends Error {}
 
@@ -76,6 +82,64 @@ function installKeyGate(): boolean {
   };
   a.passwordToKey = Object.assign(gated, { gated: true });
   return true;
+}
+
+/** BER tag of a BIT STRING. */
+const TAG_BIT_STRING = 0x03;
+
+/**
+ * Wraps asn1-ber's readBitString once per process: inside handle() it reads the TLV like an
+ * OCTET STRING and returns its content (the unused-bits octet, then the bits) as a Buffer,
+ * which the journal shows as hex like any other buffer. Outside handle() it is unchanged.
+ */
+function installBitStringGuard(): boolean {
+  const proto = asn1.Ber?.Reader?.prototype;
+  const expand = proto?.readBitString;
+  if (typeof expand !== 'function' || typeof proto.readString !== 'function') return false;
+  if ((expand as { guarded?: boolean }).guarded) return true;
+  const guarded = function (this: asn1.BerReader, tag?: number): string | Buffer | null {
+    return handling ? this.readString(tag || TAG_BIT_STRING, true) : expand.call(this, tag);
+  };
+  proto.readBitString = Object.assign(guarded, { guarded: true });
+  return true;
+}
+
+/** Whether net-snmp's key cache is there, and keyed the way the key gate looks it up. */
+function keyCacheLooksRight(): boolean {
+  const a = snmp.Authentication;
+  const cache = a.authToKeyCache;
+  return (
+    typeof cache === 'object' &&
+    cache !== null &&
+    typeof a.computeCacheKey?.(snmp.AuthProtocols.sha, 'probe-password', Buffer.from('8000000001', 'hex')) === 'string'
+  );
+}
+
+/** Why net-snmp refused a datagram: an outcome and our own words, never its message text. */
+export type Refusal = 'badAuth' | 'malformed' | 'notNotification';
+
+/**
+ * Why net-snmp refused a datagram, from the error's class and code. Two cases tell apart only by
+ * the start of net-snmp's English message (which names the community or user it got, and so is
+ * never logged): engineSelfTest() checks that those messages still read as expected.
+ */
+export function classifyRefusal(e: snmp.ReceiverError): [Refusal, string] {
+  if (e.name === 'ResponseInvalidError') {
+    if (e.code === snmp.ResponseInvalidCode.EAuthFailure)
+      return ['badAuth', 'SNMPv3 digest does not match (wrong auth key?)'];
+    if (e.code === snmp.ResponseInvalidCode.ECouldNotDecrypt) {
+      return ['badAuth', 'SNMPv3 PDU does not decrypt (wrong priv key?)'];
+    }
+    return ['malformed', 'invalid SNMP message'];
+  }
+  if (e.name === 'RequestFailedError') {
+    const m = typeof e.message === 'string' ? e.message : '';
+    if (m.startsWith('Local community')) return ['badAuth', 'unknown community'];
+    if (m.startsWith('Local user') && m.includes('not found')) return ['badAuth', 'unknown SNMPv3 user'];
+    return ['badAuth', 'SNMPv3 security level below the configured authPriv'];
+  }
+  if (e.name === 'RequestInvalidError') return ['notNotification', 'an SNMP request, not a notification'];
+  return ['malformed', 'not a decodable SNMP message'];
 }
 
 /** Where the engine's verdict on a message goes; each handle() calls at least one of these. */
@@ -131,7 +195,8 @@ export class SnmpEngine {
     const receiver = snmp.createReceiver(
       {
         port: 1, // never bound: the socket is the stand-in above
-        ...(options.engineId === undefined ? {} : { engineID: options.engineId }),
+        // Without 0x: net-snmp strips only a lower-case one, and would read 0X… as no hex at all.
+        ...(options.engineId === undefined ? {} : { engineID: options.engineId.replace(/^0x/i, '') }),
         dgramModule: { createSocket: () => socket as unknown as ReturnType<snmp.DgramModule['createSocket']> },
       },
       (error, notification) => {
@@ -152,15 +217,24 @@ export class SnmpEngine {
     ) as snmp.ReceiverInternals;
     const listener = receiver.listener;
     const handler = socket.handler;
-    if (
-      !listener ||
-      typeof listener.send !== 'function' ||
-      typeof receiver.formatCallbackData !== 'function' ||
-      !handler ||
-      !installKeyGate()
-    ) {
-      throw new AtcaError('ATCA_ERR_INTERNAL', 'net-snmp is not the version the trap receiver was written for');
+    const own = receiver.engine?.engineID;
+    const fail = (what: string) =>
+      new AtcaError(
+        'ATCA_ERR_INTERNAL',
+        `net-snmp is not the version the trap receiver was written for (3.29): ${what}`,
+      );
+    if (!listener || typeof listener.send !== 'function') throw fail('its receiver has no listener with send()');
+    if (typeof receiver.formatCallbackData !== 'function') throw fail('its receiver has no formatCallbackData()');
+    if (!handler) throw fail('its listener attached no message handler');
+    if (!Buffer.isBuffer(own) || own.length < 5 || own.length > 32) {
+      throw fail('its receiver has no SNMPv3 engine ID of 5 to 32 bytes');
     }
+    if (options.engineId !== undefined && own.toString('hex') !== options.engineId.replace(/^0x/i, '').toLowerCase()) {
+      throw fail('its receiver did not take the configured SNMPv3 engine ID');
+    }
+    if (!keyCacheLooksRight() || !installKeyGate())
+      throw fail('its SNMPv3 key derivation or key cache is not where it was');
+    if (!installBitStringGuard()) throw fail("asn1-ber's BER reader is not the one it was");
     listener.send = (message, rinfo) => sink.reply(message, rinfo);
     // Replaces net-snmp's own (which `delete`s two PDU fields, sending the PDU object into V8's
     // slow dictionary mode, and copies the community into it): we keep the message instead.
@@ -169,7 +243,7 @@ export class SnmpEngine {
       return { pdu: message.pdu as snmp.NotificationPdu, rinfo };
     };
     this.#handler = handler;
-    this.engineId = receiver.engine?.engineID?.toString('hex') ?? '';
+    this.engineId = own.toString('hex');
     const auth = receiver.getAuthorizer();
     for (const c of options.communities) auth.addCommunity(c);
     for (const u of options.v3Users) {
@@ -193,10 +267,12 @@ export class SnmpEngine {
   handle(buffer: Buffer, rinfo: RemoteInfo, gate?: KeyGate): void {
     this.#message = undefined;
     currentGate = gate;
+    handling = true;
     try {
       this.#handler(buffer, rinfo);
     } finally {
       currentGate = undefined;
+      handling = false;
     }
   }
 

@@ -512,6 +512,10 @@ export interface FuzzResult {
   readonly uncaught: readonly unknown[];
   readonly logLines: number;
   readonly secretsLogged: number;
+  /** The longest log line written (a peer's values are cut in log lines). */
+  readonly longestLogLine: number;
+  /** The longest journal form (JSON.stringify) of a trap delivered by the harness's own receiver. */
+  readonly longestJournal: number;
   readonly elapsedMs: number;
   /** After the run: a fresh PET trap from snmptrap v2c and v3, as delivered. */
   readonly after: readonly ReceivedTrap[];
@@ -538,6 +542,8 @@ export async function runTrapFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const after: ReceivedTrap[] = [];
   let logLines = 0;
   let secretsLogged = 0;
+  let longestLogLine = 0;
+  let longestJournal = 0;
   const port = o.target?.port ?? (await freePort());
   const own = new TrapReceiver({
     address: '127.0.0.1',
@@ -550,9 +556,12 @@ export async function runTrapFuzz(o: FuzzOptions): Promise<FuzzResult> {
     engineId: FUZZ_RECEIVER_ENGINE_ID,
     log: (_level: LogLevel, msg: string) => {
       logLines++;
+      longestLogLine = Math.max(longestLogLine, msg.length);
       if (SECRETS.some((s) => msg.includes(s))) secretsLogged++;
     },
     onTrap: (t) => {
+      // What atcad journals for a duplicate or a trap it does not understand.
+      longestJournal = Math.max(longestJournal, JSON.stringify(t).length);
       if (collecting) after.push(t);
     },
   });
@@ -629,6 +638,8 @@ export async function runTrapFuzz(o: FuzzOptions): Promise<FuzzResult> {
         uncaught,
         logLines,
         secretsLogged,
+        longestLogLine,
+        longestJournal,
         elapsedMs,
         after,
       };
@@ -670,6 +681,8 @@ export async function runTrapFuzz(o: FuzzOptions): Promise<FuzzResult> {
       uncaught,
       logLines,
       secretsLogged,
+      longestLogLine,
+      longestJournal,
       elapsedMs,
       after,
     };

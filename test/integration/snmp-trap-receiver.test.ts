@@ -5,6 +5,7 @@
 // since snmptrap refuses an empty user name). snmptrap's state and config go to a temp folder
 // (SNMP_PERSISTENT_DIR, SNMPCONFPATH, HOME), never /var/lib/snmp or ~/.snmp.
 import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { isAtcaError } from '../../src/errors.js';
 import { freePort } from '../../src/sim/ports.js';
 import { PET_ENTERPRISE, PET_VARBIND_OID } from '../../src/snmp/pet.js';
 import type { LogLevel } from '../../src/snmp/rate-limited-log.js';
+import { SnmpEngine } from '../../src/snmp/snmp-engine.js';
 import {
   NO_TRAPS,
   type ReceivedTrap,
@@ -227,11 +229,16 @@ interface Peer {
 }
 
 /** A UDP socket on `address` that sends to the receiver and keeps whatever comes back. */
-async function peer(address = '127.0.0.1', toPort = () => port): Promise<Peer> {
+function peer(address = '127.0.0.1', toPort = () => port): Promise<Peer> {
+  return peerOnPort(0, toPort, address);
+}
+
+/** A peer on local port `local` (0: any). */
+async function peerOnPort(local: number, toPort = () => port, address = '127.0.0.1'): Promise<Peer> {
   const s: Socket = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     s.once('error', reject);
-    s.bind(0, address, () => resolve());
+    s.bind(local, address, () => resolve());
   });
   const replies: Buffer[] = [];
   s.on('message', (m) => replies.push(m));
@@ -653,13 +660,16 @@ describe('TrapReceiver.start', () => {
       { v3Users: [{ name: 'u', authProtocol: 'sha', authKey: 'short', privProtocol: 'aes', privKey: 'long-enough' }] },
     ],
     ['a host name as a trap source', { sources: new Map([['shmm.example', 'x']]) }],
+    ['engine IDs pinned for an address of no shelf', { engineIds: new Map([['127.0.0.9', ['8000000001']]]) }],
+    ['a pinned engine ID that is not hex', { engineIds: new Map([['127.0.0.1', ['80000000zz']]]) }],
+    ['a reportLimit below zero', { reportLimit: { perSecond: -1, burst: 1 } }],
   ] as const)('refuses %s as ATCA_ERR_CONFIG_INVALID, without echoing secrets', (_what, over) => {
     const base = {
       address: '127.0.0.1',
       port: 16200,
       communities: [COMMUNITY],
       v3Users: [],
-      sources: new Map<string, string>(),
+      sources: new Map<string, string>([['127.0.0.1', 'shelf-a']]),
       log: () => {},
       onTrap: () => {},
     };
@@ -784,5 +794,330 @@ describe('TrapReceiver kernel drops', () => {
     } finally {
       await r.stop();
     }
+  });
+});
+
+// --- The review's findings: each a test that failed before its fix ----------------------------
+
+/** A v2c message of `tag` (TrapV2 by default) with snmpTrapOID `trapOid` and `extra` varbinds. */
+function v2cMessage(trapOid: string, extra: Buffer[] = [], tag = 0xa7): Buffer {
+  const vbs = seq(
+    varbind('1.3.6.1.2.1.1.3.0', tlv(0x43, intContent(12345n))),
+    varbind('1.3.6.1.6.3.1.1.4.1.0', oid(trapOid)),
+    ...extra,
+  );
+  return seq(int(1), str(COMMUNITY), tlv(tag, Buffer.concat([int(4343), int(0), int(0), vbs])));
+}
+
+/** An SNMPv3 message: msgFlags `flags` (1 auth, 2 priv, 4 reportable), no digest or salt, scoped PDU in clear. */
+function v3Message(
+  flags: number,
+  user: string,
+  pdu: Buffer,
+  engineId = Buffer.from(RECEIVER_ENGINE_ID, 'hex'),
+): Buffer {
+  const header = seq(int(779), int(65507), str(Buffer.from([flags])), int(3));
+  const usm = str(seq(str(engineId), int(0), int(0), str(user), str(''), str('')));
+  return seq(int(3), header, usm, seq(str(engineId), str(''), pdu));
+}
+
+const petInformPdu = (n: number) =>
+  tlv(
+    0xa6,
+    Buffer.concat([
+      int(5000 + n),
+      int(0),
+      int(0),
+      seq(
+        varbind('1.3.6.1.2.1.1.3.0', tlv(0x43, intContent(1n))),
+        varbind('1.3.6.1.6.3.1.1.4.1.0', oid(PET_TRAP_OID.slice(1))),
+        varbind(PET_VARBIND_OID, str(Buffer.from(petWithSequence(n), 'hex'))),
+      ),
+    ]),
+  );
+
+interface Isolated {
+  readonly r: TrapReceiver;
+  readonly port: number;
+  readonly got: ReceivedTrap[];
+  readonly lines: string[];
+  /** Counters' change while `send` ran, once `key` grew by `n`. */
+  counted(key: keyof TrapCounters, send: () => Promise<unknown>, n?: number): Promise<TrapCounters>;
+}
+
+/** A receiver of its own (its log's rate limits and budgets untouched by the tests above). */
+async function isolated<T>(
+  over: Partial<ConstructorParameters<typeof TrapReceiver>[0]>,
+  f: (x: Isolated) => Promise<T>,
+): Promise<T> {
+  const p = await freePort();
+  const got: ReceivedTrap[] = [];
+  const lines: string[] = [];
+  const r = new TrapReceiver({
+    address: '127.0.0.1',
+    port: p,
+    communities: [COMMUNITY],
+    v3Users: [{ name: USER, authProtocol: 'sha', authKey: AUTH_KEY, privProtocol: 'aes', privKey: PRIV_KEY }],
+    sources: new Map([['127.0.0.1', SHELF]]),
+    engineId: RECEIVER_ENGINE_ID,
+    log: (_l, m) => lines.push(m),
+    onTrap: (t) => got.push(t),
+    ...over,
+  });
+  await r.start();
+  const counted = async (key: keyof TrapCounters, send: () => Promise<unknown>, n = 1) => {
+    const before = r.counters;
+    await send();
+    await until(`counters.${key} + ${n}`, () => r.counters[key] >= before[key] + n);
+    await settle();
+    const after = r.counters;
+    return Object.fromEntries(
+      Object.keys(after).map((k) => [k, after[k as keyof TrapCounters] - before[k as keyof TrapCounters]]),
+    ) as unknown as TrapCounters;
+  };
+  try {
+    return await f({ r, port: p, got, lines, counted });
+  } finally {
+    await r.stop();
+  }
+}
+
+/** `m` grown to exactly `size` bytes by the length of one OCTET STRING varbind of `build`. */
+function sized(size: number, build: (filler: Buffer) => Buffer): Buffer {
+  let n = size;
+  for (;;) {
+    const m = build(Buffer.alloc(Math.max(0, n), 0x41));
+    if (m.length === size) return m;
+    n += size - m.length;
+  }
+}
+
+describe('finding 1: a large trap costs a bounded journal, and one larger than any trap is not parsed', () => {
+  const NOT_PET = '1.3.6.1.4.1.99999.0.1';
+
+  it('refuses a valid v2c trap with a 60 KB OCTET STRING before net-snmp sees it (oversize); 4096 bytes pass', async () => {
+    await isolated({}, async ({ port: p, got, lines, counted }) => {
+      const s = await peer('127.0.0.1', () => p);
+      const handle = vi.spyOn(SnmpEngine.prototype, 'handle');
+      try {
+        const huge = v2cMessage(NOT_PET, [varbind('1.3.6.1.4.1.99999.1', str(Buffer.alloc(60_000, 0x41)))]);
+        expect(await counted('oversize', () => s.send(huge))).toEqual({ ...NO_TRAPS, received: 1, oversize: 1 });
+        expect(handle).not.toHaveBeenCalled();
+        expect(got).toHaveLength(0);
+        expect(lines.some((m) => /^ATCA_ERR_TRAP_OVERSIZE: .*: 60\d{3} bytes, more than the 4096/.test(m))).toBe(true);
+        const build = (f: Buffer) => v2cMessage(NOT_PET, [varbind('1.3.6.1.4.1.99999.1', str(f))]);
+        expect(await counted('notUnderstood', () => s.send(sized(4096, build)))).toMatchObject({ notUnderstood: 1 });
+        expect(await counted('oversize', () => s.send(sized(4097, build)))).toMatchObject({ oversize: 1 });
+        expect(handle).toHaveBeenCalledTimes(1);
+      } finally {
+        handle.mockRestore();
+        await s.close();
+      }
+    });
+  });
+
+  it('journals at most ~2 KB of varbinds: a long value cut with its length and SHA-256, the rest summarised', async () => {
+    await isolated({}, async ({ port: p, got, counted }) => {
+      const s = await peer('127.0.0.1', () => p);
+      try {
+        const long = Buffer.alloc(3000, 0xab);
+        const many = Array.from({ length: 50 }, (_, i) => varbind(`1.3.6.1.4.1.99999.2.${i}`, int(i)));
+        const m = v2cMessage(NOT_PET, [varbind('1.3.6.1.4.1.99999.1', str(long)), ...many]);
+        expect(m.length).toBeLessThanOrEqual(4096);
+        await counted('notUnderstood', () => s.send(m));
+        const t = got.at(-1)!;
+        const json = JSON.stringify(t);
+        expect(json.length).toBeLessThan(3000); // was 6,000 for this one, 121,000 for a 60 KB value
+        expect(JSON.stringify(t.varbinds).length).toBeLessThanOrEqual(2048);
+        expect(t.varbinds[2]).toEqual({
+          oid: '1.3.6.1.4.1.99999.1',
+          type: 'OctetString',
+          value: 'ab'.repeat(256),
+          length: 3000,
+          sha256: createHash('sha256').update(long).digest('hex'),
+        });
+        const listed = t.varbinds.length;
+        expect(t.varbindsOmitted).toEqual({
+          count: 53 - listed,
+          bytes: expect.any(Number),
+          sha256: expect.any(String),
+        });
+        expect(JSON.parse(json)).toMatchObject({ varbinds: t.varbinds, varbindsOmitted: t.varbindsOmitted });
+      } finally {
+        await s.close();
+      }
+    });
+  });
+
+  it("takes a BIT STRING as its bytes: net-snmp's reader does not expand it into a '0101…' string", async () => {
+    await isolated({}, async ({ port: p, got, counted }) => {
+      const s = await peer('127.0.0.1', () => p);
+      try {
+        const bits = Buffer.concat([Buffer.from([0]), Buffer.alloc(3000, 0xff)]);
+        await counted('notUnderstood', () =>
+          s.send(v2cMessage(NOT_PET, [varbind('1.3.6.1.4.1.99999.1', tlv(0x03, bits))])),
+        );
+        const v = got.at(-1)!.varbinds[2]!;
+        expect(v).toMatchObject({ type: 'BitString', value: `00${'ff'.repeat(255)}`, length: 3001 });
+        expect(JSON.stringify(got.at(-1)).length).toBeLessThan(2000);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+});
+
+describe('finding 2: a reply is sent only for an authenticated notification or a discovery request', () => {
+  it('does not acknowledge an unauthenticated SNMPv3 inform (empty user, noAuthNoPriv)', async () => {
+    await isolated({}, async ({ port: p, got, counted }) => {
+      const s = await peer('127.0.0.1', () => p);
+      try {
+        const delta = await counted('badAuth', () => s.send(v3Message(0x04, '', petInformPdu(0x500))));
+        expect(delta).toEqual({ ...NO_TRAPS, received: 1, badAuth: 1, repliesWithheld: 1 });
+        expect(s.replies).toHaveLength(0);
+        expect(got).toHaveLength(0);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+
+  it('sends no Report to an unknown SNMPv3 user, and no Response to an inform it could not decode', async () => {
+    await isolated({}, async ({ port: p, counted }) => {
+      const s = await peer('127.0.0.1', () => p);
+      try {
+        expect(await counted('badAuth', () => s.send(v3Message(0x04, 'nobody', petInformPdu(0x501))))).toEqual({
+          ...NO_TRAPS,
+          received: 1,
+          badAuth: 1,
+          repliesWithheld: 1,
+        });
+        // The right community, a PET cut to 20 bytes: malformed, so not acknowledged.
+        const truncated = communityMessage({ hex: PET_HEX.slice(0, 40) });
+        expect(await counted('malformed', () => s.send(truncated))).toEqual({
+          ...NO_TRAPS,
+          received: 1,
+          malformed: 1,
+          repliesWithheld: 1,
+        });
+        expect(s.replies).toHaveLength(0);
+        // An authenticated inform still is (after it was delivered).
+        expect(await counted('repliesSent', () => s.send(communityMessage({ hex: petWithSequence(0x502) })))).toEqual({
+          ...NO_TRAPS,
+          received: 1,
+          accepted: 1,
+          repliesSent: 1,
+        });
+        await until('the Response', () => s.replies.length === 1);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+
+  it('sends no reply to a well-known port other than 161 and 162 (echo, chargen, RMCP…)', async (ctx) => {
+    await isolated({}, async ({ port: p, got, lines, counted }) => {
+      let s: Peer;
+      try {
+        s = await peerOnPort(19, () => p);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EACCES' || (e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          ctx.skip();
+        }
+        throw e;
+      }
+      try {
+        const delta = await counted('accepted', () => s.send(communityMessage({ hex: petWithSequence(0x503) })));
+        expect(delta).toEqual({ ...NO_TRAPS, received: 1, accepted: 1, repliesWithheld: 1 });
+        expect(got).toHaveLength(1); // the inform itself is taken
+        expect(s.replies).toHaveLength(0);
+        expect(lines.some((m) => /^ATCA_ERR_TRAP_REPLY: .*:19 .*well-known port/.test(m))).toBe(true);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+});
+
+describe('finding 3: spoofers of a source cannot starve its genuine replies or keys', () => {
+  it('gives discovery Reports a budget of their own: a discovery flood leaves inform Responses alone', async () => {
+    await isolated(
+      { replyLimit: { perSecond: 0, burst: 2 }, reportLimit: { perSecond: 0, burst: 3 } },
+      async ({ port: p, counted }) => {
+        const s = await peer('127.0.0.1', () => p);
+        try {
+          const flood = async () => {
+            for (let i = 0; i < 6; i++) await s.send(v3Discovery());
+          };
+          expect(await counted('discovery', flood, 6)).toEqual({
+            ...NO_TRAPS,
+            received: 6,
+            discovery: 6,
+            repliesSent: 3,
+            repliesLimited: 3,
+          });
+          const informs = async () => {
+            for (let i = 0; i < 2; i++) await s.send(communityMessage({ hex: petWithSequence(0x600 + i) }));
+          };
+          expect(await counted('accepted', informs, 2)).toEqual({
+            ...NO_TRAPS,
+            received: 2,
+            accepted: 2,
+            repliesSent: 2,
+          });
+        } finally {
+          await s.close();
+        }
+      },
+    );
+  });
+
+  it('derives keys for a pinned engine ID without a token, while spoofed new engine IDs spend the budget', async () => {
+    const PINNED = '0x80000000AA55FF';
+    await isolated({ communities: [], engineIds: new Map([['127.0.0.1', [PINNED]]]) }, async ({ port: p, r, got }) => {
+      const trap = (engine: string, seq: number) => {
+        const args = v3(AUTH_KEY, PRIV_KEY, petWithSequence(seq)).map((a) => (a === target() ? `127.0.0.1:${p}` : a));
+        args[args.indexOf(ENGINE_ID)] = engine;
+        return snmptrap(args);
+      };
+      // A spoofer's fresh engine IDs (with the right keys, the worst case) spend the budget,
+      // until one is refused; the pinned sender comes right after it.
+      let sent = 0;
+      while (r.counters.keysRefused === 0 && sent < 12) {
+        await trap(`0x80000000bb66${(0x10 + sent).toString(16)}`, 0x700 + sent);
+        sent++;
+        await until(`trap ${sent}`, () => r.counters.received === sent);
+      }
+      expect(r.counters).toMatchObject({ received: sent, accepted: sent - 1, keysRefused: 1 });
+      await trap(PINNED, 0x710);
+      await until('the pinned sender', () => r.counters.received === sent + 1);
+      expect(r.counters).toMatchObject({ accepted: sent, keysRefused: 1 });
+      expect(got.at(-1)?.pet?.sequence).toBe(0x710);
+    });
+  });
+});
+
+describe('finding 5: log lines quote what a peer chose cut short', () => {
+  it('cuts an attacker-chosen trap OID to 128 characters in the not-understood line and the journal', async () => {
+    await isolated({}, async ({ port: p, got, lines, counted }) => {
+      const s = await peer('127.0.0.1', () => p);
+      try {
+        const long = `1.3.6.1.4.1.99999.${'7.'.repeat(1500)}7`;
+        await counted('notUnderstood', () => s.send(v2cMessage(long)));
+        expect(got.at(-1)?.trapOid).toBe(long);
+        const line = lines.find((m) => m.includes('not understood'))!;
+        expect(line.length).toBeLessThan(400);
+        expect(line).toContain(`${long.slice(0, 128)}…(${long.length} chars)`);
+        expect(JSON.parse(JSON.stringify(got.at(-1))).trapOid).toBe(`${long.slice(0, 128)}…(${long.length} chars)`);
+        // A malformed PET trap OID is quoted in the refusal's detail: cut too.
+        const pet = `1.3.6.1.4.1.3183.1.1.0.${'9.'.repeat(1000)}9`;
+        await counted('malformed', () => s.send(v2cMessage(pet)));
+        const refusal = lines.find((m) => m.startsWith('ATCA_ERR_TRAP_MALFORMED'))!;
+        expect(refusal.length).toBeLessThan(500);
+        expect(refusal).toContain('…(');
+      } finally {
+        await s.close();
+      }
+    });
   });
 });

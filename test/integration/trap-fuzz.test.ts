@@ -48,9 +48,19 @@ describe(`TrapReceiver under ${COUNT} mutated datagrams (seed ${SEED})`, () => {
     expect(r.repliesToConfigured).toBe(r.counters.repliesSent);
   });
 
-  it('logged little (rate-limited) and never a secret', () => {
+  it('sent, or tried to send, replies only for notifications it took and discovery requests; withheld the rest', () => {
+    const c = r.counters;
+    expect(c.repliesSent + c.replyErrors + c.repliesLimited).toBeLessThanOrEqual(
+      c.accepted + c.notUnderstood + c.duplicates + c.discovery,
+    );
+    expect(c.repliesWithheld).toBeGreaterThan(0);
+  });
+
+  it('logged little (rate-limited), never a secret, no long line; journaled at most 4 KB per trap', () => {
     expect(r.secretsLogged).toBe(0);
     expect(r.logLines).toBeLessThan(200);
+    expect(r.longestLogLine).toBeLessThanOrEqual(600);
+    expect(r.longestJournal).toBeLessThanOrEqual(4096);
   });
 
   it('still delivers a fresh PET trap afterwards, v2c and v3, with its decoded event', () => {

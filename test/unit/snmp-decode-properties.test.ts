@@ -5,7 +5,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../src/domain/events.js';
 import { isAtcaError } from '../../src/errors.js';
-import { decodeNotification, journalVarbinds, type NotificationPdu } from '../../src/snmp/notification.js';
+import {
+  decodeNotification,
+  JOURNAL_VARBINDS_CHARS,
+  journalVarbinds,
+  type NotificationPdu,
+} from '../../src/snmp/notification.js';
 import { decodePet, decodeSpecificTrap, PET_MIN_LENGTH, type PetRecord } from '../../src/snmp/pet.js';
 import { petToEvent } from '../../src/snmp/pet-event.js';
 
@@ -253,7 +258,10 @@ describe('decodeNotification', () => {
         }
         if (d.trapOid !== undefined) expect(typeof d.trapOid).toBe('string');
         // Journal form of whatever came in: never throws, types named or numbered.
-        for (const v of journalVarbinds(n.varbinds)) expect(typeof v.type).toBe('string');
+        const j = journalVarbinds(n.varbinds);
+        for (const v of j.varbinds) expect(typeof v.type).toBe('string');
+        expect(JSON.stringify(j.varbinds).length).toBeLessThanOrEqual(JOURNAL_VARBINDS_CHARS);
+        expect(j.varbinds.length + (j.omitted?.count ?? 0)).toBe(n.varbinds.length);
       }),
       RUNS,
     );
