@@ -276,20 +276,19 @@ export async function powerOn(e: Engine, plug: string, known?: HotSwapState): Pr
 }
 
 /**
- * FRU Control cold reset of a blade that is on; a blade found off is powered on instead.
+ * FRU Control cold reset of a blade that is on. A blade found off (M1, or M0: no blade) is not
+ * reset: 'found-off' — it is fenced already, and the caller powers it on as the second half of
+ * a reboot, bounded, where a failure is only logged.
  * 'reset' once the IPMC acknowledged the reset — the only evidence a reset leaves.
  * 'answer-lost' when its answer was lost: the reset may or may not have happened, nothing can
  * tell, and a second one could reset the blade twice — so it is not sent again, and the caller
  * powers the blade off and on instead, which can be verified.
  */
-export async function coldReset(e: Engine, plug: string): Promise<'reset' | 'powered-on' | 'answer-lost'> {
+export async function coldReset(e: Engine, plug: string): Promise<'reset' | 'found-off' | 'answer-lost'> {
   const m = await e.dev.state(plug);
   const power = powerOf(m);
   if (!power) throw new AtcaError('ATCA_ERR_STATE_UNKNOWN', `slot ${plug} is in ${HOT_SWAP_NAMES[m]}`);
-  if (power === 'off') {
-    await powerOn(e, plug, m);
-    return 'powered-on';
-  }
+  if (power === 'off') return 'found-off';
   const r = await e.dev.coldReset(plug);
   if (r.kind === 'done') return 'reset';
   if (r.kind === 'refused') throw refused(plug, 'FRU Control (cold reset)', r);

@@ -100,12 +100,23 @@ async function powerOnAll(e: Engine, o: FenceOptions): Promise<'done' | 'already
   return 'done';
 }
 
-/** The family's rule for reboot: once off is verified the node is fenced, so a failed power-on is only logged. */
+/**
+ * The family's rule for reboot: once off is verified the node is fenced, so a failed power-on
+ * is only logged and the reboot still succeeds. The wait for M4 is bounded here by
+ * `rebootPowerOnTimeout` (power_timeout, finite even when the fencer's timeout governs):
+ * otherwise a blade that never comes back would hold the result until Pacemaker kills the
+ * agent, and a node that IS fenced would be recorded as a failed fence.
+ */
 async function onAfterVerifiedOff(e: Engine, o: FenceOptions, each: readonly string[]): Promise<void> {
-  try {
-    for (const p of each) await powerOnRetried(e, o, p);
-  } catch (err) {
-    e.log.error(`Power on after verified power off failed; the node stays off: ${(err as Error).message}`);
+  const bounded: Engine = { ...e, o: { ...e.o, powerTimeoutMs: o.rebootPowerOnTimeout * 1000 } };
+  for (const p of each) {
+    try {
+      await powerOnRetried(bounded, o, p);
+    } catch (err) {
+      e.log.error(
+        `Power on of slot ${p} after its verified power off failed; the node is fenced and stays off: ${(err as Error).message}${isAtcaError(err) ? ` [${err.code}]` : ''}`,
+      );
+    }
   }
 }
 
@@ -149,11 +160,11 @@ export async function runAction(o: FenceOptions, deps: ActionDeps): Promise<numb
     case 'reboot': {
       if (o.method === 'cycle') {
         for (const p of plugs(o)) {
+          const r = await coldReset(e, p);
           // A reset whose answer was lost is never sent again: off and on instead, verified.
-          if ((await coldReset(e, p)) === 'answer-lost') {
-            await powerOff(e, p);
-            await onAfterVerifiedOff(e, o, [p]);
-          }
+          if (r === 'answer-lost') await powerOff(e, p);
+          // Off (verified, or found so): fenced; powering it on is the reboot's bounded second half.
+          if (r !== 'reset') await onAfterVerifiedOff(e, o, [p]);
         }
         out('Success: Rebooted');
         return EXIT_OK;

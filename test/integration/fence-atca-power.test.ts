@@ -72,6 +72,23 @@ describe('fence_atca power actions on a simulated shelf', () => {
     expect(await t.shelf.stateOf(2)).toBe(4);
   });
 
+  it('reboot run by the fencer (timeouts disabled): a power-on that never completes is bounded, logged, and the reboot succeeds', async () => {
+    await t.shelf.setDelays(2, 150, 600_000);
+    try {
+      const r = await runAgent(
+        { ...t.base(), plug: 2, action: 'reboot', power_timeout: 1, retry_on: 0 },
+        { PCMK_service: 'pacemaker-fenced' },
+      );
+      expect([r.code, r.stdout.trim()], r.stderr).toEqual([0, 'Success: Rebooted']);
+      expect(r.stderr).toMatch(/Power on of slot 2 after its verified power off failed; the node is fenced/);
+      expect(r.stderr).toMatch(/still in M3.*\[ATCA_ERR_POWER_ON_TIMEOUT\]/);
+      expect(r.ms).toBeLessThan(10_000);
+    } finally {
+      await t.shelf.setDelays(2, 150, 150);
+      await t.shelf.setState(2, 4);
+    }
+  });
+
   it('list and list-status report the boards present (not the empty site 5) and their state', async () => {
     const list = await runAgent({ ...t.base(), action: 'list' });
     expect(list.code, list.stderr).toBe(0);

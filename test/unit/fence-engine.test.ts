@@ -23,7 +23,7 @@ import { resolveOptions } from '../../src/fence/resolve-options.js';
 import { runAction } from '../../src/fence/run-action.js';
 import type { ListEntry, Outcome } from '../../src/ipmi/atca-device.js';
 import type { ActivationPolicy } from '../../src/ipmi/picmg.js';
-import { SILENT } from '../../src/log.js';
+import { type Logger, SILENT } from '../../src/log.js';
 
 /** What becomes of one command: answered, or the shelf manager dies before / after it acts. */
 type Fate = 'ok' | 'lost-before' | 'lost-after';
@@ -370,25 +370,101 @@ describe('coldReset: a reset is never sent twice', () => {
     expect(t.blade.resets).toBe(fate === 'lost-before' ? 0 : 1);
   });
 
-  it('a blade found off is powered on instead', async () => {
-    const t = setup(1);
-    expect(await coldReset(t.e, '1')).toBe('powered-on');
-    expect(t.blade.count('cold-reset', t.blade.sent)).toBe(0);
+  it('a blade found off is not reset: it is fenced already (the reboot then powers it on)', async () => {
+    for (const m of [1, 0] as const) {
+      const t = setup(m);
+      expect(await coldReset(t.e, '1')).toBe('found-off');
+      expect(t.blade.sent).toEqual([]);
+    }
   });
 });
 
 /** runAction with the fake blade: the family's whole reboot, as the agent runs it. */
-async function reboot(blade: FakeBlade, clock: FakeClock, extra: string): Promise<{ code: number; out: string[] }> {
-  const o = resolveOptions(parseStdin(`action=reboot\nip=x\nplug=1\n${extra}`), {});
+async function reboot(
+  blade: FakeBlade,
+  clock: FakeClock,
+  extra: string,
+  env: NodeJS.ProcessEnv = {},
+  log: Logger = SILENT,
+): Promise<{ code: number; out: string[] }> {
+  const o = resolveOptions(parseStdin(`action=reboot\nip=x\nplug=1\n${extra}`), env);
   const out: string[] = [];
   const code = await runAction(o, {
     device: () => Promise.resolve(blade),
-    log: SILENT,
+    log,
     out: (l) => out.push(l),
     clock,
   });
   return { code, out };
 }
+
+/** A log that keeps its error and warning lines. */
+function recordingLog(): Logger & { readonly lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    error: (m) => lines.push(`ERROR: ${m}`),
+    warn: (m) => lines.push(`WARNING: ${m}`),
+    info: () => undefined,
+    debug: () => undefined,
+  };
+}
+
+/** A fake clock that fails the test instead of spinning for ever (an unbounded wait). */
+class BoundedClock extends FakeClock {
+  override sleep = (ms: number): Promise<void> => {
+    this.t += ms;
+    if (this.t > 3_600_000) return Promise.reject(new Error(`still waiting after ${this.t / 1000} s of fake time`));
+    return Promise.resolve();
+  };
+}
+
+const FENCER: NodeJS.ProcessEnv = { PCMK_service: 'pacemaker-fenced' };
+
+describe('reboot under the fencer (disable_timeout unset): the power-on half is bounded', () => {
+  it.each([
+    ['onoff, from M4', 4, ''],
+    ['cycle, blade found off (M1)', 1, 'method=cycle'],
+  ] as const)('%s: a power-on that never completes is logged, and the reboot succeeds', async (_w, m, extra) => {
+    const clock = new BoundedClock();
+    const blade = new FakeBlade(clock, m);
+    blade.activateMs = Number.POSITIVE_INFINITY; // accepted, never reaches M4
+    const log = recordingLog();
+    const r = await reboot(blade, clock, extra, FENCER, log);
+    expect(r).toEqual({ code: 0, out: ['Success: Rebooted'] });
+    expect(blade.m).toBe(3);
+    // power_timeout's default (20 s) per attempt, 1 + retry_on attempts: not the fencer's timeout.
+    expect(clock.t).toBeLessThanOrEqual(2 * 20_000 + 1000);
+    expect(log.lines.join('\n')).toMatch(/ERROR: Power on of slot 1 after .* failed.*\[ATCA_ERR_POWER_ON_TIMEOUT\]/);
+  });
+
+  it('power_timeout, when given, is the bound', async () => {
+    const clock = new BoundedClock();
+    const blade = new FakeBlade(clock, 4);
+    blade.activateMs = Number.POSITIVE_INFINITY;
+    const r = await reboot(blade, clock, 'power_timeout=5\nretry_on=0', FENCER);
+    expect(r.code).toBe(0);
+    expect(clock.t).toBeLessThan(5000 + 2000);
+  });
+
+  it('cycle on an empty slot (M0): off is a fact, power-on fails with ATCA_ERR_FRU_ABSENT, logged; Rebooted', async () => {
+    const clock = new BoundedClock();
+    const blade = new FakeBlade(clock, 0);
+    const log = recordingLog();
+    const r = await reboot(blade, clock, 'method=cycle', FENCER, log);
+    expect(r).toEqual({ code: 0, out: ['Success: Rebooted'] });
+    expect(blade.sent).toEqual([]);
+    expect(log.lines.join('\n')).toMatch(/ERROR: Power on of slot 1 .*no blade to power on \[ATCA_ERR_FRU_ABSENT\]/);
+  });
+
+  it('a power-on that does complete is verified (M4) before Rebooted', async () => {
+    const clock = new BoundedClock();
+    const blade = new FakeBlade(clock, 1);
+    const r = await reboot(blade, clock, 'method=cycle', FENCER);
+    expect(r).toEqual({ code: 0, out: ['Success: Rebooted'] });
+    expect(blade.m).toBe(4);
+  });
+});
 
 describe('reboot method=cycle: every interleaving of lost answers', () => {
   it.each(sequences(3).map((s) => [s.join(','), s]))('%s', async (_name, fates) => {

@@ -38,6 +38,7 @@ describe('resolveOptions: defaults', () => {
       disableTimeout: false,
       loginTimeout: 5,
       powerTimeout: 20,
+      rebootPowerOnTimeout: 20,
       powerWait: 0,
       shellTimeout: 3,
       statusSleep: 0.1,
@@ -228,6 +229,13 @@ describe('resolveOptions: the family timeout rule', () => {
   it('disabled timeouts override explicit values', () => {
     const o = resolve({ login_timeout: '9', power_timeout: '60', shell_timeout: '9' }, FENCED);
     expect([o.loginTimeout, o.powerTimeout, o.shellTimeout]).toEqual([Infinity, Infinity, Infinity]);
+  });
+
+  it('keeps the power-on half of a reboot bounded when timeouts are disabled (power_timeout, default 20 s)', () => {
+    expect(resolve({}, FENCED).rebootPowerOnTimeout).toBe(20);
+    expect(resolve({ power_timeout: '45' }, FENCED).rebootPowerOnTimeout).toBe(45);
+    expect(resolve({ disable_timeout: 'true' }).rebootPowerOnTimeout).toBe(20);
+    expect(resolve({ power_timeout: '7' }).rebootPowerOnTimeout).toBe(7);
   });
 
   it('leaves the other times alone when timeouts are disabled', () => {
