@@ -222,15 +222,23 @@ export async function powerOff(e: Engine, plug: string, known?: HotSwapState): P
 }
 
 /**
- * Powers one slot on and returns once M4 is read: 'already' if it was on. M0 (no blade) fails.
- * From M1 or M2 it clears the Locked bit if set (the IPMC goes M1 → M2) and activates; in M3 an
- * activation is under way and it only waits; in M5/M6 it waits for the deactivation to end
- * first. A timeout is a failure (the caller retries `retry_on` times).
+ * Powers one slot on and returns once M4 is read: 'already' if it was on. M0 (no blade) fails,
+ * and so does M7 at the start (nothing can reach the blade: waiting would only last until the
+ * timeout, or for ever where the fencer's timeout governs). From M1 or M2 it clears the Locked
+ * bit if set (the IPMC goes M1 → M2) and activates; in M3 an activation is under way and it
+ * only waits; in M5/M6 it waits for the deactivation to end first. A timeout is a failure (the
+ * caller retries `retry_on` times).
  */
 export async function powerOn(e: Engine, plug: string, known?: HotSwapState): Promise<'already' | 'done'> {
   const { dev, o, clock } = e;
   const first = known ?? (await dev.state(plug));
   if (first === 4) return 'already';
+  if (first === 7) {
+    throw new AtcaError(
+      'ATCA_ERR_STATE_UNKNOWN',
+      `slot ${plug} is in ${HOT_SWAP_NAMES[7]}: it cannot be powered on or verified`,
+    );
+  }
   const lost = new Unanswered(e, plug);
   let seen: HotSwapState | AtcaError = first;
   /** An activate was answered, or the blade was seen activating: never send another. */

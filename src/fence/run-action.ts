@@ -81,11 +81,14 @@ async function powerOffAll(e: Engine, o: FenceOptions): Promise<'done' | 'alread
   return 'done';
 }
 
-/** powerOn, retried `retry_on` times when it times out (a retry re-reads the state first). */
-async function powerOnRetried(e: Engine, o: FenceOptions, p: string): Promise<void> {
+/**
+ * powerOn, retried `retry_on` times when it times out (a retry re-reads the state first).
+ * `known`: the state just read, for the first attempt.
+ */
+async function powerOnRetried(e: Engine, o: FenceOptions, p: string, known?: HotSwapState): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await powerOn(e, p);
+      await powerOn(e, p, attempt === 0 ? known : undefined);
       return;
     } catch (err) {
       if (attempt >= o.retryOn || !isAtcaError(err, 'ATCA_ERR_POWER_ON_TIMEOUT')) throw err;
@@ -94,9 +97,17 @@ async function powerOnRetried(e: Engine, o: FenceOptions, p: string): Promise<vo
   }
 }
 
+/**
+ * on: the raw hot-swap state of every plug first — not statusOf, which answers only M4/M1/M0
+ * and would refuse a blade in a transition (M2, M3, M5, M6) that powerOn knows how to finish,
+ * and which counts several plugs as on when any one is. Already on only if every plug is M4;
+ * otherwise each plug that is not is driven from the state it is in.
+ */
 async function powerOnAll(e: Engine, o: FenceOptions): Promise<'done' | 'already'> {
-  if ((await statusOf(e, o)) === 'on') return 'already';
-  for (const p of plugs(o)) await powerOnRetried(e, o, p);
+  const states = new Map<string, HotSwapState>();
+  for (const p of plugs(o)) states.set(p, await e.dev.state(p));
+  if ([...states.values()].every((m) => m === 4)) return 'already';
+  for (const [p, m] of states) if (m !== 4) await powerOnRetried(e, o, p, m);
   return 'done';
 }
 

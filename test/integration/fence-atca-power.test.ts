@@ -143,4 +143,24 @@ describe('fence_atca power actions on a simulated shelf', () => {
     const pcmk = await runAgent({ ...t.base(), nodename: 'node1', port: 'node1', action: 'validate-all' });
     expect(pcmk.code, pcmk.stderr).toBe(0);
   });
+  it('on finishes a blade caught in a transition: M2 (activation requested), M6 (deactivation under way)', async () => {
+    await t.shelf.setState(6, 2);
+    const m2 = await runAgent({ ...t.base(), plug: 6, action: 'on' });
+    expect([m2.code, m2.stdout.trim()], m2.stderr).toEqual([0, 'Success: Powered ON']);
+    expect(await t.shelf.stateOf(6)).toBe(4);
+    await t.shelf.startDeactivation(6); // M6, then M1 (Locked) after the board's shutdown delay
+    const m6 = await runAgent({ ...t.base(), plug: 6, action: 'on' });
+    expect([m6.code, m6.stdout.trim()], m6.stderr).toEqual([0, 'Success: Powered ON']);
+    expect(await t.shelf.stateOf(6)).toBe(4);
+  });
+
+  it('on with several plugs, one on and one off, powers the off one on (not "Already ON")', async () => {
+    expect(await t.shelf.stateOf(4)).toBe(1);
+    const r = await runAgent({ ...t.base(), plug: '1,4', action: 'on' });
+    expect([r.code, r.stdout.trim()], r.stderr).toEqual([0, 'Success: Powered ON']);
+    expect([await t.shelf.stateOf(1), await t.shelf.stateOf(4)]).toEqual([4, 4]);
+    const again = await runAgent({ ...t.base(), plug: '1,4', action: 'on' });
+    expect([again.code, again.stdout.trim()]).toEqual([0, 'Success: Already ON']);
+    expect((await runAgent({ ...t.base(), plug: 4, action: 'off' })).code).toBe(0);
+  });
 });

@@ -84,6 +84,11 @@ class FakeBlade implements BladeDevice {
     }
   }
 
+  /** Moves to `to` after `ms` (a transition someone else started: an operator, the payload). */
+  later(ms: number, to: HotSwapState): void {
+    this.#pending = { at: this.clock.t + ms, to };
+  }
+
   #to(m: HotSwapState, later?: { ms: number; to: HotSwapState }): void {
     this.m = m;
     this.#pending = later ? { at: this.clock.t + later.ms, to: later.to } : undefined;
@@ -507,5 +512,123 @@ describe('reboot method=onoff: every interleaving of lost answers', () => {
     expect(blade.count('deactivate')).toBe(1);
     expect(blade.count('activate')).toBeLessThanOrEqual(1);
     expect(blade.refused).toEqual([]);
+  });
+});
+
+/** Several blades, one per plug (plug_separator): each answers for its own plug. */
+class FakeBlades implements BladeDevice {
+  constructor(readonly blades: Readonly<Record<string, FakeBlade>>) {}
+  #b(plug: string): FakeBlade {
+    const b = this.blades[plug];
+    if (!b) throw new Error(`no fake blade for plug ${plug}`);
+    return b;
+  }
+  state(plug: string) {
+    return this.#b(plug).state();
+  }
+  activationPolicy(plug: string) {
+    return this.#b(plug).activationPolicy();
+  }
+  clearLock(plug: string, bit: 'locked' | 'deactivation-locked') {
+    return this.#b(plug).clearLock(plug, bit);
+  }
+  deactivate(plug: string) {
+    return this.#b(plug).deactivate();
+  }
+  activate(plug: string) {
+    return this.#b(plug).activate();
+  }
+  removePayloadPower(plug: string) {
+    return this.#b(plug).removePayloadPower();
+  }
+  coldReset(plug: string) {
+    return this.#b(plug).coldReset();
+  }
+  list() {
+    return Promise.resolve([]);
+  }
+}
+
+async function runOn(dev: BladeDevice, clock: FakeClock, plug: string): Promise<{ code: number; out: string[] }> {
+  const o = resolveOptions(parseStdin(`action=on\nip=x\nplug=${plug}\n`), {});
+  const out: string[] = [];
+  const code = await runAction(o, { device: () => Promise.resolve(dev), log: SILENT, out: (l) => out.push(l), clock });
+  return { code, out };
+}
+
+describe('on (the action) from every state', () => {
+  type Prepare = { readonly locked?: boolean; readonly later?: readonly [number, HotSwapState] };
+  const cases: [string, HotSwapState, Prepare, Command[]][] = [
+    ['M2 (activation requested)', 2, {}, ['activate']],
+    ['M3 (activation under way)', 3, { later: [200, 4] }, []],
+    [
+      'M5 (deactivation requested: waits for it to end, then activates)',
+      5,
+      { locked: true, later: [200, 1] },
+      ['clear-locked', 'activate'],
+    ],
+    [
+      'M6 (deactivation under way: waits for M1, then activates)',
+      6,
+      { locked: true, later: [200, 1] },
+      ['clear-locked', 'activate'],
+    ],
+    ['M1, Locked', 1, { locked: true }, ['clear-locked', 'activate']],
+  ];
+  it.each(cases)('%s: Powered ON, verified M4', async (_w, m, prepare, sent) => {
+    const clock = new FakeClock();
+    const blade = new FakeBlade(clock, m);
+    if (prepare.locked) blade.locked = true;
+    if (prepare.later) blade.later(...prepare.later);
+    const r = await runOn(blade, clock, '1');
+    expect(r).toEqual({ code: 0, out: ['Success: Powered ON'] });
+    expect(blade.m).toBe(4);
+    expect(blade.sent).toEqual(sent);
+  });
+
+  it('M4: Already ON, nothing sent', async () => {
+    const clock = new FakeClock();
+    const blade = new FakeBlade(clock, 4);
+    expect(await runOn(blade, clock, '1')).toEqual({ code: 0, out: ['Success: Already ON'] });
+    expect(blade.sent).toEqual([]);
+  });
+
+  it.each([
+    [0, 'ATCA_ERR_FRU_ABSENT'],
+    [7, 'ATCA_ERR_STATE_UNKNOWN'],
+  ] as const)('M%s fails (%s), nothing sent', async (m, code) => {
+    const clock = new FakeClock();
+    const blade = new FakeBlade(clock, m);
+    const r = await settle(() => runOn(blade, clock, '1'));
+    expect(isAtcaError(r, code), String(r)).toBe(true);
+    expect(blade.sent).toEqual([]);
+  });
+
+  it('several plugs, one on and one off: the off one is powered on, not "Already ON"', async () => {
+    const clock = new FakeClock();
+    const on = new FakeBlade(clock, 4);
+    const off = new FakeBlade(clock, 1);
+    off.locked = true;
+    const r = await runOn(new FakeBlades({ '1': on, '2': off }), clock, '1,2');
+    expect(r).toEqual({ code: 0, out: ['Success: Powered ON'] });
+    expect([on.sent, off.sent]).toEqual([[], ['clear-locked', 'activate']]);
+    expect([on.m, off.m]).toEqual([4, 4]);
+  });
+
+  it('several plugs, all M4: Already ON', async () => {
+    const clock = new FakeClock();
+    const blades = { '1': new FakeBlade(clock, 4), '2': new FakeBlade(clock, 4) };
+    expect(await runOn(new FakeBlades(blades), clock, '1,2')).toEqual({ code: 0, out: ['Success: Already ON'] });
+  });
+
+  it('several plugs, each from its own state (M2 and M6)', async () => {
+    const clock = new FakeClock();
+    const a = new FakeBlade(clock, 2);
+    const b = new FakeBlade(clock, 6);
+    b.locked = true;
+    b.later(300, 1);
+    const r = await runOn(new FakeBlades({ '3': a, '4': b }), clock, '3,4');
+    expect(r).toEqual({ code: 0, out: ['Success: Powered ON'] });
+    expect([a.m, b.m]).toEqual([4, 4]);
   });
 });
