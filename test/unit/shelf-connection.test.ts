@@ -3,9 +3,10 @@
 // manager fails — the integration tests (fence-atca-failover*.test.ts) kill real ones.
 import { describe, expect, it } from 'vitest';
 import { AtcaError } from '../../src/errors.js';
+import { AtcaDevice } from '../../src/ipmi/atca-device.js';
 import type { IpmiEndpoint, IpmiSession, RawRequest } from '../../src/ipmi/session.js';
 import { ShelfConnection } from '../../src/ipmi/shelf-connection.js';
-import { IpmiCcError } from '../../src/ipmi/shell-session.js';
+import { IpmcSilentError, IpmiCcError } from '../../src/ipmi/shell-session.js';
 import { SILENT } from '../../src/log.js';
 
 const A: IpmiEndpoint = { host: 'shmm-a', port: 623 };
@@ -196,5 +197,37 @@ describe('ShelfConnection with concurrent callers (atcad: poll, trap-driven read
     expect(conn.peer).toBeUndefined();
     // Usable again afterwards.
     expect(await conn.run(step(0x01))).toEqual([0x00]);
+  });
+});
+
+describe('AtcaDevice over ShelfConnection: a blade IPMC that is silent while its shelf manager answers', () => {
+  /** Slot 1 at IPMB 0x82; every bridged request times out as ipmitool reports it after the probe. */
+  function silentIpmc(ep: IpmiEndpoint, seen: string[]): IpmiSession {
+    return {
+      peer: `${ep.host}:${ep.port}`,
+      raw: (req: RawRequest) => {
+        seen.push(`${ep.host} ${req.target ?? 0x20} ${req.netfn}/${req.cmd}`);
+        if (req.target === undefined) return Promise.resolve([0x00, 0x41, 0x82, 0xff, 0x00, 0x01, 0x00]);
+        return Promise.reject(new IpmcSilentError(req.target, 'IPMB 0x82: no answer, the shelf manager answers'));
+      },
+      close: () => Promise.resolve(),
+    };
+  }
+
+  it('a read is ATCA_ERR_IPMC_UNREACHABLE (state unknown), a command is lost (outcome unknown): no failover', async () => {
+    const seen: string[] = [];
+    const conn = new ShelfConnection([A, B], (ep) => Promise.resolve(silentIpmc(ep, seen)), SILENT);
+    const dev = new AtcaDevice(conn, { fruId: 0, hotswapSensor: 0 }, SILENT);
+    await expect(dev.state('1')).rejects.toMatchObject({
+      code: 'ATCA_ERR_IPMC_UNREACHABLE',
+      detail: expect.stringMatching(/slot 1 \(IPMB 0x82\) did not answer, while the shelf manager does/),
+    });
+    const r = await dev.deactivate('1');
+    expect(r).toMatchObject({
+      kind: 'lost',
+      detail: expect.stringMatching(/did not answer, while the shelf manager does/),
+    });
+    expect(seen.every((l) => l.startsWith('shmm-a '))).toBe(true);
+    expect(conn.peer).toBe('shmm-a:623');
   });
 });
