@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../helpers/agent.js';
+import { TEST_SHELF, useShelf } from '../helpers/shelf.js';
 import { running } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fence-hang-'));
@@ -111,5 +112,37 @@ describe('fence_atca when a blade IPMC is silent behind a shelf manager that ans
     expect(r.stderr).toMatch(/\[ATCA_ERR_SHMC_LOST\]/);
     expect(r.stderr).not.toMatch(/ATCA_ERR_IPMC_UNREACHABLE/);
     expect(readFileSync(log, 'utf8')).toContain('2 0x20 raw 0x06 0x01');
+  });
+});
+
+describe('fence_atca run by the fencer (its own timeouts off) with an ipmitool that hangs', () => {
+  const t = useShelf({ ...TEST_SHELF, shelfManagers: 1 });
+
+  it('a command that never returns is cut off at the hard cap (20 s) and the agent fails over to ip2', async () => {
+    // The first shelf manager (port 1) gets an ipmitool that logs in, then hangs on the first
+    // request; the second is the simulated shelf, through the real ipmitool.
+    const path = standIn(
+      'hang-then-real',
+      `prev=
+for a in "$@"; do [ "$prev $a" = "-p 1" ] && { printf 'ipmitool> '; exec sleep 3602; }; prev=$a; done
+exec /usr/bin/ipmitool "$@"`,
+    );
+    const r = await runAgent(
+      {
+        ...t.base(),
+        ipport: 1,
+        ip2: '127.0.0.1',
+        ipport2: t.shelf.managers[0]!.port,
+        plug: 1,
+        action: 'status',
+        ipmitool_path: path,
+      },
+      { PCMK_service: 'pacemaker-fenced' },
+    );
+    expect([r.code, r.stdout.trim()], r.stderr).toEqual([0, 'Status: ON']);
+    expect(r.stderr).toMatch(/127\.0\.0\.1:1: no answer to .* within 20000 ms.*failing over/);
+    expect(r.ms).toBeGreaterThanOrEqual(20_000);
+    expect(r.ms).toBeLessThan(40_000);
+    expect(running('sleep 3602')).toBe(false);
   });
 });
