@@ -160,7 +160,8 @@ export async function powerOff(e: Engine, plug: string, known?: HotSwapState): P
   /** A deactivate was answered, or the blade was seen deactivating: never send another. */
   let underWay = false;
   let lockClear = false;
-  let powerRemoved = false;
+  /** Set Power Level 0 was sent and answered, or refused: it is not sent again. */
+  let escalated = false;
   let graceFrom: number | undefined;
   let waitFrom: number | undefined;
   for (;;) {
@@ -195,7 +196,7 @@ export async function powerOff(e: Engine, plug: string, known?: HotSwapState): P
     waitFrom ??= clock.now();
     if (underWay) graceFrom ??= clock.now();
     if (
-      !powerRemoved &&
+      !escalated &&
       graceFrom !== undefined &&
       typeof seen === 'number' &&
       seen !== 7 &&
@@ -205,9 +206,16 @@ export async function powerOff(e: Engine, plug: string, known?: HotSwapState): P
         `slot ${plug} still in ${name(seen)} after ${Math.round(clock.now() - graceFrom)} ms: removing payload power (Set Power Level 0)`,
       );
       const r = await dev.removePayloadPower(plug);
-      if (r.kind === 'done') powerRemoved = true;
+      if (r.kind === 'done') escalated = true;
       else if (r.kind === 'lost') lost.note('Set Power Level 0', r);
-      else throw refused(plug, 'Set Power Level 0', r);
+      else {
+        // Refused (CC 0xC1 from an IPMC without power management, say): there is nothing to
+        // escalate to, but the graceful deactivation may still finish. Not a failure yet.
+        log.warn(
+          `slot ${plug}: Set Power Level 0 refused (${r.detail}): cannot escalate; waiting for M1 until power_timeout`,
+        );
+        escalated = true;
+      }
       seen = await look(e, plug);
       continue;
     }

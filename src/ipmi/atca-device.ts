@@ -46,6 +46,7 @@ export type Outcome =
   | { readonly kind: 'refused'; readonly cc: number; readonly detail: string }
   | { readonly kind: 'lost'; readonly detail: string };
 
+const CC_INVALID_COMMAND = 0xc1;
 /** Completion codes that say "no answer from the blade in time", not "no". */
 const CC_OUTCOME_UNKNOWN: ReadonlySet<number> = new Set([0xc3, 0xce]);
 
@@ -156,13 +157,24 @@ export class AtcaDevice {
     return this.#conn.run((p) => this.#readState(p, ref));
   }
 
-  /** Get FRU Activation Policy: the Locked and Deactivation-Locked bits. */
+  /**
+   * Get FRU Activation Policy: the Locked and Deactivation-Locked bits. An IPMC that does not
+   * implement the command (CC 0xC1: stock ipmi_sim, some IPMCs) has no activation policy to
+   * lock anything with: not locked (logged). Were it deactivation-locked after all, the
+   * deactivate itself would be refused and the engine would say so.
+   */
   async activationPolicy(plug: string): Promise<ActivationPolicy> {
     const ref = await this.slot(plug);
     return this.#conn.run(async (p) => {
       try {
         return await p.activationPolicy(ref.ipmb, this.#o.fruId);
       } catch (e) {
+        if (e instanceof IpmiCcError && e.cc === CC_INVALID_COMMAND) {
+          this.#log.warn(
+            `slot ${ref.slot}: the IPMC does not implement Get FRU Activation Policy (${e.detail}): taking it as not locked`,
+          );
+          return { locked: false, deactivationLocked: false };
+        }
         throw this.#explain(e, ref);
       }
     });

@@ -156,8 +156,12 @@ class FakeBlade implements BladeDevice {
     });
   }
 
+  /** The IPMC has no power management: Set Power Level answers CC 0xC1. */
+  powerLevelUnsupported = false;
+
   removePayloadPower(): Promise<Outcome> {
     return this.#command('power-0', () => {
+      if (this.powerLevelUnsupported) return { kind: 'refused', cc: 0xc1, detail: 'CC 0xc1 (invalid command)' };
       if (this.m >= 2 && this.m <= 6) {
         this.locked = true;
         this.#to(1);
@@ -277,6 +281,26 @@ describe('powerOff: every interleaving of lost answers', () => {
     expect(await powerOff(t.e, '1')).toBe('done');
     expect(t.blade.sent).toEqual(['power-0']);
     expect(t.clock.t).toBeGreaterThanOrEqual(OPTS.gracefulTimeoutMs);
+  });
+
+  it('Set Power Level 0 refused (CC 0xC1): cannot escalate, keeps waiting — M1 late is still Powered OFF', async () => {
+    const t = setup(4, { gracefulTimeoutMs: 1000 });
+    t.blade.powerLevelUnsupported = true;
+    t.blade.deactivateMs = 8000; // a slow shutdown, long past graceful_timeout
+    expect(await powerOff(t.e, '1')).toBe('done');
+    expect(t.blade.sent).toEqual(['deactivate', 'power-0']);
+    expect(t.blade.m).toBe(1);
+    expect(t.clock.t).toBeGreaterThanOrEqual(8000);
+  });
+
+  it('Set Power Level 0 refused and M1 never comes: the failure is the timeout, at power_timeout', async () => {
+    const t = setup(4, { gracefulTimeoutMs: 1000, powerTimeoutMs: 5000 });
+    t.blade.powerLevelUnsupported = true;
+    t.blade.stall = true;
+    const r = await settle(() => powerOff(t.e, '1'));
+    expect(isAtcaError(r, 'ATCA_ERR_POWER_OFF_TIMEOUT'), String(r)).toBe(true);
+    expect(t.clock.t).toBeGreaterThanOrEqual(5000);
+    expect(t.blade.count('power-0', t.blade.sent)).toBe(1);
   });
 
   it('already off: nothing sent', async () => {

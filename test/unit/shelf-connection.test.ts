@@ -231,3 +231,44 @@ describe('AtcaDevice over ShelfConnection: a blade IPMC that is silent while its
     expect(conn.peer).toBe('shmm-a:623');
   });
 });
+
+describe('AtcaDevice: an IPMC without activation policy support (CC 0xC1)', () => {
+  it('Get FRU Activation Policy answering CC 0xC1 reads as not locked, and is logged', async () => {
+    const warnings: string[] = [];
+    const session: IpmiSession = {
+      peer: 'shmm-a:623',
+      raw: (req: RawRequest) => {
+        if (req.target === undefined) return Promise.resolve([0x00, 0x41, 0x82, 0xff, 0x00, 0x01, 0x00]);
+        if (req.cmd === 0x0b)
+          return Promise.reject(new IpmiCcError(0xc1, 0x82, 'IPMB 0x82: CC 0xc1 (invalid command)'));
+        return Promise.reject(new IpmiCcError(0xd5, 0x82, 'IPMB 0x82: CC 0xd5'));
+      },
+      close: () => Promise.resolve(),
+    };
+    const log = { ...SILENT, warn: (m: string) => void warnings.push(m) };
+    const dev = new AtcaDevice(
+      new ShelfConnection([A], () => Promise.resolve(session), SILENT),
+      { fruId: 0, hotswapSensor: 0 },
+      log,
+    );
+    expect(await dev.activationPolicy('1')).toEqual({ locked: false, deactivationLocked: false });
+    expect(warnings.join('\n')).toMatch(/slot 1: the IPMC does not implement Get FRU Activation Policy .*not locked/);
+  });
+
+  it('any other completion code is still an error', async () => {
+    const session: IpmiSession = {
+      peer: 'shmm-a:623',
+      raw: (req: RawRequest) => {
+        if (req.target === undefined) return Promise.resolve([0x00, 0x41, 0x82, 0xff, 0x00, 0x01, 0x00]);
+        return Promise.reject(new IpmiCcError(0xd3, 0x82, 'IPMB 0x82: CC 0xd3'));
+      },
+      close: () => Promise.resolve(),
+    };
+    const dev = new AtcaDevice(
+      new ShelfConnection([A], () => Promise.resolve(session), SILENT),
+      { fruId: 0, hotswapSensor: 0 },
+      SILENT,
+    );
+    await expect(dev.activationPolicy('1')).rejects.toMatchObject({ code: 'ATCA_ERR_IPMI_CC' });
+  });
+});
