@@ -1,7 +1,7 @@
 // Typing, defaulting and validating options, and the family's required-option checks.
 import { describe, expect, it } from 'vitest';
 import { commandCapMs, ipmitoolRequestBoundSec, loginCapMs } from '../../src/fence/hard-caps.js';
-import { connectOptions } from '../../src/fence/main.js';
+import { connectOptions, fenceAtca } from '../../src/fence/main.js';
 import { ACTIONS } from '../../src/fence/options.js';
 import { parseStdin } from '../../src/fence/parse-input.js';
 import { checkRequired, type FenceOptions, resolveOptions } from '../../src/fence/resolve-options.js';
@@ -426,5 +426,32 @@ describe('hard caps on ipmitool where the family rule turns the timeouts off', (
     expect(bounds(resolve({ login_timeout: '60', shell_timeout: '40', disable_timeout: 'false' }, FENCED))).toEqual([
       60_000, 40_000,
     ]);
+  });
+});
+
+describe('one-byte fields: fru_id and hotswap_sensor', () => {
+  it.each(['fru_id', 'hotswap_sensor'])('%s: 255 is the largest (one byte on the wire)', (name) => {
+    expect(() => resolve({ [name]: '255' })).not.toThrow();
+    const e = catchAtcaError(() => resolve({ [name]: '256' }));
+    expect(e.code).toBe('ATCA_ERR_BAD_OPTION');
+    expect(e.detail).toBe(`${name}: 256 is above 255`);
+  });
+
+  it.each(['fru_id=256', 'hotswap_sensor=256', 'hotswap_sensor=1000'])('validate-all rejects %s', async (line) => {
+    const out: string[] = [];
+    const code = await fenceAtca({
+      argv: [],
+      readStdin: () => Promise.resolve(`action=validate-all\nip=10.0.0.1\nplug=1\n${line}\nquiet=1\n`),
+      env: {},
+      out: (l) => out.push(l),
+    });
+    expect(code).toBe(1);
+    const ok = await fenceAtca({
+      argv: [],
+      readStdin: () => Promise.resolve('action=validate-all\nip=10.0.0.1\nplug=1\nfru_id=255\nhotswap_sensor=255\n'),
+      env: {},
+      out: (l) => out.push(l),
+    });
+    expect(ok).toBe(0);
   });
 });
