@@ -160,7 +160,8 @@ export async function powerOff(e: Engine, plug: string, known?: HotSwapState): P
   /** A deactivate was answered, or the blade was seen deactivating: never send another. */
   let underWay = false;
   let lockClear = false;
-  let powerRemoved = false;
+  /** Set Power Level 0 was sent and answered, or refused: it is not sent again. */
+  let escalated = false;
   let graceFrom: number | undefined;
   let waitFrom: number | undefined;
   for (;;) {
@@ -195,7 +196,7 @@ export async function powerOff(e: Engine, plug: string, known?: HotSwapState): P
     waitFrom ??= clock.now();
     if (underWay) graceFrom ??= clock.now();
     if (
-      !powerRemoved &&
+      !escalated &&
       graceFrom !== undefined &&
       typeof seen === 'number' &&
       seen !== 7 &&
@@ -205,9 +206,16 @@ export async function powerOff(e: Engine, plug: string, known?: HotSwapState): P
         `slot ${plug} still in ${name(seen)} after ${Math.round(clock.now() - graceFrom)} ms: removing payload power (Set Power Level 0)`,
       );
       const r = await dev.removePayloadPower(plug);
-      if (r.kind === 'done') powerRemoved = true;
+      if (r.kind === 'done') escalated = true;
       else if (r.kind === 'lost') lost.note('Set Power Level 0', r);
-      else throw refused(plug, 'Set Power Level 0', r);
+      else {
+        // Refused (CC 0xC1 from an IPMC without power management, say): there is nothing to
+        // escalate to, but the graceful deactivation may still finish. Not a failure yet.
+        log.warn(
+          `slot ${plug}: Set Power Level 0 refused (${r.detail}): cannot escalate; waiting for M1 until power_timeout`,
+        );
+        escalated = true;
+      }
       seen = await look(e, plug);
       continue;
     }
@@ -222,15 +230,23 @@ export async function powerOff(e: Engine, plug: string, known?: HotSwapState): P
 }
 
 /**
- * Powers one slot on and returns once M4 is read: 'already' if it was on. M0 (no blade) fails.
- * From M1 or M2 it clears the Locked bit if set (the IPMC goes M1 → M2) and activates; in M3 an
- * activation is under way and it only waits; in M5/M6 it waits for the deactivation to end
- * first. A timeout is a failure (the caller retries `retry_on` times).
+ * Powers one slot on and returns once M4 is read: 'already' if it was on. M0 (no blade) fails,
+ * and so does M7 at the start (nothing can reach the blade: waiting would only last until the
+ * timeout, or for ever where the fencer's timeout governs). From M1 or M2 it clears the Locked
+ * bit if set (the IPMC goes M1 → M2) and activates; in M3 an activation is under way and it
+ * only waits; in M5/M6 it waits for the deactivation to end first. A timeout is a failure (the
+ * caller retries `retry_on` times).
  */
 export async function powerOn(e: Engine, plug: string, known?: HotSwapState): Promise<'already' | 'done'> {
   const { dev, o, clock } = e;
   const first = known ?? (await dev.state(plug));
   if (first === 4) return 'already';
+  if (first === 7) {
+    throw new AtcaError(
+      'ATCA_ERR_STATE_UNKNOWN',
+      `slot ${plug} is in ${HOT_SWAP_NAMES[7]}: it cannot be powered on or verified`,
+    );
+  }
   const lost = new Unanswered(e, plug);
   let seen: HotSwapState | AtcaError = first;
   /** An activate was answered, or the blade was seen activating: never send another. */
@@ -276,20 +292,19 @@ export async function powerOn(e: Engine, plug: string, known?: HotSwapState): Pr
 }
 
 /**
- * FRU Control cold reset of a blade that is on; a blade found off is powered on instead.
+ * FRU Control cold reset of a blade that is on. A blade found off (M1, or M0: no blade) is not
+ * reset: 'found-off' — it is fenced already, and the caller powers it on as the second half of
+ * a reboot, bounded, where a failure is only logged.
  * 'reset' once the IPMC acknowledged the reset — the only evidence a reset leaves.
  * 'answer-lost' when its answer was lost: the reset may or may not have happened, nothing can
  * tell, and a second one could reset the blade twice — so it is not sent again, and the caller
  * powers the blade off and on instead, which can be verified.
  */
-export async function coldReset(e: Engine, plug: string): Promise<'reset' | 'powered-on' | 'answer-lost'> {
+export async function coldReset(e: Engine, plug: string): Promise<'reset' | 'found-off' | 'answer-lost'> {
   const m = await e.dev.state(plug);
   const power = powerOf(m);
   if (!power) throw new AtcaError('ATCA_ERR_STATE_UNKNOWN', `slot ${plug} is in ${HOT_SWAP_NAMES[m]}`);
-  if (power === 'off') {
-    await powerOn(e, plug, m);
-    return 'powered-on';
-  }
+  if (power === 'off') return 'found-off';
   const r = await e.dev.coldReset(plug);
   if (r.kind === 'done') return 'reset';
   if (r.kind === 'refused') throw refused(plug, 'FRU Control (cold reset)', r);

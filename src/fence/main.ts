@@ -3,6 +3,7 @@ import { AtcaDevice } from '../ipmi/atca-device.js';
 import type { IpmiConnectOptions, IpmiEndpoint } from '../ipmi/session.js';
 import { ShelfConnection } from '../ipmi/shelf-connection.js';
 import { IpmitoolShellSession } from '../ipmi/shell-session.js';
+import { capped, commandCapMs, loginCapMs } from './hard-caps.js';
 import { type AgentLog, createLog } from './log.js';
 import { parseArgv, parseStdin, type RawInput } from './parse-input.js';
 import { runPasswordScript } from './password-script.js';
@@ -22,7 +23,15 @@ function endpoints(o: FenceOptions): IpmiEndpoint[] {
   return eps;
 }
 
-function connectOptions(o: FenceOptions, password: string | undefined, log: AgentLog): IpmiConnectOptions {
+/**
+ * How ipmitool is run. login_timeout and shell_timeout bound session set-up and each request;
+ * where the family's rule turned them off (the fencer runs the agent), hard caps still apply
+ * (src/fence/hard-caps.ts), so that a hung ipmitool fails over to `ip2` instead of hanging
+ * until Pacemaker kills the agent.
+ */
+export function connectOptions(o: FenceOptions, password: string | undefined, log: AgentLog): IpmiConnectOptions {
+  const retransmitSec = Math.max(1, Math.round(o.ipmitoolTimeout));
+  const retries = 1;
   return {
     ipmitoolPath: o.ipmitoolPath,
     username: o.username,
@@ -30,10 +39,10 @@ function connectOptions(o: FenceOptions, password: string | undefined, log: Agen
     lanplus: o.lanplus,
     cipher: o.cipher,
     privlvl: o.privlvl,
-    retransmitSec: Math.max(1, Math.round(o.ipmitoolTimeout)),
-    retries: 1,
-    loginTimeoutMs: o.loginTimeout * 1000,
-    commandTimeoutMs: o.shellTimeout * 1000,
+    retransmitSec,
+    retries,
+    loginTimeoutMs: capped(o.loginTimeout * 1000, loginCapMs(retransmitSec, retries)),
+    commandTimeoutMs: capped(o.shellTimeout * 1000, commandCapMs(retransmitSec, retries)),
     log: (l) => log.debug(l),
     warn: (l) => log.warn(l),
   };

@@ -20,7 +20,8 @@ function lookup(name: string): OptionDef | undefined {
  * Parses the family's stdin protocol: `name=value` lines, blank and `#` lines skipped,
  * split at the first '=', surrounding quotes removed, last value wins, old names accepted.
  * Unknown names are warned about by name only — never echoing the value, which may be a
- * mistyped password.
+ * mistyped password; a line without '=' that is not a known option is warned about by its
+ * line number only (it may be a password pasted on a line of its own).
  */
 export function parseStdin(text: string): RawInput {
   const values = new Map<string, string>();
@@ -30,8 +31,9 @@ export function parseStdin(text: string): RawInput {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
-    if (eq < 0 && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(line)) {
-      // Not even a name: perhaps a pasted secret. Say where, not what.
+    // A line without '=' is a flag only if it names one we know (`verbose`); anything else may
+    // be a pasted secret, even one that looks like a name (`hunter2`). Say where, not what.
+    if (eq < 0 && line !== 'nodename' && !lookup(line)) {
       warnings.push(`Parse error: Ignoring line ${n + 1}, which is not name=value`);
       continue;
     }

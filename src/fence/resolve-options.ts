@@ -34,6 +34,12 @@ export interface FenceOptions {
   readonly disableTimeout: boolean;
   readonly loginTimeout: number;
   readonly powerTimeout: number;
+  /**
+   * Bound on the power-on half of a reboot (after a verified off): power_timeout, finite even
+   * where disable_timeout lifts the other timeouts. Once off is verified the node is fenced;
+   * a power-on that never completes must not hold the result until the fencer kills the agent.
+   */
+  readonly rebootPowerOnTimeout: number;
   readonly powerWait: number;
   readonly shellTimeout: number;
   readonly statusSleep: number;
@@ -142,6 +148,7 @@ export function resolveOptions(input: RawInput, env: NodeJS.ProcessEnv): FenceOp
     disableTimeout,
     loginTimeout: limit('login_timeout'),
     powerTimeout: limit('power_timeout'),
+    rebootPowerOnTimeout: num('power_timeout'),
     powerWait: num('power_wait'),
     shellTimeout: limit('shell_timeout'),
     statusSleep: num('stonith_status_sleep'),

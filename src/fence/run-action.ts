@@ -81,11 +81,14 @@ async function powerOffAll(e: Engine, o: FenceOptions): Promise<'done' | 'alread
   return 'done';
 }
 
-/** powerOn, retried `retry_on` times when it times out (a retry re-reads the state first). */
-async function powerOnRetried(e: Engine, o: FenceOptions, p: string): Promise<void> {
+/**
+ * powerOn, retried `retry_on` times when it times out (a retry re-reads the state first).
+ * `known`: the state just read, for the first attempt.
+ */
+async function powerOnRetried(e: Engine, o: FenceOptions, p: string, known?: HotSwapState): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await powerOn(e, p);
+      await powerOn(e, p, attempt === 0 ? known : undefined);
       return;
     } catch (err) {
       if (attempt >= o.retryOn || !isAtcaError(err, 'ATCA_ERR_POWER_ON_TIMEOUT')) throw err;
@@ -94,18 +97,37 @@ async function powerOnRetried(e: Engine, o: FenceOptions, p: string): Promise<vo
   }
 }
 
+/**
+ * on: the raw hot-swap state of every plug first — not statusOf, which answers only M4/M1/M0
+ * and would refuse a blade in a transition (M2, M3, M5, M6) that powerOn knows how to finish,
+ * and which counts several plugs as on when any one is. Already on only if every plug is M4;
+ * otherwise each plug that is not is driven from the state it is in.
+ */
 async function powerOnAll(e: Engine, o: FenceOptions): Promise<'done' | 'already'> {
-  if ((await statusOf(e, o)) === 'on') return 'already';
-  for (const p of plugs(o)) await powerOnRetried(e, o, p);
+  const states = new Map<string, HotSwapState>();
+  for (const p of plugs(o)) states.set(p, await e.dev.state(p));
+  if ([...states.values()].every((m) => m === 4)) return 'already';
+  for (const [p, m] of states) if (m !== 4) await powerOnRetried(e, o, p, m);
   return 'done';
 }
 
-/** The family's rule for reboot: once off is verified the node is fenced, so a failed power-on is only logged. */
+/**
+ * The family's rule for reboot: once off is verified the node is fenced, so a failed power-on
+ * is only logged and the reboot still succeeds. The wait for M4 is bounded here by
+ * `rebootPowerOnTimeout` (power_timeout, finite even when the fencer's timeout governs):
+ * otherwise a blade that never comes back would hold the result until Pacemaker kills the
+ * agent, and a node that IS fenced would be recorded as a failed fence.
+ */
 async function onAfterVerifiedOff(e: Engine, o: FenceOptions, each: readonly string[]): Promise<void> {
-  try {
-    for (const p of each) await powerOnRetried(e, o, p);
-  } catch (err) {
-    e.log.error(`Power on after verified power off failed; the node stays off: ${(err as Error).message}`);
+  const bounded: Engine = { ...e, o: { ...e.o, powerTimeoutMs: o.rebootPowerOnTimeout * 1000 } };
+  for (const p of each) {
+    try {
+      await powerOnRetried(bounded, o, p);
+    } catch (err) {
+      e.log.error(
+        `Power on of slot ${p} after its verified power off failed; the node is fenced and stays off: ${(err as Error).message}${isAtcaError(err) ? ` [${err.code}]` : ''}`,
+      );
+    }
   }
 }
 
@@ -149,11 +171,11 @@ export async function runAction(o: FenceOptions, deps: ActionDeps): Promise<numb
     case 'reboot': {
       if (o.method === 'cycle') {
         for (const p of plugs(o)) {
+          const r = await coldReset(e, p);
           // A reset whose answer was lost is never sent again: off and on instead, verified.
-          if ((await coldReset(e, p)) === 'answer-lost') {
-            await powerOff(e, p);
-            await onAfterVerifiedOff(e, o, [p]);
-          }
+          if (r === 'answer-lost') await powerOff(e, p);
+          // Off (verified, or found so): fenced; powering it on is the reboot's bounded second half.
+          if (r !== 'reset') await onAfterVerifiedOff(e, o, [p]);
         }
         out('Success: Rebooted');
         return EXIT_OK;

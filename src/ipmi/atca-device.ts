@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { hexByte } from './ipmitool-argv.js';
 import { type ActivationPolicy, type Picmg, SITE_TYPE_FRONT_BOARD } from './picmg.js';
 import type { Sent, ShelfConnection } from './shelf-connection.js';
-import { IpmiCcError } from './shell-session.js';
+import { IpmcSilentError, IpmiCcError } from './shell-session.js';
 
 const SENSOR_TYPE_FRU_HOT_SWAP = 0xf0;
 const READING_TYPE_SENSOR_SPECIFIC = 0x6f;
@@ -35,8 +35,9 @@ export interface ListEntry {
  * - `done`: the IPMC (through the shelf manager) answered CC 0;
  * - `refused`: it answered a completion code: the command was not carried out;
  * - `lost`: no answer — the shelf manager stopped answering (the connection has moved on to
- *   the next one), or it said the blade did not answer in time (CC 0xC3/0xCE). The command
- *   may or may not have taken effect: read the state to find out.
+ *   the next one), or it said the blade did not answer in time (CC 0xC3/0xCE), or the blade's
+ *   IPMC was silent while the shelf manager answered. The command may or may not have taken
+ *   effect: read the state to find out.
  * A command that cannot have reached the blade (CC 0x83, the IPMC does not acknowledge) is an
  * error (ATCA_ERR_IPMC_UNREACHABLE), as is anything that is not an answer at all.
  */
@@ -45,6 +46,7 @@ export type Outcome =
   | { readonly kind: 'refused'; readonly cc: number; readonly detail: string }
   | { readonly kind: 'lost'; readonly detail: string };
 
+const CC_INVALID_COMMAND = 0xc1;
 /** Completion codes that say "no answer from the blade in time", not "no". */
 const CC_OUTCOME_UNKNOWN: ReadonlySet<number> = new Set([0xc3, 0xce]);
 
@@ -134,6 +136,12 @@ export class AtcaDevice {
   }
 
   #explain(e: unknown, ref: SlotRef): unknown {
+    if (e instanceof IpmcSilentError) {
+      return new AtcaError(
+        'ATCA_ERR_IPMC_UNREACHABLE',
+        `slot ${ref.slot} (IPMB ${hexByte(ref.ipmb)}) did not answer, while the shelf manager does; the blade's state is unknown (${e.detail})`,
+      );
+    }
     if (isAtcaError(e, 'ATCA_ERR_IPMC_UNREACHABLE')) {
       return new AtcaError(
         'ATCA_ERR_IPMC_UNREACHABLE',
@@ -149,13 +157,24 @@ export class AtcaDevice {
     return this.#conn.run((p) => this.#readState(p, ref));
   }
 
-  /** Get FRU Activation Policy: the Locked and Deactivation-Locked bits. */
+  /**
+   * Get FRU Activation Policy: the Locked and Deactivation-Locked bits. An IPMC that does not
+   * implement the command (CC 0xC1: stock ipmi_sim, some IPMCs) has no activation policy to
+   * lock anything with: not locked (logged). Were it deactivation-locked after all, the
+   * deactivate itself would be refused and the engine would say so.
+   */
   async activationPolicy(plug: string): Promise<ActivationPolicy> {
     const ref = await this.slot(plug);
     return this.#conn.run(async (p) => {
       try {
         return await p.activationPolicy(ref.ipmb, this.#o.fruId);
       } catch (e) {
+        if (e instanceof IpmiCcError && e.cc === CC_INVALID_COMMAND) {
+          this.#log.warn(
+            `slot ${ref.slot}: the IPMC does not implement Get FRU Activation Policy (${e.detail}): taking it as not locked`,
+          );
+          return { locked: false, deactivationLocked: false };
+        }
         throw this.#explain(e, ref);
       }
     });
@@ -207,6 +226,8 @@ export class AtcaDevice {
     try {
       sent = await this.#conn.runOnce((p) => send(p, ref));
     } catch (e) {
+      // A silent IPMC may have acted on it before going quiet: its outcome is unknown.
+      if (e instanceof IpmcSilentError) return { kind: 'lost', detail: (this.#explain(e, ref) as AtcaError).detail };
       if (e instanceof IpmiCcError && e.cc !== 0x83) {
         if (CC_OUTCOME_UNKNOWN.has(e.cc)) return { kind: 'lost', detail: e.detail };
         return { kind: 'refused', cc: e.cc, detail: e.detail };

@@ -41,7 +41,10 @@ export function decodeAddressInfo(bytes: number[]): AddressInfo {
 
 /**
  * Decodes Get Sensor Reading of a FRU Hot Swap sensor: byte 3 holds one bit per state M0–M7.
- * Exactly one bit must be set; anything else is not a state we can trust.
+ * Byte 2 must say the reading is current: "reading unavailable" (bit 5) clear and "sensor
+ * scanning enabled" (bit 6) set — a sensor that is not scanning keeps whatever state it last
+ * held, which may be stale. Exactly one state bit must be set; anything else is not a state
+ * we can trust.
  */
 export function decodeHotSwapReading(bytes: number[]): HotSwapState {
   if (bytes.length < 3) {
@@ -49,6 +52,12 @@ export function decodeHotSwapReading(bytes: number[]): HotSwapState {
   }
   if ((bytes[1]! & 0x20) !== 0) {
     throw new AtcaError('ATCA_ERR_STATE_UNKNOWN', 'the hot-swap sensor reports its reading as unavailable');
+  }
+  if ((bytes[1]! & 0x40) === 0) {
+    throw new AtcaError(
+      'ATCA_ERR_STATE_UNKNOWN',
+      'the hot-swap sensor reports scanning disabled: its state may be stale, not current',
+    );
   }
   const bits = bytes[2]!;
   const set = [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => (bits & (1 << i)) !== 0);

@@ -41,6 +41,10 @@ export class ShelfConnection {
   readonly #log: Logger;
   #index = 0;
   #session: IpmiSession | undefined;
+  /** The login under way, shared by every caller that finds no session: one login at a time. */
+  #pending: Promise<IpmiSession> | undefined;
+  /** Bumped by close(): a login that completes after it is closed at once, and nothing is rerun. */
+  #epoch = 0;
 
   constructor(endpoints: readonly IpmiEndpoint[], open: OpenSession, log: Logger) {
     this.#endpoints = endpoints;
@@ -52,15 +56,33 @@ export class ShelfConnection {
     return this.#session?.peer;
   }
 
-  async #connect(): Promise<IpmiSession> {
-    if (this.#session) return this.#session;
+  /**
+   * The session, logging in first if there is none. Single flight: callers that find no
+   * session while a login is under way wait for that one, so that concurrent callers (atcad's
+   * poll, a trap-driven read and a confirmation at once) never open one session each — a
+   * session nobody holds would keep its ipmitool process and a shelf-manager session slot for
+   * the daemon's life.
+   */
+  #connect(): Promise<IpmiSession> {
+    if (this.#session) return Promise.resolve(this.#session);
+    if (this.#pending) return this.#pending;
+    const p = this.#login(this.#epoch);
+    this.#pending = p;
+    const settled = () => {
+      if (this.#pending === p) this.#pending = undefined;
+    };
+    p.then(settled, settled);
+    return p;
+  }
+
+  async #login(epoch: number): Promise<IpmiSession> {
     const failures: AtcaError[] = [];
     for (let n = 0; n < this.#endpoints.length; n++) {
+      if (epoch !== this.#epoch) break;
       const ep = this.#endpoints[this.#index]!;
+      let s: IpmiSession;
       try {
-        this.#session = await this.#open(ep);
-        if (failures.length > 0) this.#log.warn(`using shelf manager ${ep.host}:${ep.port} instead`);
-        return this.#session;
+        s = await this.#open(ep);
       } catch (e) {
         if (!isTransportFailure(e)) throw e;
         failures.push(e as AtcaError);
@@ -69,8 +91,19 @@ export class ShelfConnection {
           `shelf manager ${ep.host}:${ep.port} failed: ${(e as Error).message}${more ? '; failing over' : ''}`,
         );
         this.#index = (this.#index + 1) % this.#endpoints.length;
+        continue;
       }
+      if (epoch !== this.#epoch || this.#session) {
+        // Lost a race (closed while logging in, or a session is already in place): nobody holds it.
+        await s.close().catch(() => undefined);
+        if (epoch === this.#epoch && this.#session) return this.#session;
+        break;
+      }
+      this.#session = s;
+      if (failures.length > 0) this.#log.warn(`using shelf manager ${ep.host}:${ep.port} instead`);
+      return s;
     }
+    if (epoch !== this.#epoch) throw new AtcaError('ATCA_ERR_SHMC_LOST', 'the connection was closed while logging in');
     // All refused our login: say so; otherwise (any silence) the shelf is unreachable.
     if (failures.every((f) => f.code === 'ATCA_ERR_LOGIN_REJECTED')) {
       throw new AtcaError('ATCA_ERR_LOGIN_REJECTED', failures.map((f) => f.detail).join('; '));
@@ -80,18 +113,25 @@ export class ShelfConnection {
 
   /**
    * Runs a step that may safely run twice (a read, or a write that sets a value); on a
-   * transport failure mid-way, reconnects to the next shelf manager and reruns it once.
+   * transport failure mid-way, reconnects to the next shelf manager and reruns it once. A rerun
+   * that fails the same way drops its session too (the next step logs in afresh).
    */
   async run<T>(step: (p: Picmg) => Promise<T>): Promise<T> {
+    const epoch = this.#epoch;
     const first = await this.#connect();
     try {
       return await step(new Picmg(first));
     } catch (e) {
       if (!isTransportFailure(e)) throw e;
       await this.#drop(first, e as AtcaError);
-      if (this.#endpoints.length < 2) throw e;
+      if (this.#endpoints.length < 2 || epoch !== this.#epoch) throw e;
       const second = await this.#connect();
-      return await step(new Picmg(second));
+      try {
+        return await step(new Picmg(second));
+      } catch (e2) {
+        if (isTransportFailure(e2)) await this.#drop(second, e2 as AtcaError);
+        throw e2;
+      }
     }
   }
 
@@ -112,18 +152,36 @@ export class ShelfConnection {
     }
   }
 
-  /** The session is dead: the next step opens one on the next shelf manager (or this one again, if alone). */
+  /**
+   * Session `s` failed: closes it. If it is still the current session, the next step opens one
+   * on the next shelf manager (or this one again, if alone). If it is not — several steps
+   * failed on it at once and another caller already dropped it, or a new session replaced it —
+   * the failover already happened: moving on again would send the next login back to the
+   * shelf manager that just died.
+   */
   async #drop(s: IpmiSession, e: AtcaError): Promise<void> {
+    if (this.#session === s) {
+      this.#session = undefined;
+      const more = this.#endpoints.length > 1;
+      this.#log.warn(`shelf manager ${s.peer} stopped answering (${e.message})${more ? '; failing over' : ''}`);
+      this.#index = (this.#index + 1) % this.#endpoints.length;
+    } else {
+      this.#log.debug(`shelf manager ${s.peer}: a session already dropped failed again (${e.message})`);
+    }
     await s.close().catch(() => undefined);
-    if (this.#session === s) this.#session = undefined;
-    const more = this.#endpoints.length > 1;
-    this.#log.warn(`shelf manager ${s.peer} stopped answering (${e.message})${more ? '; failing over' : ''}`);
-    this.#index = (this.#index + 1) % this.#endpoints.length;
   }
 
+  /**
+   * Closes the session, and any login under way as soon as it completes. The connection can be
+   * used again afterwards (a new step logs in afresh).
+   */
   async close(): Promise<void> {
+    this.#epoch++;
     const s = this.#session;
+    const pending = this.#pending;
     this.#session = undefined;
+    this.#pending = undefined;
     await s?.close();
+    await pending?.catch(() => undefined);
   }
 }

@@ -12,6 +12,8 @@ const PROMPT = 'ipmitool> ';
 export const SETPRIV = '/usr/bin/setpriv';
 /** The shelf manager's own IPMB address; `set targetaddr` to it stops bridging. */
 const SHMC_IPMB = 0x20;
+const NETFN_APP = 0x06;
+const CMD_GET_DEVICE_ID = 0x01;
 
 /**
  * One RMCP(+) session kept open in an interactive `ipmitool shell` for the whole run of the
@@ -123,10 +125,34 @@ export class IpmitoolShellSession implements IpmiSession {
       case 'cc':
         throw new IpmiCcError(outcome.cc, target, `${where}: ${line}: ${ccName(outcome.cc)}`);
       case 'no-response':
+        // Bridged, no answer: the blade's IPMC may be the silent one, not the shelf manager.
+        // Ask the shelf manager itself before blaming it (and failing over to the other one).
+        if (target !== SHMC_IPMB && (await this.#shelfManagerAnswers())) {
+          throw new IpmcSilentError(
+            target,
+            `${where}: no answer to ${line}, while the shelf manager itself answers: the IPMC at ${hexByte(target)} is silent`,
+          );
+        }
         throw new AtcaError('ATCA_ERR_SHMC_LOST', `${where}: no answer to ${line}`);
       case 'garbled':
         throw new AtcaError('ATCA_ERR_BAD_RESPONSE', `${where}: ${line}: ${outcome.text}`);
     }
+  }
+
+  /**
+   * Get Device ID (App 0x01) of the shelf manager itself, on this session: true if it answers
+   * at all (a completion code is an answer too). Transport failures propagate.
+   */
+  async #shelfManagerAnswers(): Promise<boolean> {
+    if (this.#target !== SHMC_IPMB) {
+      await this.#command(`set targetaddr ${hexByte(SHMC_IPMB)}`);
+      this.#target = SHMC_IPMB;
+    }
+    const line = rawCommandLine(NETFN_APP, CMD_GET_DEVICE_ID, []);
+    const { stdout, stderr } = await this.#command(line);
+    const outcome = parseRawOutput(stdout, stderr);
+    this.#opts.log(`${this.peer}: ${line} (is the shelf manager answering?) -> ${outcome.kind}`);
+    return outcome.kind === 'ok' || outcome.kind === 'cc';
   }
 
   async #command(line: string): Promise<{ stdout: string; stderr: string }> {
@@ -190,6 +216,21 @@ export class IpmiCcError extends AtcaError {
   constructor(cc: number, target: number, detail: string) {
     super(cc === 0x83 ? 'ATCA_ERR_IPMC_UNREACHABLE' : 'ATCA_ERR_IPMI_CC', detail);
     this.cc = cc;
+    this.target = target;
+  }
+}
+
+/**
+ * A bridged request that got no answer at all (ipmitool's `Unable to send RAW command` without
+ * `rsp=`) while the shelf manager, asked on the same session, does answer: the blade's IPMC is
+ * silent. Its state is unknown; the shelf manager is fine (no failover). Unlike CC 0x83 (the
+ * IPMB write was not acknowledged: the request never reached the IPMC), a request may have
+ * reached a silent IPMC and taken effect: a command's outcome is unknown, not refused.
+ */
+export class IpmcSilentError extends AtcaError {
+  readonly target: number;
+  constructor(target: number, detail: string) {
+    super('ATCA_ERR_IPMC_UNREACHABLE', detail);
     this.target = target;
   }
 }

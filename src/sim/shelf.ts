@@ -146,6 +146,14 @@ export class SimulatedShelf {
     );
   }
 
+  /**
+   * Makes the board answer CC 0xC1 (invalid command) to Get/Set FRU Activation Policy and
+   * Get/Set Power Level, as stock ipmi_sim and some IPMCs do, or behave again.
+   */
+  setUnsupported(slot: number, unsupported: boolean, manager?: number): Promise<void> {
+    return this.inject(`atcax_unsupported ${hexByte(this.ipmbOfSlot(slot))} ${unsupported ? 1 : 0}`, manager);
+  }
+
   clearStopOn(slot: number, manager?: number): Promise<void> {
     return this.inject(`atcax_stop_clear ${hexByte(this.ipmbOfSlot(slot))}`, manager);
   }

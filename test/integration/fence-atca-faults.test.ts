@@ -180,4 +180,30 @@ describe('fence_atca faults on a simulated shelf', () => {
       await t.shelf.setDelays(4, 150, 150);
     }
   });
+  it('an IPMC without activation policy or power level support (CC 0xC1, as stock ipmi_sim) can still be fenced', async () => {
+    await t.shelf.setUnsupported(6, true);
+    try {
+      const off = await runAgent({ ...t.base(), plug: 6, action: 'off' });
+      expect([off.code, off.stdout.trim()], off.stderr).toEqual([0, 'Success: Powered OFF']);
+      expect(off.stderr).toMatch(/does not implement Get FRU Activation Policy .*not locked/);
+      expect(await t.shelf.stateOf(6)).toBe(1);
+      // A slow shutdown past graceful_timeout: Set Power Level 0 is refused, the agent keeps waiting.
+      await t.shelf.setState(6, 4);
+      await t.shelf.setDelays(6, 1500, 150);
+      const slow = await runAgent({ ...t.base(), plug: 6, action: 'off', graceful_timeout: '0.3' });
+      expect([slow.code, slow.stdout.trim()], slow.stderr).toEqual([0, 'Success: Powered OFF']);
+      expect(slow.stderr).toMatch(/Set Power Level 0 refused \(.*0xc1.*\): cannot escalate; waiting for M1/);
+      // It never reaches M1: the failure is the timeout, at power_timeout, never "off".
+      await t.shelf.setState(6, 4);
+      await t.shelf.setStall(6, true);
+      const stuck = await runAgent({ ...t.base(), plug: 6, action: 'off', graceful_timeout: '0.3', power_timeout: 1 });
+      expect(stuck.code).toBe(1);
+      expect(stuck.stderr).toMatch(/still in M6.*\[ATCA_ERR_POWER_OFF_TIMEOUT\]/);
+    } finally {
+      await t.shelf.setStall(6, false);
+      await t.shelf.setDelays(6, 150, 150);
+      await t.shelf.setUnsupported(6, false);
+      await t.shelf.setState(6, 4);
+    }
+  });
 });

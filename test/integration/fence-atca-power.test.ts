@@ -72,6 +72,23 @@ describe('fence_atca power actions on a simulated shelf', () => {
     expect(await t.shelf.stateOf(2)).toBe(4);
   });
 
+  it('reboot run by the fencer (timeouts disabled): a power-on that never completes is bounded, logged, and the reboot succeeds', async () => {
+    await t.shelf.setDelays(2, 150, 600_000);
+    try {
+      const r = await runAgent(
+        { ...t.base(), plug: 2, action: 'reboot', power_timeout: 1, retry_on: 0 },
+        { PCMK_service: 'pacemaker-fenced' },
+      );
+      expect([r.code, r.stdout.trim()], r.stderr).toEqual([0, 'Success: Rebooted']);
+      expect(r.stderr).toMatch(/Power on of slot 2 after its verified power off failed; the node is fenced/);
+      expect(r.stderr).toMatch(/still in M3.*\[ATCA_ERR_POWER_ON_TIMEOUT\]/);
+      expect(r.ms).toBeLessThan(10_000);
+    } finally {
+      await t.shelf.setDelays(2, 150, 150);
+      await t.shelf.setState(2, 4);
+    }
+  });
+
   it('list and list-status report the boards present (not the empty site 5) and their state', async () => {
     const list = await runAgent({ ...t.base(), action: 'list' });
     expect(list.code, list.stderr).toBe(0);
@@ -125,5 +142,25 @@ describe('fence_atca power actions on a simulated shelf', () => {
     // Pacemaker's own validation call: a made-up target as nodename and host argument.
     const pcmk = await runAgent({ ...t.base(), nodename: 'node1', port: 'node1', action: 'validate-all' });
     expect(pcmk.code, pcmk.stderr).toBe(0);
+  });
+  it('on finishes a blade caught in a transition: M2 (activation requested), M6 (deactivation under way)', async () => {
+    await t.shelf.setState(6, 2);
+    const m2 = await runAgent({ ...t.base(), plug: 6, action: 'on' });
+    expect([m2.code, m2.stdout.trim()], m2.stderr).toEqual([0, 'Success: Powered ON']);
+    expect(await t.shelf.stateOf(6)).toBe(4);
+    await t.shelf.startDeactivation(6); // M6, then M1 (Locked) after the board's shutdown delay
+    const m6 = await runAgent({ ...t.base(), plug: 6, action: 'on' });
+    expect([m6.code, m6.stdout.trim()], m6.stderr).toEqual([0, 'Success: Powered ON']);
+    expect(await t.shelf.stateOf(6)).toBe(4);
+  });
+
+  it('on with several plugs, one on and one off, powers the off one on (not "Already ON")', async () => {
+    expect(await t.shelf.stateOf(4)).toBe(1);
+    const r = await runAgent({ ...t.base(), plug: '1,4', action: 'on' });
+    expect([r.code, r.stdout.trim()], r.stderr).toEqual([0, 'Success: Powered ON']);
+    expect([await t.shelf.stateOf(1), await t.shelf.stateOf(4)]).toEqual([4, 4]);
+    const again = await runAgent({ ...t.base(), plug: '1,4', action: 'on' });
+    expect([again.code, again.stdout.trim()]).toEqual([0, 'Success: Already ON']);
+    expect((await runAgent({ ...t.base(), plug: 4, action: 'off' })).code).toBe(0);
   });
 });

@@ -23,7 +23,7 @@ import { resolveOptions } from '../../src/fence/resolve-options.js';
 import { runAction } from '../../src/fence/run-action.js';
 import type { ListEntry, Outcome } from '../../src/ipmi/atca-device.js';
 import type { ActivationPolicy } from '../../src/ipmi/picmg.js';
-import { SILENT } from '../../src/log.js';
+import { type Logger, SILENT } from '../../src/log.js';
 
 /** What becomes of one command: answered, or the shelf manager dies before / after it acts. */
 type Fate = 'ok' | 'lost-before' | 'lost-after';
@@ -82,6 +82,11 @@ class FakeBlade implements BladeDevice {
       this.m = this.#pending.to;
       this.#pending = undefined;
     }
+  }
+
+  /** Moves to `to` after `ms` (a transition someone else started: an operator, the payload). */
+  later(ms: number, to: HotSwapState): void {
+    this.#pending = { at: this.clock.t + ms, to };
   }
 
   #to(m: HotSwapState, later?: { ms: number; to: HotSwapState }): void {
@@ -151,8 +156,12 @@ class FakeBlade implements BladeDevice {
     });
   }
 
+  /** The IPMC has no power management: Set Power Level answers CC 0xC1. */
+  powerLevelUnsupported = false;
+
   removePayloadPower(): Promise<Outcome> {
     return this.#command('power-0', () => {
+      if (this.powerLevelUnsupported) return { kind: 'refused', cc: 0xc1, detail: 'CC 0xc1 (invalid command)' };
       if (this.m >= 2 && this.m <= 6) {
         this.locked = true;
         this.#to(1);
@@ -274,6 +283,26 @@ describe('powerOff: every interleaving of lost answers', () => {
     expect(t.clock.t).toBeGreaterThanOrEqual(OPTS.gracefulTimeoutMs);
   });
 
+  it('Set Power Level 0 refused (CC 0xC1): cannot escalate, keeps waiting — M1 late is still Powered OFF', async () => {
+    const t = setup(4, { gracefulTimeoutMs: 1000 });
+    t.blade.powerLevelUnsupported = true;
+    t.blade.deactivateMs = 8000; // a slow shutdown, long past graceful_timeout
+    expect(await powerOff(t.e, '1')).toBe('done');
+    expect(t.blade.sent).toEqual(['deactivate', 'power-0']);
+    expect(t.blade.m).toBe(1);
+    expect(t.clock.t).toBeGreaterThanOrEqual(8000);
+  });
+
+  it('Set Power Level 0 refused and M1 never comes: the failure is the timeout, at power_timeout', async () => {
+    const t = setup(4, { gracefulTimeoutMs: 1000, powerTimeoutMs: 5000 });
+    t.blade.powerLevelUnsupported = true;
+    t.blade.stall = true;
+    const r = await settle(() => powerOff(t.e, '1'));
+    expect(isAtcaError(r, 'ATCA_ERR_POWER_OFF_TIMEOUT'), String(r)).toBe(true);
+    expect(t.clock.t).toBeGreaterThanOrEqual(5000);
+    expect(t.blade.count('power-0', t.blade.sent)).toBe(1);
+  });
+
   it('already off: nothing sent', async () => {
     for (const m of [0, 1] as const) {
       const t = setup(m);
@@ -370,25 +399,101 @@ describe('coldReset: a reset is never sent twice', () => {
     expect(t.blade.resets).toBe(fate === 'lost-before' ? 0 : 1);
   });
 
-  it('a blade found off is powered on instead', async () => {
-    const t = setup(1);
-    expect(await coldReset(t.e, '1')).toBe('powered-on');
-    expect(t.blade.count('cold-reset', t.blade.sent)).toBe(0);
+  it('a blade found off is not reset: it is fenced already (the reboot then powers it on)', async () => {
+    for (const m of [1, 0] as const) {
+      const t = setup(m);
+      expect(await coldReset(t.e, '1')).toBe('found-off');
+      expect(t.blade.sent).toEqual([]);
+    }
   });
 });
 
 /** runAction with the fake blade: the family's whole reboot, as the agent runs it. */
-async function reboot(blade: FakeBlade, clock: FakeClock, extra: string): Promise<{ code: number; out: string[] }> {
-  const o = resolveOptions(parseStdin(`action=reboot\nip=x\nplug=1\n${extra}`), {});
+async function reboot(
+  blade: FakeBlade,
+  clock: FakeClock,
+  extra: string,
+  env: NodeJS.ProcessEnv = {},
+  log: Logger = SILENT,
+): Promise<{ code: number; out: string[] }> {
+  const o = resolveOptions(parseStdin(`action=reboot\nip=x\nplug=1\n${extra}`), env);
   const out: string[] = [];
   const code = await runAction(o, {
     device: () => Promise.resolve(blade),
-    log: SILENT,
+    log,
     out: (l) => out.push(l),
     clock,
   });
   return { code, out };
 }
+
+/** A log that keeps its error and warning lines. */
+function recordingLog(): Logger & { readonly lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    error: (m) => lines.push(`ERROR: ${m}`),
+    warn: (m) => lines.push(`WARNING: ${m}`),
+    info: () => undefined,
+    debug: () => undefined,
+  };
+}
+
+/** A fake clock that fails the test instead of spinning for ever (an unbounded wait). */
+class BoundedClock extends FakeClock {
+  override sleep = (ms: number): Promise<void> => {
+    this.t += ms;
+    if (this.t > 3_600_000) return Promise.reject(new Error(`still waiting after ${this.t / 1000} s of fake time`));
+    return Promise.resolve();
+  };
+}
+
+const FENCER: NodeJS.ProcessEnv = { PCMK_service: 'pacemaker-fenced' };
+
+describe('reboot under the fencer (disable_timeout unset): the power-on half is bounded', () => {
+  it.each([
+    ['onoff, from M4', 4, ''],
+    ['cycle, blade found off (M1)', 1, 'method=cycle'],
+  ] as const)('%s: a power-on that never completes is logged, and the reboot succeeds', async (_w, m, extra) => {
+    const clock = new BoundedClock();
+    const blade = new FakeBlade(clock, m);
+    blade.activateMs = Number.POSITIVE_INFINITY; // accepted, never reaches M4
+    const log = recordingLog();
+    const r = await reboot(blade, clock, extra, FENCER, log);
+    expect(r).toEqual({ code: 0, out: ['Success: Rebooted'] });
+    expect(blade.m).toBe(3);
+    // power_timeout's default (20 s) per attempt, 1 + retry_on attempts: not the fencer's timeout.
+    expect(clock.t).toBeLessThanOrEqual(2 * 20_000 + 1000);
+    expect(log.lines.join('\n')).toMatch(/ERROR: Power on of slot 1 after .* failed.*\[ATCA_ERR_POWER_ON_TIMEOUT\]/);
+  });
+
+  it('power_timeout, when given, is the bound', async () => {
+    const clock = new BoundedClock();
+    const blade = new FakeBlade(clock, 4);
+    blade.activateMs = Number.POSITIVE_INFINITY;
+    const r = await reboot(blade, clock, 'power_timeout=5\nretry_on=0', FENCER);
+    expect(r.code).toBe(0);
+    expect(clock.t).toBeLessThan(5000 + 2000);
+  });
+
+  it('cycle on an empty slot (M0): off is a fact, power-on fails with ATCA_ERR_FRU_ABSENT, logged; Rebooted', async () => {
+    const clock = new BoundedClock();
+    const blade = new FakeBlade(clock, 0);
+    const log = recordingLog();
+    const r = await reboot(blade, clock, 'method=cycle', FENCER, log);
+    expect(r).toEqual({ code: 0, out: ['Success: Rebooted'] });
+    expect(blade.sent).toEqual([]);
+    expect(log.lines.join('\n')).toMatch(/ERROR: Power on of slot 1 .*no blade to power on \[ATCA_ERR_FRU_ABSENT\]/);
+  });
+
+  it('a power-on that does complete is verified (M4) before Rebooted', async () => {
+    const clock = new BoundedClock();
+    const blade = new FakeBlade(clock, 1);
+    const r = await reboot(blade, clock, 'method=cycle', FENCER);
+    expect(r).toEqual({ code: 0, out: ['Success: Rebooted'] });
+    expect(blade.m).toBe(4);
+  });
+});
 
 describe('reboot method=cycle: every interleaving of lost answers', () => {
   it.each(sequences(3).map((s) => [s.join(','), s]))('%s', async (_name, fates) => {
@@ -431,5 +536,123 @@ describe('reboot method=onoff: every interleaving of lost answers', () => {
     expect(blade.count('deactivate')).toBe(1);
     expect(blade.count('activate')).toBeLessThanOrEqual(1);
     expect(blade.refused).toEqual([]);
+  });
+});
+
+/** Several blades, one per plug (plug_separator): each answers for its own plug. */
+class FakeBlades implements BladeDevice {
+  constructor(readonly blades: Readonly<Record<string, FakeBlade>>) {}
+  #b(plug: string): FakeBlade {
+    const b = this.blades[plug];
+    if (!b) throw new Error(`no fake blade for plug ${plug}`);
+    return b;
+  }
+  state(plug: string) {
+    return this.#b(plug).state();
+  }
+  activationPolicy(plug: string) {
+    return this.#b(plug).activationPolicy();
+  }
+  clearLock(plug: string, bit: 'locked' | 'deactivation-locked') {
+    return this.#b(plug).clearLock(plug, bit);
+  }
+  deactivate(plug: string) {
+    return this.#b(plug).deactivate();
+  }
+  activate(plug: string) {
+    return this.#b(plug).activate();
+  }
+  removePayloadPower(plug: string) {
+    return this.#b(plug).removePayloadPower();
+  }
+  coldReset(plug: string) {
+    return this.#b(plug).coldReset();
+  }
+  list() {
+    return Promise.resolve([]);
+  }
+}
+
+async function runOn(dev: BladeDevice, clock: FakeClock, plug: string): Promise<{ code: number; out: string[] }> {
+  const o = resolveOptions(parseStdin(`action=on\nip=x\nplug=${plug}\n`), {});
+  const out: string[] = [];
+  const code = await runAction(o, { device: () => Promise.resolve(dev), log: SILENT, out: (l) => out.push(l), clock });
+  return { code, out };
+}
+
+describe('on (the action) from every state', () => {
+  type Prepare = { readonly locked?: boolean; readonly later?: readonly [number, HotSwapState] };
+  const cases: [string, HotSwapState, Prepare, Command[]][] = [
+    ['M2 (activation requested)', 2, {}, ['activate']],
+    ['M3 (activation under way)', 3, { later: [200, 4] }, []],
+    [
+      'M5 (deactivation requested: waits for it to end, then activates)',
+      5,
+      { locked: true, later: [200, 1] },
+      ['clear-locked', 'activate'],
+    ],
+    [
+      'M6 (deactivation under way: waits for M1, then activates)',
+      6,
+      { locked: true, later: [200, 1] },
+      ['clear-locked', 'activate'],
+    ],
+    ['M1, Locked', 1, { locked: true }, ['clear-locked', 'activate']],
+  ];
+  it.each(cases)('%s: Powered ON, verified M4', async (_w, m, prepare, sent) => {
+    const clock = new FakeClock();
+    const blade = new FakeBlade(clock, m);
+    if (prepare.locked) blade.locked = true;
+    if (prepare.later) blade.later(...prepare.later);
+    const r = await runOn(blade, clock, '1');
+    expect(r).toEqual({ code: 0, out: ['Success: Powered ON'] });
+    expect(blade.m).toBe(4);
+    expect(blade.sent).toEqual(sent);
+  });
+
+  it('M4: Already ON, nothing sent', async () => {
+    const clock = new FakeClock();
+    const blade = new FakeBlade(clock, 4);
+    expect(await runOn(blade, clock, '1')).toEqual({ code: 0, out: ['Success: Already ON'] });
+    expect(blade.sent).toEqual([]);
+  });
+
+  it.each([
+    [0, 'ATCA_ERR_FRU_ABSENT'],
+    [7, 'ATCA_ERR_STATE_UNKNOWN'],
+  ] as const)('M%s fails (%s), nothing sent', async (m, code) => {
+    const clock = new FakeClock();
+    const blade = new FakeBlade(clock, m);
+    const r = await settle(() => runOn(blade, clock, '1'));
+    expect(isAtcaError(r, code), String(r)).toBe(true);
+    expect(blade.sent).toEqual([]);
+  });
+
+  it('several plugs, one on and one off: the off one is powered on, not "Already ON"', async () => {
+    const clock = new FakeClock();
+    const on = new FakeBlade(clock, 4);
+    const off = new FakeBlade(clock, 1);
+    off.locked = true;
+    const r = await runOn(new FakeBlades({ '1': on, '2': off }), clock, '1,2');
+    expect(r).toEqual({ code: 0, out: ['Success: Powered ON'] });
+    expect([on.sent, off.sent]).toEqual([[], ['clear-locked', 'activate']]);
+    expect([on.m, off.m]).toEqual([4, 4]);
+  });
+
+  it('several plugs, all M4: Already ON', async () => {
+    const clock = new FakeClock();
+    const blades = { '1': new FakeBlade(clock, 4), '2': new FakeBlade(clock, 4) };
+    expect(await runOn(new FakeBlades(blades), clock, '1,2')).toEqual({ code: 0, out: ['Success: Already ON'] });
+  });
+
+  it('several plugs, each from its own state (M2 and M6)', async () => {
+    const clock = new FakeClock();
+    const a = new FakeBlade(clock, 2);
+    const b = new FakeBlade(clock, 6);
+    b.locked = true;
+    b.later(300, 1);
+    const r = await runOn(new FakeBlades({ '3': a, '4': b }), clock, '3,4');
+    expect(r).toEqual({ code: 0, out: ['Success: Powered ON'] });
+    expect([a.m, b.m]).toEqual([4, 4]);
   });
 });

@@ -101,6 +101,23 @@ describe('parseStdin', () => {
     expect(r.warnings.join('\n')).not.toContain('Secr3t');
   });
 
+  it.each([
+    ['a word', 'hunter2'],
+    ['a name-like word with dashes', 'Correct-Horse-Battery'],
+    ['a word with symbols', 'Secr3t!pw'],
+  ])(
+    'a line without "=" that is no known option (%s, a pasted secret?) is named by its line, not echoed',
+    (_w, line) => {
+      const r = parseStdin(`action=off
+${line}
+verbose
+`);
+      expect(Object.fromEntries(r.values)).toEqual({ action: 'off', verbose: '1' });
+      expect(r.warnings).toEqual(['Parse error: Ignoring line 2, which is not name=value']);
+      expect(r.warnings.join('\n')).not.toContain(line);
+    },
+  );
+
   it('warns once per unknown line, in order', () => {
     expect(parseStdin('a=1\nb=2\na=3').warnings).toEqual([
       "Parse error: Ignoring unknown option 'a'",

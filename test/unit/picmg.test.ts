@@ -70,14 +70,23 @@ describe('decodeHotSwapReading', () => {
     expect(decodeHotSwapReading([0xff, 0xc0, 0x10, 0xff])).toBe(4);
   });
 
-  it('only the "reading unavailable" flag (0x20) of byte 1 matters; scanning/event flags do not', () => {
-    expect(decodeHotSwapReading([0x04, 0x00, 0x10])).toBe(4);
+  it('of byte 1, "scanning enabled" (0x40) must be set and "reading unavailable" (0x20) clear; the rest does not matter', () => {
+    expect(decodeHotSwapReading([0x04, 0x40, 0x10])).toBe(4);
     expect(decodeHotSwapReading([0x04, 0xdf, 0x10])).toBe(4);
+  });
+
+  it('a sensor with scanning disabled may hold a stale state: unknown, never taken as current', () => {
+    for (const flags of [0x00, 0x80, 0x9f]) {
+      const e = catchAtcaError(() => decodeHotSwapReading([0x01, flags, 0x02]));
+      expect(e.code).toBe('ATCA_ERR_STATE_UNKNOWN');
+      expect(e.detail).toMatch(/scanning disabled/);
+    }
   });
 
   it.each([
     ['reading unavailable, even with one state bit set', [0x04, 0xe0, 0x10, 0x00]],
     ['reading unavailable alone', [0x00, 0x20, 0x10]],
+    ['scanning disabled (an M1 that may be stale)', [0x01, 0x80, 0x02, 0x00]],
     ['no state bit set', [0x00, 0xc0, 0x00, 0x00]],
     ['two state bits set (M1 and M4)', [0x00, 0xc0, 0x12, 0x00]],
     ['every state bit set', [0x00, 0xc0, 0xff, 0x00]],

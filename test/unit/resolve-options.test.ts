@@ -1,8 +1,11 @@
 // Typing, defaulting and validating options, and the family's required-option checks.
 import { describe, expect, it } from 'vitest';
+import { commandCapMs, ipmitoolRequestBoundSec, loginCapMs } from '../../src/fence/hard-caps.js';
+import { connectOptions, fenceAtca } from '../../src/fence/main.js';
 import { ACTIONS } from '../../src/fence/options.js';
 import { parseStdin } from '../../src/fence/parse-input.js';
 import { checkRequired, type FenceOptions, resolveOptions } from '../../src/fence/resolve-options.js';
+import { SILENT } from '../../src/log.js';
 import { catchAtcaError } from './catch-atca-error.js';
 
 const FENCED: NodeJS.ProcessEnv = { PCMK_service: 'pacemaker-fenced' };
@@ -38,6 +41,7 @@ describe('resolveOptions: defaults', () => {
       disableTimeout: false,
       loginTimeout: 5,
       powerTimeout: 20,
+      rebootPowerOnTimeout: 20,
       powerWait: 0,
       shellTimeout: 3,
       statusSleep: 0.1,
@@ -230,6 +234,13 @@ describe('resolveOptions: the family timeout rule', () => {
     expect([o.loginTimeout, o.powerTimeout, o.shellTimeout]).toEqual([Infinity, Infinity, Infinity]);
   });
 
+  it('keeps the power-on half of a reboot bounded when timeouts are disabled (power_timeout, default 20 s)', () => {
+    expect(resolve({}, FENCED).rebootPowerOnTimeout).toBe(20);
+    expect(resolve({ power_timeout: '45' }, FENCED).rebootPowerOnTimeout).toBe(45);
+    expect(resolve({ disable_timeout: 'true' }).rebootPowerOnTimeout).toBe(20);
+    expect(resolve({ power_timeout: '7' }).rebootPowerOnTimeout).toBe(7);
+  });
+
   it('leaves the other times alone when timeouts are disabled', () => {
     const o = resolve({ delay: '2', power_wait: '1' }, FENCED);
     expect(o).toMatchObject({ delay: 2, powerWait: 1, statusSleep: 0.1, gracefulTimeout: 5, ipmitoolTimeout: 2 });
@@ -379,5 +390,68 @@ describe('checkRequired', () => {
 
   it('passes a complete, valid configuration', () => {
     expect(() => checkRequired(device({ username: 'admin', password: 'pw', plug: '1,4' }))).not.toThrow();
+  });
+});
+
+describe('hard caps on ipmitool where the family rule turns the timeouts off', () => {
+  const bounds = (o: FenceOptions) => {
+    const c = connectOptions(o, undefined, SILENT);
+    return [c.loginTimeoutMs, c.commandTimeoutMs];
+  };
+
+  it("ipmitool's own bound for one request to a silent peer (measured on 1.8.19): R·N + R(R−1)/2", () => {
+    expect([
+      ipmitoolRequestBoundSec(2, 1),
+      ipmitoolRequestBoundSec(1, 1),
+      ipmitoolRequestBoundSec(3, 2),
+      ipmitoolRequestBoundSec(2, 4),
+    ]).toEqual([2, 1, 7, 14]);
+  });
+
+  it('under the fencer: login 30 s, each command 20 s (finite, so a hung ipmitool fails over to ip2)', () => {
+    expect(bounds(resolve({}, FENCED))).toEqual([30_000, 20_000]);
+    expect(bounds(resolve({ disable_timeout: '1' }))).toEqual([30_000, 20_000]);
+    expect(bounds(resolve({ login_timeout: '300', shell_timeout: '300' }, FENCED))).toEqual([30_000, 20_000]);
+  });
+
+  it('the caps grow with ipmitool_timeout so that ipmitool gives up first', () => {
+    // -N 20 -R 1: ipmitool's own bound is 20 s per request, 40 s for a login.
+    expect(bounds(resolve({ ipmitool_timeout: '20' }, FENCED))).toEqual([50_000, 25_000]);
+    expect(loginCapMs(20, 1)).toBeGreaterThan(2 * ipmitoolRequestBoundSec(20, 1) * 1000);
+    expect(commandCapMs(20, 1)).toBeGreaterThan(ipmitoolRequestBoundSec(20, 1) * 1000);
+  });
+
+  it('where timeouts are on, login_timeout and shell_timeout are the bounds, as given', () => {
+    expect(bounds(resolve({}))).toEqual([5000, 3000]);
+    expect(bounds(resolve({ login_timeout: '60', shell_timeout: '40', disable_timeout: 'false' }, FENCED))).toEqual([
+      60_000, 40_000,
+    ]);
+  });
+});
+
+describe('one-byte fields: fru_id and hotswap_sensor', () => {
+  it.each(['fru_id', 'hotswap_sensor'])('%s: 255 is the largest (one byte on the wire)', (name) => {
+    expect(() => resolve({ [name]: '255' })).not.toThrow();
+    const e = catchAtcaError(() => resolve({ [name]: '256' }));
+    expect(e.code).toBe('ATCA_ERR_BAD_OPTION');
+    expect(e.detail).toBe(`${name}: 256 is above 255`);
+  });
+
+  it.each(['fru_id=256', 'hotswap_sensor=256', 'hotswap_sensor=1000'])('validate-all rejects %s', async (line) => {
+    const out: string[] = [];
+    const code = await fenceAtca({
+      argv: [],
+      readStdin: () => Promise.resolve(`action=validate-all\nip=10.0.0.1\nplug=1\n${line}\nquiet=1\n`),
+      env: {},
+      out: (l) => out.push(l),
+    });
+    expect(code).toBe(1);
+    const ok = await fenceAtca({
+      argv: [],
+      readStdin: () => Promise.resolve('action=validate-all\nip=10.0.0.1\nplug=1\nfru_id=255\nhotswap_sensor=255\n'),
+      env: {},
+      out: (l) => out.push(l),
+    });
+    expect(ok).toBe(0);
   });
 });

@@ -41,6 +41,9 @@
  *                                          command then completes and is answered, late);
  *                                          SIGKILL is a shelf manager dying at that moment.
  *   atcax_stop_clear <mc>                  forget a pending atcax_stop_on
+ *   atcax_unsupported <mc> 0|1             1: Get/Set FRU Activation Policy and Get/Set Power
+ *                                          Level answer CC 0xC1 (invalid command), as stock
+ *                                          ipmi_sim and some IPMCs do
  *
  * Built by src/sim/build-ext.ts with gcc -shared -fPIC against libopenipmi-dev.
  */
@@ -87,6 +90,7 @@ typedef struct board_s {
   int stop_cmd;   /* atcax_stop_on: PICMG command, or -1 */
   int stop_b2;    /* atcax_stop_on: required data byte 2, or -1 for any */
   int stop_after; /* atcax_stop_on: 1 after the effect, 0 on receipt */
+  int unsupported; /* atcax_unsupported: policy and power level answer 0xC1 */
 } board_t;
 
 static sys_data_t *g_sys;
@@ -164,6 +168,8 @@ static void start_activation(board_t *b) {
 
 static void handle_board(board_t *b, msg_t *msg, unsigned char *rdata, unsigned int *rdata_len) {
   unsigned char fru = msg->data[1];
+  if (b->unsupported && (msg->cmd == 0x0A || msg->cmd == 0x0B || msg->cmd == 0x11 || msg->cmd == 0x12))
+    return reply(rdata, rdata_len, CC_INVALID_CMD);
   switch (msg->cmd) {
     case 0x0A: /* Set FRU Activation Policy: fru, mask, values */
       if (msg->len < 4) return reply(rdata, rdata_len, CC_BAD_LENGTH);
@@ -440,6 +446,15 @@ static int cmd_stop_clear(emu_out_t *out, emu_data_t *emu, lmc_data_t *mc, char 
   return 0;
 }
 
+static int cmd_unsupported(emu_out_t *out, emu_data_t *emu, lmc_data_t *mc, char **toks) {
+  unsigned int v;
+  board_t *b = board_of(out, mc);
+  (void)emu;
+  if (!b || get_num(out, toks, &v, "unsupported flag")) return EINVAL;
+  b->unsupported = v != 0;
+  return 0;
+}
+
 int ipmi_sim_module_init(sys_data_t *sys, const char *initstr) {
   g_sys = sys;
   if (initstr && strncmp(initstr, "log=", 4) == 0 && initstr[4]) {
@@ -459,6 +474,7 @@ int ipmi_sim_module_init(sys_data_t *sys, const char *initstr) {
   ipmi_emu_add_cmd("atcax_deactivating", MC, cmd_deactivating);
   ipmi_emu_add_cmd("atcax_stop_on", MC, cmd_stop_on);
   ipmi_emu_add_cmd("atcax_stop_clear", MC, cmd_stop_clear);
+  ipmi_emu_add_cmd("atcax_unsupported", MC, cmd_unsupported);
   return 0;
 }
 
