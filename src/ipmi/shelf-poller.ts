@@ -1,7 +1,7 @@
 import type { ShelfConfig } from '../config/schema.js';
 import type { DomainEvent } from '../domain/events.js';
 import type { SlotReading } from '../domain/sensors.js';
-import { isAtcaError } from '../errors.js';
+import { AtcaError, isAtcaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AtcaDevice } from './atca-device.js';
 import type { PollLimiter } from './poll-limiter.js';
@@ -233,7 +233,7 @@ export class ShelfPoller {
     this.#relevelHotswap = false;
     for (const slot of Object.keys(this.#shelf.slots).map(Number)) {
       if (this.#stopped) return true;
-      if ((await this.read(slot, levels)) === 'shmc-unreachable') {
+      if ((await this.#read(slot, levels)) === 'shmc-unreachable') {
         if (levels) this.#relevelHotswap = true;
         return false;
       }
@@ -292,15 +292,39 @@ export class ShelfPoller {
   }
 
   /** A fresh reading of a slot's sensors (for confirmation); emits the events a change implies. */
-  async readSensors(slot: number): Promise<SensorState[]> {
-    const ipmb = this.ipmbOf(slot) ?? (await this.#device.slot(String(slot))).ipmb;
-    await this.#sensors.refreshRecords();
-    return this.#sensors.readOwner(ipmb);
+  readSensors(slot: number): Promise<SensorState[]> {
+    if (this.#stopped) return Promise.reject(new AtcaError('ATCA_ERR_SHMC_LOST', 'atcad is stopping'));
+    return this.#tracked(async () => {
+      const ipmb = this.ipmbOf(slot) ?? (await this.#device.slot(String(slot))).ipmb;
+      await this.#sensors.refreshRecords();
+      return this.#sensors.readOwner(ipmb);
+    });
   }
 
   /** A fresh reading of one slot; emits the events a change implies (`levels`: the state even if unchanged). */
-  async read(slot: number, levels = false): Promise<SlotReading> {
+  read(slot: number, levels = false): Promise<SlotReading> {
     // Stopped: no new session is opened for a reading nobody will act on.
+    if (this.#stopped) return Promise.resolve('unknown');
+    return this.#tracked(() => this.#read(slot, levels));
+  }
+
+  /**
+   * Runs a reading asked for from outside the poll loops (a confirmation) as one of the work
+   * stop() waits for: one still under way when the connection is closed would otherwise log in
+   * again afterwards, and that ipmitool would outlive atcad.
+   */
+  #tracked<T>(work: () => Promise<T>): Promise<T> {
+    const p = work();
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#running.add(settled);
+    void settled.finally(() => this.#running.delete(settled));
+    return p;
+  }
+
+  async #read(slot: number, levels: boolean): Promise<SlotReading> {
     if (this.#stopped) return 'unknown';
     const claimsBefore = this.#claims.get(slot) ?? 0;
     const at = Date.now();

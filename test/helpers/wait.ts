@@ -47,3 +47,12 @@ export function running(pattern: string): boolean {
     return false;
   }
 }
+
+/**
+ * A `sleep` that stands in for a hung program, with a duration no other test picks: test files
+ * run in parallel, and `running()` must not see another file's stand-in (nor miss its own).
+ */
+export function hungSleep(): { command: string; pattern: string } {
+  const secs = 100_000 + Math.floor(Math.random() * 800_000) * 10 + (process.pid % 10);
+  return { command: `sleep ${secs}`, pattern: `^sleep ${secs}$` };
+}

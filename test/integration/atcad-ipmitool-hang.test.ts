@@ -16,13 +16,13 @@ import type { Decision } from '../../src/policy/types.js';
 import { hotSwapPet, hotSwapTrapOid, snmptrapV2cArgs } from '../../src/sim/pet-trap.js';
 import { freePort } from '../../src/sim/ports.js';
 import { makeCib } from '../helpers/cib.js';
-import { running, until } from '../helpers/wait.js';
+import { hungSleep, running, until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 
 describe('atcad with an ipmitool that hangs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'atcad-hang-'));
-  const marker = `sleep 3602`;
+  const hung = hungSleep();
   const warnings: string[] = [];
   const log: Logger = {
     error: (m) => warnings.push(m),
@@ -37,7 +37,7 @@ describe('atcad with an ipmitool that hangs', () => {
   beforeAll(async () => {
     const ipmitool = join(dir, 'ipmitool');
     // Answers the shell's prompt, then never answers a command.
-    writeFileSync(ipmitool, `#!/bin/sh\nprintf 'ipmitool> '\nexec ${marker}\n`);
+    writeFileSync(ipmitool, `#!/bin/sh\nprintf 'ipmitool> '\nexec ${hung.command}\n`);
     chmodSync(ipmitool, 0o755);
     const cib = await makeCib(dir, true);
     trapPort = await freePort();
@@ -86,6 +86,6 @@ safety: { minNodesAfterFence: 0 }
 
   it('stop() returns and leaves no hung ipmitool behind', async () => {
     await app.stop();
-    expect(running(marker)).toBe(false);
+    expect(running(hung.pattern)).toBe(false);
   });
 });

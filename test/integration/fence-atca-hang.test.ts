@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../helpers/agent.js';
 import { TEST_SHELF, useShelf } from '../helpers/shelf.js';
-import { running } from '../helpers/wait.js';
+import { hungSleep, running } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fence-hang-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,21 +20,22 @@ const base = { ip: '127.0.0.1', ipport: 1, username: 'admin', password: 'x', plu
 
 describe('fence_atca with an ipmitool that hangs', () => {
   it('at login: fails after login_timeout and kills it', async () => {
-    const marker = `${dir}/login-hang`;
-    const path = standIn('login-hang', `exec sleep 3600 # ${marker}`);
+    const hung = hungSleep();
+    const path = standIn('login-hang', `exec ${hung.command}`);
     const r = await runAgent({ ...base, ipmitool_path: path, login_timeout: 1 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/did not answer within 1000 ms.*\[ATCA_ERR_SHMC_UNREACHABLE\]/);
-    expect(running('sleep 3600')).toBe(false);
+    expect(running(hung.pattern)).toBe(false);
   });
 
   it('after login: fails after shell_timeout with a timeout message Pacemaker recognises', async () => {
-    const path = standIn('cmd-hang', "printf 'ipmitool> '\nexec sleep 3601");
+    const hung = hungSleep();
+    const path = standIn('cmd-hang', `printf 'ipmitool> '\nexec ${hung.command}`);
     const r = await runAgent({ ...base, ipmitool_path: path, shell_timeout: 1 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Connection timed out/);
     expect(r.stderr).toMatch(/within 1000 ms.*\[ATCA_ERR_IPMI_TIMEOUT\]/);
-    expect(running('sleep 3601')).toBe(false);
+    expect(running(hung.pattern)).toBe(false);
   });
 
   it('a missing ipmitool is a clear error', async () => {
@@ -119,12 +120,13 @@ describe('fence_atca run by the fencer (its own timeouts off) with an ipmitool t
   const t = useShelf({ ...TEST_SHELF, shelfManagers: 1 });
 
   it('a command that never returns is cut off at the hard cap (20 s) and the agent fails over to ip2', async () => {
+    const hung = hungSleep();
     // The first shelf manager (port 1) gets an ipmitool that logs in, then hangs on the first
     // request; the second is the simulated shelf, through the real ipmitool.
     const path = standIn(
       'hang-then-real',
       `prev=
-for a in "$@"; do [ "$prev $a" = "-p 1" ] && { printf 'ipmitool> '; exec sleep 3602; }; prev=$a; done
+for a in "$@"; do [ "$prev $a" = "-p 1" ] && { printf 'ipmitool> '; exec ${hung.command}; }; prev=$a; done
 exec /usr/bin/ipmitool "$@"`,
     );
     const r = await runAgent(
@@ -143,6 +145,6 @@ exec /usr/bin/ipmitool "$@"`,
     expect(r.stderr).toMatch(/127\.0\.0\.1:1: no answer to .* within 20000 ms.*failing over/);
     expect(r.ms).toBeGreaterThanOrEqual(20_000);
     expect(r.ms).toBeLessThan(40_000);
-    expect(running('sleep 3602')).toBe(false);
+    expect(running(hung.pattern)).toBe(false);
   });
 });

@@ -114,3 +114,64 @@ it('an older poll answer does not clear a fault a trap raised meanwhile', async 
   expect([...core.policy.slots.get('s/2')!.active.keys()]).toEqual(['unexpected-deactivation']);
   await poller.stop();
 });
+
+it('stop() waits for a confirmation read under way, and a read after it opens no session', async () => {
+  let release!: () => void;
+  const hold = new Promise<void>((r) => {
+    release = r;
+  });
+  let opened = 0;
+  vi.spyOn(IpmitoolShellSession, 'open').mockImplementation(async (ep) => {
+    opened++;
+    return {
+      peer: `${ep.host}:${ep.port}`,
+      close: async () => undefined,
+      async raw(req: RawRequest) {
+        if (req.netfn === 0x2c && req.cmd === 0x01) {
+          const site = req.data[3]!;
+          return [0x00, 0x40 + site, 0x80 + 2 * site, 0xff, 0, site, 0];
+        }
+        if (req.netfn === 0x04 && req.cmd === 0x2f) return [0xf0, 0x6f];
+        if (req.netfn === 0x04 && req.cmd === 0x2d) {
+          await hold;
+          return [0x00, 0xc0, 1 << 4, 0x00];
+        }
+        throw new Error(`unexpected request ${JSON.stringify(req)}`);
+      },
+    } as unknown as IpmitoolShellSession;
+  });
+  const shelf = {
+    name: 's',
+    shelfManagers: [{ host: 'h', port: 623 }],
+    ipmi: { ipmitoolPath: '/x', username: 'u', lanplus: true, retransmitSec: 1, privlvl: 'administrator' },
+    slots: { '2': { node: 'node2', maintenance: false } },
+    hotswapSensor: 0,
+    trapSources: [],
+  } as unknown as ShelfConfig;
+  const poller = new ShelfPoller(
+    shelf,
+    () => 'pw',
+    {
+      intervalMs: 1e9,
+      sensorIntervalMs: 1e9,
+      selIntervalMs: 1e9,
+      requestTimeoutMs: 3000,
+      backoffMaxMs: 60_000,
+      limiter: new PollLimiter(2),
+    },
+    { emit: () => undefined, unparsedSel: () => undefined },
+    SILENT,
+  );
+  const order: string[] = [];
+  const reading = poller.read(2).then((r) => order.push(`read ${r}`));
+  await new Promise((r) => setTimeout(r, 10));
+  const stopping = poller.stop().then(() => order.push('stopped'));
+  await new Promise((r) => setTimeout(r, 10));
+  expect(order).toEqual([]);
+  release();
+  await Promise.all([reading, stopping]);
+  expect(order).toEqual(['read 4', 'stopped']);
+  expect(await poller.read(2)).toBe('unknown');
+  await expect(poller.readSensors(2)).rejects.toThrow(/stopping/);
+  expect(opened).toBe(1);
+});
