@@ -42,11 +42,22 @@ function isFence(h: FenceHistoryEntry): boolean {
 export function fencerView(all: readonly FenceHistoryEntry[], since: number): FencerView {
   const history = all.filter(isFence);
   if (history.some((h) => h.status === 'pending')) return 'fencing';
+  // A node unfenced (powered on by the cluster) after its fence is back in service: that
+  // fence is of an episode that is over, however recent. Only a later completion supersedes
+  // (same second: the fence stands — the safe reading).
+  const unfencedAt = Math.max(
+    -Infinity,
+    ...all
+      .filter((h) => h.action === 'on' && h.status === 'success' && h.completed !== undefined)
+      .map((h) => Date.parse(h.completed!)),
+  );
   // Completion times are whole seconds: a fence "completed at 12:00:05" may have completed
   // until 12:00:05.999, so it counts if that could be after `since` (the safe reading).
-  const recent = history.some(
-    (h) => h.status === 'success' && h.completed !== undefined && Date.parse(h.completed) + 1000 > since,
-  );
+  const recent = history.some((h) => {
+    if (h.status !== 'success' || h.completed === undefined) return false;
+    const t = Date.parse(h.completed);
+    return t + 1000 > since && !(unfencedAt > t);
+  });
   return recent ? 'fenced-recently' : 'none';
 }
 

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 import { type FenceHistoryEntry, parseFenceHistoryXml } from '../../src/pacemaker/actuator.js';
 import { hotSwapPet, hotSwapSpecific } from '../../src/sim/pet-trap.js';
@@ -251,6 +251,8 @@ safety: ${safety}
       await until('slot 2 in M4', async () => ((await s.stateOf(2)) === 4 ? true : undefined));
       await startAtcad('{ maxFences: 2 }', true);
       const ipmb = s.ipmbOfSlot(2);
+      // A failure here must not leave slot 2's processor faulty for the scenarios after it.
+      onTestFinished(() => s.setDiscrete(2, 'processor', IERR, false));
       for (const round of [1, 2]) {
         await s.setDiscrete(2, 'processor', IERR, true);
         await sendTrap(discreteSpecific(PROCESSOR, IERR), discretePet(ipmb, processor(2), IERR, true));
@@ -287,6 +289,11 @@ safety: ${safety}
       const s = ours(shelf);
       await startAtcad('{ maxFences: 1, fenceWindowSec: 900 }', true);
       // Slot 3's payload will not shut down by itself: the fence takes graceful_timeout (15 s).
+      onTestFinished(async () => {
+        await s.setStall(3, false);
+        await s.setDiscrete(3, 'processor', IERR, false);
+        await s.setDiscrete(2, 'processor', IERR, false);
+      });
       await s.setStall(3, true);
       await s.setDiscrete(3, 'processor', IERR, true);
       await sendTrap(discreteSpecific(PROCESSOR, IERR), discretePet(s.ipmbOfSlot(3), processor(3), IERR, true));

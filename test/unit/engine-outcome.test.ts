@@ -86,6 +86,15 @@ describe('fencerView', () => {
     expect(fencerView([done('on', '2026-12-01T10:00:09Z'), pending('on')], T)).toBe('none');
     expect(fencerView([done('reboot', '2026-12-01T10:00:09Z', 'failed')], T)).toBe('none');
   });
+  it('a fence the cluster has since undone (the node unfenced after it) is of an episode that is over', () => {
+    const off = done('off', '2026-12-01T10:00:06Z');
+    expect(fencerView([off, done('on', '2026-12-01T10:00:08Z')], T)).toBe('none');
+    // Stamped in the same second, the order is not known: the fence stands.
+    expect(fencerView([off, done('on', '2026-12-01T10:00:06Z')], T)).toBe('fenced-recently');
+    // An unfencing before the fence, or one that failed, undoes nothing.
+    expect(fencerView([done('on', '2026-12-01T10:00:05Z'), off], T)).toBe('fenced-recently');
+    expect(fencerView([off, done('on', '2026-12-01T10:00:08Z', 'failed')], T)).toBe('fenced-recently');
+  });
 });
 
 describe('settledBy', () => {
