@@ -74,7 +74,9 @@ export function spawnAtcad(
   journalPath: string,
 ): AtcadHandle {
   const out = openSync(logFile, 'a');
-  const [file, ...args] = [...prefix, process.execPath, ATCAD_BUNDLE, '--config', config];
+  // BENCH_NODE_ARGS: node options for atcad, to profile it under load ("--cpu-prof --cpu-prof-dir=/tmp/p").
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const [file, ...args] = [...prefix, process.execPath, ...nodeArgs, ATCAD_BUNDLE, '--config', config];
   const child: ChildProcess = spawn(file!, args, {
     cwd: REPO,
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', ...env },

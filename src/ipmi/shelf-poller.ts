@@ -39,6 +39,9 @@ export interface PollerSinks {
  * never off. `read()` and `readSensors()` give fresh readings on demand, for the policy's
  * confirmations. Requests share one session per shelf (ipmitool runs them one at a time).
  */
+/** Out-of-turn hot-swap polls asked for back to back start at least this far apart. */
+const PROMPT_SPACING_MS = 100;
+
 export class ShelfPoller {
   readonly #shelf: ShelfConfig;
   readonly #emit: (e: DomainEvent) => void;
@@ -175,8 +178,15 @@ export class ShelfPoller {
       return;
     }
     const run = async () => {
+      let started = Number.NEGATIVE_INFINITY;
       do {
         this.#promptAgain = false;
+        // Asked again while one ran: the next waits out the spacing, so that a storm of traps
+        // naming slots does not keep the shelf manager (and atcad's core) answering polls.
+        const wait = started + PROMPT_SPACING_MS - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (this.#stopped) return;
+        started = Date.now();
         try {
           await this.#o.limiter.run(() => this.#hotswapCycle());
         } catch (e) {
