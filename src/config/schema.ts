@@ -154,14 +154,27 @@ export const configSchema = z
             message:
               'shmc-unreachable can be at most health-red: nothing can be confirmed through a silent shelf manager',
             path: ['shmc-unreachable'],
+          })
+          // A commanded deactivation is never a fault to fence for (docs/atcad.md "Deactivations").
+          .refine((r) => r.deactivating !== 'fence', {
+            message: 'deactivating can be at most standby: a commanded deactivation never leads to a fence',
+            path: ['deactivating'],
           }),
-        /** A fault must still hold this long (confirmed by a fresh reading) before standby or fence. */
-        sustainMs: z.number().int().min(0).default(1000),
+        /**
+         * A fault must still hold this long before the fresh reading that confirms it (0: read at
+         * once — the reading itself is the evidence; a fixed wait only adds to failover time).
+         */
+        sustainMs: z.number().int().min(0).default(0),
         /** Repeats of the same fault within this window are one fault. */
         debounceMs: z.number().int().min(0).default(500),
         /** Health returns to green after the slot has been clear this long. */
         recoveryMs: z.number().int().min(0).default(60000),
         releaseStandbyOnRecovery: z.boolean().default(false),
+        /**
+         * A node whose blade is verified off may stay an online cluster member this long (corosync
+         * has yet to lose it) before atcad reports the slot-to-node mapping as suspect.
+         */
+        deadMemberGraceMs: z.number().int().min(1000).default(30000),
       })
       .strict()
       .prefault({}),
@@ -176,6 +189,8 @@ export const configSchema = z
           .default('#health-atca'),
         commandTimeoutMs: z.number().int().min(1000).default(15000),
         fenceTimeoutSec: z.number().int().min(10).default(120),
+        /** The cluster's membership is read this often: a node that (re)joins gets its health again. */
+        membershipIntervalMs: z.number().int().min(200).default(1000),
       })
       .strict()
       .prefault({})

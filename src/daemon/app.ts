@@ -45,7 +45,6 @@ export interface App {
 
 /** Retention and the event cap are applied this often: a storm is bounded within a minute. */
 const PRUNE_EVERY_MS = 60_000;
-const NODES_REFRESH_MS = 10_000;
 
 const slotKey = (shelf: string, slot: number) => `${shelf}/${slot}`;
 
@@ -56,6 +55,7 @@ export function policyConfig(cfg: AtcadConfig): PolicyConfig {
     debounceMs: cfg.policy.debounceMs,
     recoveryMs: cfg.policy.recoveryMs,
     releaseStandbyOnRecovery: cfg.policy.releaseStandbyOnRecovery,
+    deadMemberGraceMs: cfg.policy.deadMemberGraceMs,
     maxFences: cfg.safety.maxFences,
     fenceWindowMs: cfg.safety.fenceWindowSec * 1000,
     minVotersAfterFence: cfg.safety.minNodesAfterFence,
@@ -219,10 +219,25 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   /** Configured nodes the cluster does not know (undefined until the cluster was read). */
   let unknownNodes: Set<string> | undefined;
 
-  /** For the operators' view only: the guard before a fence reads the cluster afresh. */
-  async function refreshNodes(): Promise<void> {
+  /**
+   * The cluster's nodes, read every membershipIntervalMs: a node that (re)joins gets its health
+   * again (the policy decides), and a configured node the cluster does not know is reported.
+   * The guard before a fence reads the cluster afresh; this is not it.
+   */
+  let reading: Promise<void> | undefined;
+  function refreshNodes(): Promise<void> {
+    // One reading at a time: a slow crm_mon must not pile readings up.
+    reading ??= readNodes().finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  }
+
+  async function readNodes(): Promise<void> {
     try {
       const nodes = await actuator.nodes();
+      const online = nodes.filter((n) => n.online && !n.unclean).map((n) => n.name);
+      engine.submit({ kind: 'membership', at: now(), online });
       // attrd_updater accepts a health value for a node the cluster does not know (exit 0) and
       // it never reaches the scheduler: a misspelt node name would silently do nothing.
       const known = new Set(nodes.map((n) => n.name));
@@ -335,7 +350,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
         pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
         pruneTimer.unref();
         await refreshNodes();
-        nodesTimer = setInterval(() => void refreshNodes(), NODES_REFRESH_MS);
+        nodesTimer = setInterval(() => void refreshNodes(), cfg.pacemaker.membershipIntervalMs);
         for (const p of pollers.values()) p.start();
         await receiver?.start();
       } catch (e) {

@@ -7,6 +7,7 @@ export const FAULT_CLASSES = [
   'hotswap-lost', // → M7, communication with the IPMC lost
   'hotswap-removed', // → M0, board extracted
   'unexpected-deactivation', // → M1/M5/M6 that nobody commanded
+  'deactivating', // → M5/M6/M1 commanded (shelf manager, operator, handle) or of unreported cause: leaving service
   'temperature-noncritical',
   'temperature-critical',
   'temperature-nonrecoverable',
@@ -32,6 +33,7 @@ export const DEFAULT_RULES: Readonly<Record<FaultClass, PolicyAction>> = Object.
   'hotswap-lost': 'standby',
   'hotswap-removed': 'fence',
   'unexpected-deactivation': 'fence',
+  deactivating: 'health-red',
   'temperature-noncritical': 'health-yellow',
   'temperature-critical': 'health-red',
   'temperature-nonrecoverable': 'standby',
@@ -47,3 +49,16 @@ export const DEFAULT_RULES: Readonly<Record<FaultClass, PolicyAction>> = Object.
   'ipmc-unreachable': 'health-yellow',
   'shmc-unreachable': 'record',
 });
+
+/**
+ * Faults that mean the blade is going away (or gone) by a deactivation nobody calls a fault:
+ * at most standby — a commanded deactivation never leads to a fence.
+ */
+export const GRACEFUL_FAULTS: ReadonlySet<FaultClass> = new Set(['deactivating']);
+
+/**
+ * Faults whose claim (a trap, a SEL entry) changes no health before a fresh reading proves it:
+ * a blade that lost its payload power cannot run resources anyway, and a health write for a
+ * node corosync is about to lose only adds CIB updates to the cluster's own recovery.
+ */
+export const SILENT_UNTIL_CONFIRMED: ReadonlySet<FaultClass> = new Set(['unexpected-deactivation', 'hotswap-removed']);

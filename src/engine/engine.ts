@@ -514,15 +514,14 @@ export class Engine {
   }
 
   async #confirmNow(d: Extract<Decision, { kind: 'confirm' }>): Promise<void> {
-    const fence = d.action === 'fence';
     // A cluster fence belongs to this episode if it completed since the slot was last seen
     // healthy — or, when it never was (atcad started with the slot already faulty), shortly
     // before the fault began (the fence may have caused what atcad saw) or after.
     const cutoff = d.healthyAt ?? d.since - (this.#o.recentFenceMs ?? 30_000);
     const [hw, cluster, history] = await Promise.allSettled([
       this.#o.reader.confirm(d.slot, d.fault),
-      fence ? this.#o.actuator.cluster() : Promise.resolve(undefined),
-      fence ? this.#o.actuator.fenceHistory(d.node) : Promise.resolve([]),
+      d.readCluster ? this.#o.actuator.cluster() : Promise.resolve(undefined),
+      d.readFencer ? this.#o.actuator.fenceHistory(d.node) : Promise.resolve([]),
     ]);
     const at = this.#now();
     const hardware: Confirmation =
@@ -532,7 +531,7 @@ export class Engine {
     const evidence: Evidence[] = [{ source: 'confirm', at, summary: `${hardware.summary} → ${hardware.verdict}` }];
     let view: ClusterView | undefined;
     let fencer: FencerView | undefined;
-    if (fence) {
+    if (d.readCluster) {
       view = cluster.status === 'fulfilled' ? cluster.value : undefined;
       evidence.push({
         source: 'cluster',
@@ -541,6 +540,8 @@ export class Engine {
           ? `cluster: ${view.withQuorum ? 'quorate' : 'NOT quorate'}, voting members online ${view.votersOnline.join(', ') || 'none'} of ${view.votersTotal}${view.quorum === undefined ? '' : `, quorum ${view.quorum} votes`}`
           : `cluster membership unreadable: ${(cluster as PromiseRejectedResult).reason?.message ?? ''}`,
       });
+    }
+    if (d.readFencer) {
       fencer = history.status === 'fulfilled' ? fencerView(history.value, cutoff) : 'unknown';
       evidence.push({
         source: 'cluster',
@@ -561,6 +562,7 @@ export class Engine {
       at,
       cluster: view,
       fencer,
+      ...(hardware.payloadOff ? { payloadOff: true } : {}),
     });
   }
 

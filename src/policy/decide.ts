@@ -1,4 +1,4 @@
-import type { FaultClass, PolicyAction } from '../domain/faults.js';
+import { type FaultClass, GRACEFUL_FAULTS, type PolicyAction, SILENT_UNTIL_CONFIRMED } from '../domain/faults.js';
 import type {
   ActiveFault,
   ClusterView,
@@ -7,6 +7,7 @@ import type {
   FenceRecord,
   Health,
   PendingAction,
+  PendingKind,
   PolicyConfig,
   PolicyInput,
   PolicyState,
@@ -19,10 +20,21 @@ import type {
  * `action-done`, and a fresh reading as `confirmation`. Its rules, in order of precedence:
  *   - a slot in maintenance is only recorded;
  *   - a repeat of an active fault within the debounce window is one fault;
- *   - health changes at once (reversible: Pacemaker moves resources under migrate-on-red);
- *   - standby and fence wait `sustainMs`, then need a fresh reading that agrees: refuted drops
- *     the fault, unknown keeps it (and its health and pending action) and reads again with
- *     back-off — unknown is never taken as refuted;
+ *   - health changes at once on evidence of atcad's own (a poll); a claim (a trap, a SEL entry)
+ *     moves it to yellow at most — none at all for a claim that the payload lost power — and
+ *     a fresh reading, asked for at once, decides: red only on confirmed evidence, so a stray
+ *     trap moves no resource;
+ *   - standby and fence wait `sustainMs` (default none), then need a fresh reading that
+ *     agrees: refuted drops the fault, unknown keeps it (and its health and pending action)
+ *     and reads again with back-off — unknown is never taken as refuted;
+ *   - a blade the fresh reading shows without payload power is dead, not sick: atcad neither
+ *     fences it nor sets its health — corosync loses the node and the cluster fences it itself,
+ *     and fence_atca finds it off at once; a node still an online member after
+ *     `deadMemberGraceMs` means the slot-to-node mapping is suspect, and is reported;
+ *   - a deactivation nobody calls a fault (commanded, or of unreported cause) makes the node
+ *     red so that its resources leave before its payload stops — unless the cluster's own fence
+ *     is what deactivates it;
+ *   - a node that (re)joins the cluster gets its health again (attrd drops a lost node's);
  *   - every active fault whose rule is standby or fence gets its action decided in turn: a
  *     fault whose pending action a stronger one displaced is pended again once that one is
  *     done with;
@@ -56,13 +68,46 @@ function healthFor(action: PolicyAction): Health {
   return 'green';
 }
 
+/** The health one active fault asks for: its rule's once confirmed; a claim's at most yellow. */
+function faultHealth(fault: FaultClass, a: ActiveFault, cfg: PolicyConfig): Health {
+  const h = healthFor(cfg.rules[fault]);
+  if (a.confirmed) return h;
+  if (SILENT_UNTIL_CONFIRMED.has(fault)) return 'green';
+  return HEALTH_RANK[h] > HEALTH_RANK.yellow ? 'yellow' : h;
+}
+
 function worstHealth(active: ReadonlyMap<FaultClass, ActiveFault>, cfg: PolicyConfig): Health {
   let h: Health = 'green';
-  for (const f of active.keys()) {
-    const fh = healthFor(cfg.rules[f]);
+  for (const [f, a] of active) {
+    const fh = faultHealth(f, a, cfg);
     if (HEALTH_RANK[fh] > HEALTH_RANK[h]) h = fh;
   }
   return h;
+}
+
+/** The slot's payload is without power (M0/M1): its node runs nothing, and is or will be lost. */
+function isOff(slot: SlotPolicyState): boolean {
+  return slot.hotswap === 0 || slot.hotswap === 1;
+}
+
+/**
+ * Raises the slot's health to what its active faults now ask for (never lowers it: recovery
+ * does that). Nothing for a blade without payload power: attrd drops a lost node's attributes,
+ * and the write would only add CIB updates to the cluster's recovery.
+ */
+function healthUp(
+  slot: SlotPolicyState,
+  cfg: PolicyConfig,
+  reason: string,
+  ev: readonly Evidence[],
+  off = isOff(slot),
+): { slot: SlotPolicyState; decisions: Decision[] } {
+  const health = worstHealth(slot.active, cfg);
+  if (!slot.node || off || HEALTH_RANK[health] <= HEALTH_RANK[slot.health]) return { slot, decisions: [] };
+  return {
+    slot: { ...slot, health, healthRetryAt: undefined },
+    decisions: [{ kind: 'set-health', slot: slot.key, node: slot.node, value: health, reason, evidence: ev }],
+  };
 }
 
 export function worseHealth(a: Health, b: Health): Health {
@@ -122,6 +167,8 @@ export function decide(state: PolicyState, input: PolicyInput, cfg: PolicyConfig
       return settle(actionDone(state, input), [input.slot], input.evidence.at, cfg);
     case 'maintenance':
       return settle(maintenance(state, input), [input.slot], input.evidence.at, cfg);
+    case 'membership':
+      return membership(state, input);
     case 'tick':
       return settle(tick(state, input.at, cfg), [...state.slots.keys()], input.at, cfg);
   }
@@ -170,28 +217,63 @@ function settle(r: DecideResult, keys: readonly string[], at: number, cfg: Polic
         };
       }
     }
+    // Due: the fresh reading is asked for now (a verification even while an action runs).
+    const p = slot.pending;
+    if (
+      p &&
+      !p.confirming &&
+      at >= p.dueAt &&
+      !slot.maintenance &&
+      slot.node &&
+      (p.action === 'verify' || !slot.inFlight)
+    ) {
+      slot = { ...slot, pending: { ...p, confirming: true } };
+      decisions.push(confirmDecision(slot, allEvidence(slot), cfg));
+    }
     if (slot !== before) state = withSlot(state, slot);
   }
   return { state, decisions };
 }
 
-/** The active fault whose standby or fence is still to be decided: fences first, then the oldest. */
-function nextToPend(
+const PENDING_RANK: Record<PendingKind, number> = { verify: 0, standby: 1, fence: 2 };
+
+/** What a fresh reading is still wanted for, for one active fault (undefined: nothing). */
+function wantedFor(
   slot: SlotPolicyState,
+  fault: FaultClass,
+  a: ActiveFault,
   cfg: PolicyConfig,
-): { fault: FaultClass; action: 'standby' | 'fence' } | undefined {
-  let best: { fault: FaultClass; action: 'standby' | 'fence'; since: number } | undefined;
+): PendingKind | undefined {
+  const rule = cfg.rules[fault];
+  if (!a.handled) {
+    if (rule === 'fence' && !slot.fencedInEpisode) return 'fence';
+    if (rule === 'standby' && !slot.standby) return 'standby';
+  }
+  // Red (or worse) needs proof: a claim stays yellow until a fresh reading confirms it.
+  if (!a.confirmed && HEALTH_RANK[healthFor(rule)] > HEALTH_RANK.yellow) return 'verify';
+  return undefined;
+}
+
+/** The active fault whose reading is still to be asked for: fences first, then standby, then verification; the oldest first. */
+function nextToPend(slot: SlotPolicyState, cfg: PolicyConfig): { fault: FaultClass; action: PendingKind } | undefined {
+  let best: { fault: FaultClass; action: PendingKind; since: number } | undefined;
   for (const [fault, a] of slot.active) {
-    if (a.handled) continue;
-    const action = cfg.rules[fault];
-    if (action !== 'standby' && action !== 'fence') continue;
-    if (action === 'standby' && slot.standby) continue;
-    if (action === 'fence' && slot.fencedInEpisode) continue;
+    const action = wantedFor(slot, fault, a, cfg);
+    if (!action) continue;
     const better =
-      !best || (action === 'fence' && best.action === 'standby') || (action === best.action && a.since < best.since);
+      !best || PENDING_RANK[action] > PENDING_RANK[best.action] || (action === best.action && a.since < best.since);
     if (better) best = { fault, action, since: a.since };
   }
   return best;
+}
+
+/** Marks `fault` as shown by a reading of atcad's own. */
+function confirmedFault(slot: SlotPolicyState, fault: FaultClass): SlotPolicyState {
+  const a = slot.active.get(fault);
+  if (!a || a.confirmed) return slot;
+  const active = new Map(slot.active);
+  active.set(fault, { ...a, confirmed: true });
+  return { ...slot, active };
 }
 
 /** Marks `fault` as having had its action decided. */
@@ -259,18 +341,25 @@ function raise(
 ): DecideResult {
   const at = ev.at;
   const existing = slot.active.get(fault);
-  if (existing && at - existing.lastSeen < cfg.debounceMs) {
+  // atcad's own reading is evidence; a trap or a SEL entry is a claim until one agrees.
+  const shown = ev.source === 'poll';
+  if (existing && at - existing.lastSeen < cfg.debounceMs && (existing.confirmed || !shown)) {
     const active = new Map(slot.active);
     active.set(fault, { ...existing, lastSeen: Math.max(existing.lastSeen, at) });
     return { state: withSlot(state, { ...slot, active }), decisions: [] };
   }
   const action = cfg.rules[fault];
-  if (fault === 'unexpected-deactivation' && slot.inFlight === 'fence') {
+  if ((fault === 'unexpected-deactivation' || GRACEFUL_FAULTS.has(fault)) && slot.inFlight === 'fence') {
     return { state, decisions: [record(slot.key, 'deactivation during our own fence of this slot: expected', [ev])] };
   }
   const af: ActiveFault = existing
-    ? { ...existing, lastSeen: Math.max(existing.lastSeen, at), evidence: keepEvidence(existing.evidence, ev) }
-    : { since: at, lastSeen: at, evidence: [ev] };
+    ? {
+        ...existing,
+        lastSeen: Math.max(existing.lastSeen, at),
+        evidence: keepEvidence(existing.evidence, ev),
+        confirmed: existing.confirmed || shown,
+      }
+    : { since: at, lastSeen: at, evidence: [ev], confirmed: shown };
   const active = new Map(slot.active);
   active.set(fault, af);
   let next: SlotPolicyState = { ...slot, active, clearSince: undefined };
@@ -281,7 +370,13 @@ function raise(
     decisions.push(record(slot.key, `${fault} (${action}): slot is in maintenance, no action`, evs));
     return { state: withSlot(state, next), decisions };
   }
-  decisions.push(record(slot.key, `${fault} asserted (rule: ${action})`, evs));
+  decisions.push(
+    record(
+      slot.key,
+      `${fault} asserted (rule: ${action}${af.confirmed ? '' : '; a claim until a fresh reading shows it'})`,
+      evs,
+    ),
+  );
   if (!slot.node) {
     decisions.push({
       kind: 'blocked',
@@ -292,18 +387,9 @@ function raise(
     });
     return { state: withSlot(state, next), decisions };
   }
-  const health = worstHealth(active, cfg);
-  if (HEALTH_RANK[health] > HEALTH_RANK[slot.health]) {
-    decisions.push({
-      kind: 'set-health',
-      slot: slot.key,
-      node: slot.node,
-      value: health,
-      reason: `${fault} → ${health}`,
-      evidence: evs,
-    });
-    next = { ...next, health };
-  }
+  const up = healthUp(next, cfg, `${fault}${af.confirmed ? '' : ' (claimed)'} → ${worstHealth(active, cfg)}`, evs);
+  next = up.slot;
+  decisions.push(...up.decisions);
   if (action === 'fence' && slot.fencedInEpisode) {
     decisions.push(
       record(
@@ -317,13 +403,7 @@ function raise(
   if (action === 'fence' && next.pending?.action === 'standby' && !slot.fencedInEpisode) {
     next = { ...next, pending: undefined };
   }
-  let r = settle({ state: withSlot(state, next), decisions }, [slot.key], at, cfg);
-  const pended = r.state.slots.get(slot.key)!;
-  if (cfg.sustainMs === 0 && pended.pending && !pended.pending.confirming && !pended.inFlight) {
-    const asked: SlotPolicyState = { ...pended, pending: { ...pended.pending, confirming: true } };
-    r = { state: withSlot(r.state, asked), decisions: [...r.decisions, confirmDecision(asked, evs)] };
-  }
-  return r;
+  return { state: withSlot(state, next), decisions };
 }
 
 /** The first link and the latest ones: bounded, and the chain still shows how it began. */
@@ -336,7 +416,7 @@ export function tokenOf(p: PendingAction): string {
   return `${p.id}#${p.attempts + 1}`;
 }
 
-function confirmDecision(slot: SlotPolicyState, ev: readonly Evidence[]): Decision {
+function confirmDecision(slot: SlotPolicyState, ev: readonly Evidence[], cfg: PolicyConfig): Decision {
   const p = slot.pending!;
   return {
     kind: 'confirm',
@@ -348,7 +428,11 @@ function confirmDecision(slot: SlotPolicyState, ev: readonly Evidence[]): Decisi
     attempt: p.attempts + 1,
     since: slot.active.get(p.fault)?.since ?? 0,
     healthyAt: slot.healthyAt,
-    reason: `confirm ${p.fault} with a fresh reading before ${p.action}${p.attempts > 0 ? ` (attempt ${p.attempts + 1})` : ''}`,
+    // A blade the reading may show off is judged by whether its node is still a member.
+    readCluster: p.action === 'fence',
+    // A deactivation may be the cluster's own fence: then it is the cluster's business.
+    readFencer: p.action === 'fence' || GRACEFUL_FAULTS.has(p.fault),
+    reason: `confirm ${p.fault} with a fresh reading before ${p.action === 'verify' ? `its health goes ${healthFor(cfg.rules[p.fault])}` : p.action}${p.attempts > 0 ? ` (attempt ${p.attempts + 1})` : ''}`,
     evidence: ev,
   };
 }
@@ -396,83 +480,172 @@ function confirm(
   }
   const pending = { ...slot.pending, confirming: false };
   const ev = allEvidence(slot, ...input.evidence);
+  const withheld = pending.action === 'verify' ? `${healthFor(cfg.rules[input.fault])} health` : pending.action;
   if (slot.maintenance) {
     return {
       state: withSlot(state, { ...slot, pending: undefined }),
-      decisions: [record(slot.key, `${input.fault}: slot is in maintenance, no ${pending.action}`, ev)],
+      decisions: [record(slot.key, `${input.fault}: slot is in maintenance, no ${withheld}`, ev)],
     };
   }
-  const again = (why: string): DecideResult => {
+  const again = (why: string, base: SlotPolicyState = slot, before: readonly Decision[] = []): DecideResult => {
     const attempts = pending.attempts + 1;
     const wait = retryDelay(attempts, cfg);
     return {
-      state: withSlot(state, { ...slot, pending: { ...pending, attempts, dueAt: at + wait } }),
+      state: withSlot(state, { ...base, pending: { ...pending, attempts, dueAt: at + wait } }),
       decisions: [
+        ...before,
         record(
           slot.key,
-          `${input.fault}: ${why}: the fault and its health are kept, no ${pending.action} yet; reading again in ${Math.round(wait / 1000)} s`,
+          `${input.fault}: ${why}: the fault and its health are kept, no ${withheld} yet; reading again in ${Math.round(wait / 1000)} s`,
           ev,
         ),
       ],
     };
   };
+  if (pending.action === 'fence' && input.payloadOff && input.verdict !== 'refuted') {
+    // Whatever the sensor said, a blade without payload power is what a fence makes of it.
+    return deadBlade(state, confirmedFault({ ...slot, pending }, input.fault), pending, input, ev, cfg, again);
+  }
   if (input.verdict === 'unknown') return again('the fresh reading could not show it either way (unknown)');
   if (input.verdict === 'refuted') {
     // The fresh reading disagrees: the claim was stale, replayed or wrong. Do nothing that
     // cannot be undone; forget the fault.
-    const active = new Map(slot.active);
-    active.delete(input.fault);
-    const next: SlotPolicyState = {
-      ...slot,
-      active,
-      pending: undefined,
-      clearSince: active.size === 0 && !slot.unread ? at : slot.clearSince,
-    };
     return {
-      state: withSlot(state, next),
-      decisions: [record(slot.key, `${input.fault} refuted by a fresh reading: no ${pending.action}`, ev)],
+      state: withSlot(state, without(slot, input.fault, at)),
+      decisions: [record(slot.key, `${input.fault} refuted by a fresh reading: no ${withheld}`, ev)],
     };
   }
   const node = slot.node!;
-  if (slot.inFlight) {
+  const shown = confirmedFault({ ...slot, pending }, input.fault);
+  if (GRACEFUL_FAULTS.has(input.fault) && (input.fencer === 'fencing' || input.fencer === 'fenced-recently')) {
+    // The cluster's own fence is what deactivates the blade: its business, not a fault.
     return {
-      state: withSlot(state, { ...slot, pending: { ...pending, dueAt: at + cfg.confirmRetryMs } }),
+      state: withSlot(state, without({ ...shown, pending: undefined }, input.fault, at)),
       decisions: [
+        record(
+          slot.key,
+          `${input.fault}: the cluster ${input.fencer === 'fencing' ? 'is fencing' : 'has just fenced'} ${node}: this deactivation is its fence; nothing to do`,
+          ev,
+        ),
+      ],
+    };
+  }
+  if (pending.action === 'verify') {
+    const up = healthUp({ ...shown, pending: undefined }, cfg, `${input.fault} confirmed by a fresh reading`, ev);
+    return { state: withSlot(state, up.slot), decisions: up.decisions };
+  }
+  if (pending.action === 'fence' && isOff(slot)) return deadBlade(state, shown, pending, input, ev, cfg, again);
+  // Red before the standby or fence: the resources start moving at once.
+  const up = healthUp(shown, cfg, `${input.fault} confirmed by a fresh reading`, ev, input.payloadOff === true);
+  const confirmed = up.slot;
+  if (confirmed.inFlight) {
+    return {
+      state: withSlot(state, { ...confirmed, pending: { ...pending, dueAt: at + cfg.confirmRetryMs } }),
+      decisions: [
+        ...up.decisions,
         {
           kind: 'blocked',
           slot: slot.key,
           wanted: pending.action,
-          reason: `${slot.inFlight} already in progress on this slot`,
+          reason: `${confirmed.inFlight} already in progress on this slot`,
           evidence: ev,
         },
       ],
     };
   }
   if (pending.action === 'standby') {
-    if (slot.standby) {
+    if (confirmed.standby) {
       return {
-        state: withSlot(state, handled({ ...slot, pending: undefined }, input.fault)),
-        decisions: [record(slot.key, `${input.fault} confirmed; node already in standby`, ev)],
+        state: withSlot(state, handled({ ...confirmed, pending: undefined }, input.fault)),
+        decisions: [...up.decisions, record(slot.key, `${input.fault} confirmed; node already in standby`, ev)],
       };
     }
     return {
       state: withSlot(
         state,
         handled(
-          { ...slot, pending: undefined, standby: true, inFlight: 'standby', standbyRetry: undefined },
+          { ...confirmed, pending: undefined, standby: true, inFlight: 'standby', standbyRetry: undefined },
           input.fault,
         ),
       ),
       decisions: [
+        ...up.decisions,
         { kind: 'set-standby', slot: slot.key, node, on: true, reason: `${input.fault} confirmed`, evidence: ev },
       ],
     };
   }
   if (input.fencer === 'fencing') {
     // The cluster is at it: whether it succeeds decides; read again after a while.
-    return again(`confirmed, but the cluster is fencing ${node} now`);
+    return again(`confirmed, but the cluster is fencing ${node} now`, confirmed, up.decisions);
   }
-  return fenceIfSafe(state, { ...slot, pending }, input, ev, cfg);
+  const r = fenceIfSafe(state, { ...confirmed, pending }, input, ev, cfg);
+  return { state: r.state, decisions: [...up.decisions, ...r.decisions] };
+}
+
+/** The slot without `fault` (refuted, or not a fault after all). */
+function without(slot: SlotPolicyState, fault: FaultClass, at: number): SlotPolicyState {
+  const active = new Map(slot.active);
+  active.delete(fault);
+  return {
+    ...slot,
+    active,
+    pending: slot.pending?.fault === fault ? undefined : slot.pending,
+    clearSince: active.size === 0 && !slot.unread ? at : slot.clearSince,
+  };
+}
+
+/**
+ * A fence-worthy fault on a blade the fresh reading shows without payload power: it is dead,
+ * not sick. A fence cannot make it any more off, and a request to the fencer now waits for the
+ * same membership change as the cluster's own fence and then merges with it (a second of CIB
+ * updates): corosync loses the node, the cluster fences it, and fence_atca finds it off at
+ * once. So atcad adds nothing — but a node that stays an online member for deadMemberGraceMs
+ * although its blade is off cannot be on that blade: the mapping is suspect, and a fence of an
+ * off slot would report a running node fenced. That is blocked, loudly.
+ */
+function deadBlade(
+  state: PolicyState,
+  slot: SlotPolicyState,
+  pending: PendingAction,
+  input: Extract<PolicyInput, { kind: 'confirmation' }>,
+  ev: readonly Evidence[],
+  cfg: PolicyConfig,
+  again: (why: string, base?: SlotPolicyState) => DecideResult,
+): DecideResult {
+  const node = slot.node!;
+  const fault = input.fault;
+  if (!input.cluster) return again("the blade is verified off; the cluster's membership cannot be read", slot);
+  if (!input.cluster.votersOnline.includes(node)) {
+    return {
+      state: withSlot(state, handled({ ...slot, pending: undefined }, fault)),
+      decisions: [
+        record(
+          slot.key,
+          `${fault} confirmed: the blade is verified off and ${node} is out of the cluster: the cluster fences it itself (fence_atca finds it off at once); atcad adds nothing`,
+          ev,
+        ),
+      ],
+    };
+  }
+  const since = slot.active.get(fault)?.since ?? input.at;
+  if (input.at - since < cfg.deadMemberGraceMs) {
+    return again(
+      `the blade is verified off and ${node} is still an online member: corosync has yet to lose it, and the cluster fences it then (fence_atca finds it off); atcad adds nothing`,
+      { ...slot, pending },
+    );
+  }
+  return {
+    state: withSlot(state, handled({ ...slot, pending: undefined }, fault)),
+    decisions: [
+      {
+        kind: 'blocked',
+        slot: slot.key,
+        wanted: 'fence',
+        reason: `fence blocked: the blade has been verified off for ${Math.round((input.at - since) / 1000)} s, yet ${node} is still an online cluster member: the slot-to-node mapping (atcad's slots, the fence device's pcmk_host_map) is suspect; a fence would power off a slot already off and report ${node} fenced`,
+        evidence: ev,
+      },
+    ],
+  };
 }
 
 function fenceIfSafe(
@@ -626,16 +799,45 @@ function maintenance(state: PolicyState, input: Extract<PolicyInput, { kind: 'ma
   return { state: withSlot(state, next), decisions: [record(slot.key, why, [input.evidence])] };
 }
 
+/**
+ * The cluster's nodes as read just now. attrd drops the transient attributes of a node the
+ * cluster loses, so a node that (re)joins — or is first seen online after atcad started —
+ * gets its health applied again: a blade whose fault persists must not take resources back.
+ */
+function membership(state: PolicyState, input: Extract<PolicyInput, { kind: 'membership' }>): DecideResult {
+  const online = new Set(input.online);
+  let next = state;
+  const decisions: Decision[] = [];
+  for (const slot of state.slots.values()) {
+    if (!slot.node) continue;
+    const now = online.has(slot.node);
+    if (now === slot.nodeOnline) continue;
+    let s: SlotPolicyState = { ...slot, nodeOnline: now };
+    if (now && slot.health !== 'green' && !slot.maintenance) {
+      decisions.push({
+        kind: 'set-health',
+        slot: slot.key,
+        node: slot.node,
+        value: slot.health,
+        reason:
+          slot.nodeOnline === undefined
+            ? `health applied again: ${slot.node} online at atcad's first reading of the cluster`
+            : `${slot.node} (re)joined the cluster: health applied again (attrd drops a lost node's attributes)`,
+        evidence: [{ source: 'cluster', at: input.at, summary: `${slot.node} online` }],
+      });
+      s = { ...s, healthRetryAt: undefined };
+    }
+    next = withSlot(next, s);
+  }
+  return { state: next, decisions };
+}
+
 function tick(state: PolicyState, at: number, cfg: PolicyConfig): DecideResult {
   let next = state;
   const decisions: Decision[] = [];
   for (const slot of state.slots.values()) {
+    // A pending reading that is due is asked for by settle(), which runs after this.
     let s = slot;
-    const p = s.pending;
-    if (p && !p.confirming && at >= p.dueAt && !s.inFlight && !s.maintenance && s.node) {
-      s = { ...s, pending: { ...p, confirming: true } };
-      decisions.push(confirmDecision(s, allEvidence(s)));
-    }
     if (s.healthRetryAt !== undefined && at >= s.healthRetryAt && s.node && !s.maintenance) {
       const ev: Evidence = { source: 'timer', at, summary: 'the last health change failed' };
       decisions.push({
@@ -714,5 +916,6 @@ export function newSlotState(key: string, node: string | undefined, maintenance:
     healthyAt: undefined,
     standbyRetry: undefined,
     unread: false,
+    nodeOnline: undefined,
   };
 }

@@ -21,6 +21,11 @@ export interface PolicyConfig {
   readonly debounceMs: number;
   readonly recoveryMs: number;
   readonly releaseStandbyOnRecovery: boolean;
+  /**
+   * A node whose blade is verified off may stay an online cluster member this long (corosync
+   * has yet to lose it); past it, the slot-to-node mapping is reported as suspect.
+   */
+  readonly deadMemberGraceMs: number;
   readonly maxFences: number;
   readonly fenceWindowMs: number;
   /**
@@ -44,11 +49,22 @@ export interface ActiveFault {
    * reading came back unknown, is not handled yet.
    */
   readonly handled?: boolean;
+  /**
+   * A reading of atcad's own shows it (a poll, or a fresh reading asked for the claim). A trap
+   * or SEL entry alone is a claim: it moves health to yellow at most until it is confirmed.
+   */
+  readonly confirmed: boolean;
 }
 
-/** A standby or fence waiting for its sustain time and a fresh reading that agrees. */
+/**
+ * What a fresh reading is wanted for: to prove a claimed fault before its health goes red
+ * (verify), or before standby or a fence.
+ */
+export type PendingKind = 'verify' | 'standby' | 'fence';
+
+/** A verification, standby or fence waiting for its sustain time and a fresh reading that agrees. */
 export interface PendingAction {
-  readonly action: 'standby' | 'fence';
+  readonly action: PendingKind;
   readonly fault: FaultClass;
   /** When to read afresh (sustain time first, then the back-off after an unknown answer). */
   readonly dueAt: number;
@@ -92,6 +108,8 @@ export interface SlotPolicyState {
    * they were until the slot has been read afresh (unknown is never taken as recovered).
    */
   readonly unread: boolean;
+  /** Whether the node is an online cluster member, as last read (undefined: not read yet). */
+  readonly nodeOnline: boolean | undefined;
 }
 
 /**
@@ -133,6 +151,14 @@ export type PolicyInput =
       readonly cluster?: ClusterView | undefined;
       /** For a fence: the fencer's history of the node. */
       readonly fencer?: FencerView | undefined;
+      /** The fresh reading shows the payload without power (M0 or M1). */
+      readonly payloadOff?: boolean;
+    }
+  | {
+      /** The cluster's nodes as read just now: a node that (re)joined gets its health again. */
+      readonly kind: 'membership';
+      readonly at: number;
+      readonly online: readonly string[];
     }
   | {
       readonly kind: 'action-done';
@@ -163,9 +189,13 @@ export type Decision =
       readonly fault: FaultClass;
       /** Echoed by the confirmation: which pending action, which attempt. */
       readonly token: string;
-      readonly action: 'standby' | 'fence';
+      readonly action: PendingKind;
       readonly node: string;
       readonly attempt: number;
+      /** Read the cluster's membership and quorum too (a fence, or a blade verified off). */
+      readonly readCluster: boolean;
+      /** Read the fencer's history of the node too (a fence; a deactivation that may be the cluster's fence). */
+      readonly readFencer: boolean;
       /** When the fault began: a cluster fence since then belongs to this episode. */
       readonly since: number;
       /** When the slot was last active with no fault: a fence before that belongs to an earlier episode. */

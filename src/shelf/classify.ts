@@ -89,6 +89,7 @@ const CLEARED_BY_ACTIVE: readonly FaultClass[] = [
   'hotswap-lost',
   'hotswap-removed',
   'unexpected-deactivation',
+  'deactivating',
   'ipmc-unreachable',
 ];
 
@@ -129,7 +130,7 @@ function classifyHotswap(m: SlotMemory, e: HotSwapEvent): Classified {
 
   if (e.state === 4) {
     for (const f of CLEARED_BY_ACTIVE) findings.push(fault(f, false, summary));
-    return { memory: { state: 4, deactivation: undefined }, findings: [...findings, state] };
+    return { memory: { state: 4, deactivation: undefined }, findings: [state, ...findings] };
   }
   // Any state read other than M7 means the IPMC answers again.
   if (e.state !== 7 && m.state === 7) findings.push(fault('hotswap-lost', false, summary));
@@ -173,7 +174,9 @@ function classifyHotswap(m: SlotMemory, e: HotSwapEvent): Classified {
       findings.push(note(`${summary}: the IPMC answers again, payload off`));
     }
   }
-  return { memory: { state: e.state, deactivation }, findings: [...findings, state] };
+  // The state first: what the findings raise is judged on the slot as it now is (a blade
+  // without payload power gets no health change, which attrd would drop anyway).
+  return { memory: { state: e.state, deactivation }, findings: [state, ...findings] };
 }
 
 function describeStart(d: DeactivationStart | undefined): string {
@@ -185,13 +188,19 @@ function judgeDeactivation(cause: number | undefined, summary: string): Finding[
   switch (deactivationKind(cause)) {
     case 'fault':
       return [fault('unexpected-deactivation', true, `${summary}: ${causeName(cause)}`)];
+    // Not a fault to fence for, but the blade is leaving service: its resources should leave
+    // before its payload stops ('deactivating', at most standby).
     case 'commanded':
-      return [note(`${summary}: commanded deactivation (${causeName(cause)}): recorded, not a fault`)];
+      return [
+        note(`${summary}: commanded deactivation (${causeName(cause)}): recorded, not a fault`),
+        fault('deactivating', true, `${summary}: ${causeName(cause)}`),
+      ];
     case 'unknown':
       return [
         note(
           `${summary}: deactivation of unknown cause (${causeName(cause)}): not a fault; only a surprise or unexpected cause is one`,
         ),
+        fault('deactivating', true, `${summary}: ${causeName(cause)}`),
       ];
   }
 }

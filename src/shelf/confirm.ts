@@ -20,6 +20,8 @@ export type Verdict = 'confirmed' | 'refuted' | 'unknown';
 export interface Confirmation {
   readonly verdict: Verdict;
   readonly summary: string;
+  /** The reading shows the payload without power (M0 or M1): the blade is dead, not sick. */
+  readonly payloadOff?: boolean;
 }
 
 /** Comparison-status bits (Get Sensor Reading byte 3) at or beyond each severity, lower and upper. */
@@ -54,6 +56,12 @@ function byState(hs: SlotReading, holds: (m: number) => boolean, unreachable: Ve
  * what the reading itself shows counts — the claim's own evidence is not enough.
  */
 export function confirms(fault: FaultClass, fresh: FreshReading): Confirmation {
+  const c = judge(fault, fresh);
+  const hs = fresh.hotswap;
+  return hs === 0 || hs === 1 ? { ...c, payloadOff: true } : c;
+}
+
+function judge(fault: FaultClass, fresh: FreshReading): Confirmation {
   const hs = fresh.hotswap;
   switch (fault) {
     case 'hotswap-lost':
@@ -66,6 +74,10 @@ export function confirms(fault: FaultClass, fresh: FreshReading): Confirmation {
       // M7 is no proof of power off: the IPMC is lost, the payload may run.
       if (hs === 7) return { verdict: 'unknown', summary: 'fresh IPMI reading: M7' };
       return byState(hs, (m) => m === 0 || m === 1 || m === 5 || m === 6, 'unknown');
+    case 'deactivating':
+      // Still going down, or down: it was no stray claim. Back in M4: it was called off.
+      if (hs === 7) return { verdict: 'unknown', summary: 'fresh IPMI reading: M7' };
+      return byState(hs, (m) => m !== 4 && m !== 2 && m !== 3, 'unknown');
     case 'ipmc-unreachable':
       return byState(hs, () => false, 'confirmed');
     case 'shmc-unreachable':

@@ -1,7 +1,7 @@
 import type { FaultClass } from '../domain/faults.js';
 import { EVENT_TYPE, SENSOR_TYPE } from '../domain/sensor-types.js';
 import { type SensorSnapshot, type SlotReading, UNIT_NAMES } from '../domain/sensors.js';
-import type { Health, SlotPolicyState } from '../policy/types.js';
+import type { Health, PendingKind, SlotPolicyState } from '../policy/types.js';
 
 /**
  * The live model of the shelves as operators see it: per slot, the hot-swap state, each
@@ -39,7 +39,7 @@ export interface SlotView {
   readonly health: Health;
   readonly standby: boolean;
   readonly reasons: readonly ReasonView[];
-  readonly pending: { readonly action: 'standby' | 'fence'; readonly fault: FaultClass } | undefined;
+  readonly pending: { readonly action: PendingKind; readonly fault: FaultClass } | undefined;
   readonly sensors: readonly SensorView[];
 }
 

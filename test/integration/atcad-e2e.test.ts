@@ -10,9 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { type App, buildApp } from '../../src/daemon/app.js';
 import type { Decision } from '../../src/policy/types.js';
-import { hotSwapPet, hotSwapTrapOid, PET_VARBIND_OID, snmptrapV2cArgs } from '../../src/sim/pet-trap.js';
+import {
+  hotSwapPet,
+  hotSwapTrapOid,
+  PET_ENTERPRISE_OID,
+  PET_VARBIND_OID,
+  snmptrapV2cArgs,
+} from '../../src/sim/pet-trap.js';
 import { freePort } from '../../src/sim/ports.js';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
+import { boardSensors } from '../../src/sim/shelf-spec.js';
+import { discretePet, discreteSpecific } from '../../src/sim/trap-datagram.js';
 import { makeCib, tool } from '../helpers/cib.js';
 import { TEST_SHELF } from '../helpers/shelf.js';
 import { QUIET, until } from '../helpers/wait.js';
@@ -28,8 +36,10 @@ describe('atcad end to end', () => {
   const decisions: Decision[] = [];
 
   /** A v2c PET trap for hot-swap → M<state> (default M7, specific 0xF06F07), sent by net-snmp's snmptrap. */
-  function sendTrap(community: string, pet: Buffer, state = 7) {
-    return run('snmptrap', snmptrapV2cArgs(community, `127.0.0.1:${trapPort}`, hotSwapTrapOid(state), pet), {
+  /** A PET; the trap OID is a hot-swap one for `state`, or the given specific trap number's. */
+  function sendTrap(community: string, pet: Buffer, state = 7, specific?: number) {
+    const oid = specific === undefined ? hotSwapTrapOid(state) : `${PET_ENTERPRISE_OID}.0.${specific}`;
+    return run('snmptrap', snmptrapV2cArgs(community, `127.0.0.1:${trapPort}`, oid, pet), {
       env: { PATH: process.env.PATH, HOME: dir, SNMP_PERSISTENT_DIR: join(dir, 'snmp') },
     });
   }
@@ -77,33 +87,55 @@ safety: { minNodesAfterFence: 2 }
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a stray trap (the shelf says the blade is fine) turns health red but never fences or stands by', async () => {
+  it('a stray trap (the shelf says the blade is fine) turns health yellow at most: never red, never standby or fence', async () => {
     await sendTrap('Comm-e2e-71', hotSwapPet(0x9a, 7, 4, 0xf));
     // Polling is the truth: either the next poll reports the blade in M4 (the claim is gone
-    // before the sustain time) or the fresh read before standby disagrees. Both drop the fault.
+    // before the sustain time) or the fresh read disagrees. Both drop the fault.
     const dropped = await until('the fault dropped', () =>
-      decisions.find((d) => d.slot === 's1/3' && /hotswap-lost (cleared|not confirmed)/.test(d.reason)),
+      decisions.find((d) => d.slot === 's1/3' && /hotswap-lost (cleared|refuted)/.test(d.reason)),
     );
     expect(dropped.evidence.map((e) => e.summary).join(' | ')).toMatch(/M7→M4 \(poll\)|fresh IPMI reading: M4/);
     const kinds = decisions.filter((d) => d.slot === 's1/3').map((d) => d.kind);
     expect(kinds.slice(0, 2)).toEqual(['record', 'set-health']);
     expect(kinds).not.toContain('set-standby');
     expect(kinds).not.toContain('fence');
+    expect(decisions.flatMap((d) => (d.slot === 's1/3' && d.kind === 'set-health' ? [d.value] : []))).toEqual([
+      'yellow',
+    ]);
     const health = await tool('crm_attribute', ['-N', 'node3', '-n', '#health-atca', '-l', 'reboot', '-G', '-q'], cib);
-    expect(health.stdout.trim()).toBe('red');
+    expect(health.stdout.trim()).toBe('yellow');
   });
 
-  it('a blade that really loses power is fenced: trap (unexpected deactivation) → health red → fresh read → fence, all journaled', async () => {
+  it("a blade that really loses power is the cluster's: trap → fresh read (M1) → no fence, no health, and why, all journaled", async () => {
     await shelf.setState(2, 1);
     // What the blade's IPMC reports through the shelf manager's PEF (ipmi_sim sends no traps).
     await sendTrap('Comm-e2e-71', hotSwapPet(shelf.ipmbOfSlot(2), 1, 4, 9), 1);
+    const waiting = await until('the decision to leave it to the cluster', () =>
+      decisions.find((d) => d.slot === 's1/2' && /verified off and node2 is still an online member/.test(d.reason)),
+    );
+    const chain = waiting.evidence.map((e) => e.summary).join(' | ');
+    expect(chain).toMatch(/M4→M1 cause 9 \(trap\): unexpected deactivation/);
+    expect(chain).toMatch(/fresh IPMI reading: M1 → confirmed/);
+    expect(chain).toMatch(/cluster: quorate, voting members online node1, node2, node3 of 3/);
+    expect(waiting.reason).toMatch(/atcad adds nothing/);
+    // The blade is off: nothing of atcad's reaches the cluster for node2.
+    expect(
+      decisions.filter((d) => d.slot === 's1/2' && ['fence', 'set-health', 'set-standby'].includes(d.kind)),
+    ).toEqual([]);
+    expect(app.journal.read.actions().filter((a) => a.node === 'node2')).toEqual([]);
+    await shelf.setState(2, 4);
+  });
+
+  it('a zombie (IERR on a blade that still has power) is fenced: trap → yellow → fresh read → red and fence, all journaled', async () => {
+    await shelf.setDiscrete(2, 'processor', 0, true);
+    const cpu = boardSensors(TEST_SHELF.boards.find((b) => b.slot === 2)!).processor;
+    await sendTrap('Comm-e2e-71', discretePet(shelf.ipmbOfSlot(2), cpu, 0, true), 1, discreteSpecific(0x07, 0));
     const fence = await until('the fence decision', () =>
       decisions.find((d) => d.kind === 'fence' && d.slot === 's1/2'),
     );
-    expect(fence).toMatchObject({ node: 'node2', reason: 'unexpected-deactivation confirmed' });
+    expect(fence).toMatchObject({ node: 'node2', reason: 'processor-ierr confirmed' });
     const chain = fence.evidence.map((e) => e.summary).join(' | ');
-    expect(chain).toMatch(/M4→M1 cause 9 \(trap\): unexpected deactivation/);
-    expect(chain).toMatch(/fresh IPMI reading: M1 → confirmed/);
+    expect(chain).toMatch(/fresh IPMI reading: M4; .* → confirmed/);
     expect(chain).toMatch(/cluster: quorate, voting members online node1, node2, node3 of 3/);
     expect(chain).toMatch(/fencer history of node2: none/);
     await until('the fence action', () =>
@@ -113,7 +145,11 @@ safety: { minNodesAfterFence: 2 }
     expect(sim.stdout).toMatch(/Fence \(reboot\) node2 'termination was requested'/);
     const actions = app.journal.read.actions();
     expect(actions.find((a) => a.kind === 'fence')).toMatchObject({ status: 'succeeded', node: 'node2', exitCode: 0 });
-    expect(actions.find((a) => a.kind === 'health' && a.node === 'node2')?.status).toBe('succeeded');
+    // Red: at once if the poller read the IPMC first, or once the fresh reading confirmed the trap.
+    expect(decisions.flatMap((d) => (d.slot === 's1/2' && d.kind === 'set-health' ? [d.value] : [])).at(-1)).toBe(
+      'red',
+    );
+    await shelf.setDiscrete(2, 'processor', 0, false);
   });
 
   it('a deactivation seen only by polling (no cause) is recorded, never fenced', async () => {
@@ -183,7 +219,8 @@ safety: { minNodesAfterFence: 2 }
     const health = await until('the v3 trap decision', () =>
       decisions.find((d) => d.slot === 's1/1' && d.kind === 'set-health'),
     );
-    expect(health).toMatchObject({ node: 'node1', value: 'red' });
+    // A claim: yellow until a fresh reading shows it (here it refutes it: slot 1 is in M4).
+    expect(health).toMatchObject({ node: 'node1', value: 'yellow' });
     expect(health.evidence[0]?.summary).toMatch(/hot-swap M4→M7 cause 15 \(trap\)/);
   });
 });

@@ -52,14 +52,14 @@ describe(`atcad under ${COUNT} mutated datagrams (seed ${SEED})`, () => {
         expect(a.logs.filter((l) => l.includes(secret))).toEqual([]);
       }
       // Still deciding: a blade's IPMC reported lost (M4 → M7) reaches the policy, which raises
-      // the fault (and its health, unless a fuzzed datagram made that slot red already).
+      // the fault, and its health: yellow for a claim (red if a fuzzed datagram was confirmed).
       const before = a.decisions.length;
       await a.hotswapTrap(7, hotSwapPet(a.shelf.ipmbOfSlot(3), 7, 4, 0xf));
       const raised = await until('the decision on the fresh trap', () =>
         a.decisions.slice(before).find((d) => d.slot === `${FUZZ_SHELF}/3` && /hotswap-lost asserted/.test(d.reason)),
       );
       expect(raised.evidence.map((e) => e.summary)).toContain('hot-swap M4→M7 cause 15 (trap)');
-      expect(a.app.policyState().slots.get(`${FUZZ_SHELF}/3`)?.health).toBe('red');
+      expect(['yellow', 'red']).toContain(a.app.policyState().slots.get(`${FUZZ_SHELF}/3`)?.health);
       expect(a.app.status().engine.journalFailures).toBe(0);
     } finally {
       await a.stop();

@@ -204,12 +204,12 @@ safety: { minNodesAfterFence: 0 }
         command: ['/usr/sbin/stonith_admin', '--reboot', 'node2', '--timeout', '60'],
       });
 
-      // The policy's ladder on slot 2: health first, then a fresh reading, then the fence.
+      // The policy's ladder on slot 2: a claimed power loss changes no health; a fresh reading (M5: powered, going down), then red and the fence.
       const decided = ours(journal)
         .read.decisions()
         .filter((d) => d.slot === 's1/2')
         .reverse();
-      expect(decided.map((d) => d.kind).filter((k) => k !== 'record')).toEqual(['set-health', 'confirm', 'fence']);
+      expect(decided.map((d) => d.kind).filter((k) => k !== 'record')).toEqual(['confirm', 'set-health', 'fence']);
       // The guard read the live cluster afresh: corosync's votes and the fencer's history.
       const chain = JSON.stringify(decided.find((d) => d.kind === 'fence')?.evidence);
       expect(chain).toMatch(/cluster: quorate, voting members online node1 of 1, quorum 1 votes/);

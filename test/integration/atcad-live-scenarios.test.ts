@@ -223,7 +223,7 @@ safety: ${safety}
           `atcad to settle the fault of ${node}`,
           () =>
             decisionsOf(`s1/${slot}`).find((d) =>
-              /the cluster (is fencing|has just fenced) .*not fencing it again|cleared before confirmation: no fence|refuted/.test(
+              /the cluster (is fencing|has just fenced) .*(not fencing it again|this deactivation is its fence)|out of the cluster: the cluster fences it itself|cleared before confirmation: no fence|refuted/.test(
                 d.reason,
               ),
             ),
@@ -232,10 +232,17 @@ safety: ${safety}
           throw new Error(`${(e as Error).message}\n${story()}`);
         });
         expect(settled.kind).toBe('record');
-        if (verb === '--fence') expect(settled.reason).toMatch(/not fencing it again/);
+        if (verb === '--fence') {
+          expect(settled.reason).toMatch(
+            /not fencing it again|this deactivation is its fence|the cluster fences it itself/,
+          );
+        }
       }
       expect(decisionsOf('s1/2').some((d) => /commanded deactivation/.test(d.reason))).toBe(true);
-      // Nothing of atcad's reached the fencer: one fence each, the cluster's own.
+      // Nothing of atcad's reached the fencer, nor the CIB: one fence each, the cluster's own.
+      for (const slot of ['s1/2', 's1/3']) {
+        expect(decisionsOf(slot).filter((d) => ['fence', 'set-standby'].includes(d.kind))).toEqual([]);
+      }
       expect(journal((j) => j.read.actions(100).filter((a) => a.kind === 'fence'))).toEqual([]);
       expect((await history('node2')).filter((h) => h.status === 'success')).toHaveLength(1);
       expect((await history('node3')).filter((h) => h.status === 'success')).toHaveLength(1);

@@ -16,6 +16,7 @@ const LIVE: PacemakerConfig = {
   healthAttribute: '#health-atca',
   commandTimeoutMs: 15_000,
   fenceTimeoutSec: 120,
+  membershipIntervalMs: 1000,
 };
 
 /**

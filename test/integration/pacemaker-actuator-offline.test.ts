@@ -43,7 +43,14 @@ async function attribute(cib: string, node: string, name: string, lifetime: 'reb
 }
 
 function offlineConfig(cibFile: string): PacemakerConfig {
-  return { mode: 'offline', cibFile, healthAttribute: '#health-atca', commandTimeoutMs: 15_000, fenceTimeoutSec: 120 };
+  return {
+    mode: 'offline',
+    cibFile,
+    healthAttribute: '#health-atca',
+    commandTimeoutMs: 15_000,
+    fenceTimeoutSec: 120,
+    membershipIntervalMs: 1000,
+  };
 }
 
 describe.skipIf(!haveTools)('offline actuator on a CIB file, checked with crm_simulate', () => {

@@ -38,6 +38,9 @@ function sequence(events: DomainEvent[]): string[] {
   return out;
 }
 
+/** A raised fault to fence for: 'deactivating' (leaving service, at most standby) is not one. */
+const isFault = (x: string) => x.endsWith('+') && x !== 'deactivating:+';
+
 describe('classify', () => {
   it.each([
     [hs(7, 4, 0xf), ['hotswap-lost:+']],
@@ -46,17 +49,21 @@ describe('classify', () => {
     [hs(1, 6, 9), ['unexpected-deactivation:+']],
     [hs(6, 4, 9), ['unexpected-deactivation:+']],
     [hs(1, 4, 6), ['unexpected-deactivation:+']],
-    // Cause 0 on the step leaving M4, and every cause that is not a surprise: not a fault.
-    [hs(6, 4, 0), []],
-    [hs(6, 4, 1), []],
-    [hs(5, 4, 2), []],
-    [hs(1, 4, 3), []],
-    [hs(6, 4, 0xf), []],
+    // Cause 0 on the step leaving M4, and every cause that is not a surprise: no fault to
+    // fence for — the blade is leaving service ('deactivating', at most standby).
+    [hs(6, 4, 0), ['deactivating:+']],
+    [hs(6, 4, 1), ['deactivating:+']],
+    [hs(5, 4, 2), ['deactivating:+']],
+    [hs(1, 4, 3), ['deactivating:+']],
+    [hs(6, 4, 0xf), ['deactivating:+']],
     [hs(1), []],
     [hs(0), []],
     [hs(3, 2), []],
     [hs(0, 4), ['hotswap-removed:+']],
-    [hs(4, 3), ['hotswap-lost:-', 'hotswap-removed:-', 'unexpected-deactivation:-', 'ipmc-unreachable:-']],
+    [
+      hs(4, 3),
+      ['hotswap-lost:-', 'hotswap-removed:-', 'unexpected-deactivation:-', 'deactivating:-', 'ipmc-unreachable:-'],
+    ],
   ])('hot-swap %j → %j', (e, want) => {
     expect(faults(e)).toEqual(want);
   });
@@ -67,25 +74,24 @@ describe('classify', () => {
         'hotswap-lost:-',
         'hotswap-removed:-',
         'unexpected-deactivation:-',
+        'deactivating:-',
         'ipmc-unreachable:-',
         'note',
+        'deactivating:+',
         'note',
       ]);
     });
 
     it('the operator opens the handle: M4→M5 cause 2, M5→M6 cause 0, M6→M1 cause 0: no fault', () => {
       const f = sequence([hs(4, 3), hs(5, 4, 2), hs(6, 5, 0), hs(1, 6, 0)]).filter((x) => x !== 'note');
-      expect(f.filter((x) => x.endsWith('+'))).toEqual([]);
+      expect(f.filter(isFault)).toEqual([]);
+      expect(f).toContain('deactivating:+');
     });
 
     it('seen first by a poll (no cause): unknown, not a fault; nor is the closing step that follows', () => {
+      expect(sequence([hs(4, undefined, undefined, 'poll'), hs(1, 4, undefined, 'poll')]).filter(isFault)).toEqual([]);
       expect(
-        sequence([hs(4, undefined, undefined, 'poll'), hs(1, 4, undefined, 'poll')]).filter((x) => x.endsWith('+')),
-      ).toEqual([]);
-      expect(
-        sequence([hs(4, 3, undefined, 'poll'), hs(6, undefined, undefined, 'poll'), hs(1, 6, 0)]).filter((x) =>
-          x.endsWith('+'),
-        ),
+        sequence([hs(4, 3, undefined, 'poll'), hs(6, undefined, undefined, 'poll'), hs(1, 6, 0)]).filter(isFault),
       ).toEqual([]);
     });
 
@@ -102,9 +108,9 @@ describe('classify', () => {
     });
 
     it('a board pulled out after a commanded deactivation is not a fault; pulled while active, it is', () => {
-      expect(sequence([hs(4, 3), hs(6, 4, 2), hs(1, 6, 0), hs(0, 1)]).filter((x) => x.endsWith('+'))).toEqual([]);
+      expect(sequence([hs(4, 3), hs(6, 4, 2), hs(1, 6, 0), hs(0, 1)]).filter(isFault)).toEqual([]);
       expect(sequence([hs(4, 3), hs(0, 4, undefined, 'poll')])).toContain('hotswap-removed:+');
-      expect(sequence([hs(4, 3), hs(6, 4, 1), hs(0, 6, 0)]).filter((x) => x.endsWith('+'))).toEqual([]);
+      expect(sequence([hs(4, 3), hs(6, 4, 1), hs(0, 6, 0)]).filter(isFault)).toEqual([]);
     });
 
     it('an AMC or RTM (FRU ≠ 0) changing state is recorded, not taken as the board', () => {

@@ -38,7 +38,7 @@ describe('atcad configuration', () => {
     const c = parseConfig(MIN);
     expect(c.pacemaker.mode).toBe('dry-run');
     expect(c.shelves[0]!.shelfManagers[0]!.port).toBe(623);
-    expect(c.policy.sustainMs).toBe(1000);
+    expect(c.policy.sustainMs).toBe(0);
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.shelves[0]!.slots)).toBe(true);
   });
@@ -83,6 +83,12 @@ describe('atcad configuration', () => {
       `${MIN}\npolicy: { rules: { shmc-unreachable: fence } }\n`,
       'policy.rules.shmc-unreachable',
       /at most health-red/,
+    ],
+    [
+      'fencing for a commanded deactivation',
+      `${MIN}\npolicy: { rules: { deactivating: fence } }\n`,
+      'policy.rules.deactivating',
+      /never leads to a fence/,
     ],
     [
       'an unknown action',

@@ -93,9 +93,23 @@ describe('confirms: sensor faults', () => {
     expect(confirms('processor-ierr', { hotswap: 1, sensors: undefined })).toEqual({
       verdict: 'unknown',
       summary: 'fresh IPMI reading: M1; sensors not readable',
+      // Whatever the sensor said, the blade is without payload power: dead, not sick.
+      payloadOff: true,
     });
+    expect(confirms('processor-ierr', { hotswap: 4, sensors: undefined }).payloadOff).toBeUndefined();
+    expect(confirms('unexpected-deactivation', { hotswap: 0, sensors: undefined }).payloadOff).toBe(true);
     expect(confirms('processor-ierr', { hotswap: 'shmc-unreachable', sensors: undefined }).verdict).toBe('unknown');
     expect(confirms('processor-ierr', { hotswap: 4, sensors: undefined }).verdict).toBe('unknown');
+  });
+  it.each([
+    [5, 'confirmed'],
+    [6, 'confirmed'],
+    [1, 'confirmed'],
+    [4, 'refuted'],
+    [7, 'unknown'],
+    ['shmc-unreachable', 'unknown'],
+  ] as const)('deactivating against a reading of %s → %s', (hotswap, want) => {
+    expect(confirms('deactivating', { hotswap, sensors: undefined }).verdict).toBe(want);
   });
 });
 

@@ -44,6 +44,7 @@ const CFG: PolicyConfig = {
   debounceMs: 50,
   recoveryMs: 5000,
   releaseStandbyOnRecovery: false,
+  deadMemberGraceMs: 30_000,
   maxFences: 2,
   fenceWindowMs: WINDOW_MS,
   minVotersAfterFence: undefined,
@@ -86,6 +87,8 @@ class World implements ClusterActuator {
   fenceMode: FenceMode = 'ok';
   verdict: Verdict = 'confirmed';
   readonly fenceCalls: FenceCall[] = [];
+  readonly healthCalls: { readonly node: string; readonly value: string }[] = [];
+  readonly standbyCalls: { readonly node: string; readonly on: boolean }[] = [];
   readonly violations: string[] = [];
   /** Times of 'mark' ops, to tell the parts of a sequence apart. */
   readonly marks: number[] = [];
@@ -105,6 +108,7 @@ class World implements ClusterActuator {
 
   async setHealth(node: string, value: string) {
     this.#journaled('health', node);
+    this.healthCalls.push({ node, value });
     return this.#result(['attrd_updater', '-U', value, '-N', node], true);
   }
   async clearHealth(node: string) {
@@ -112,6 +116,7 @@ class World implements ClusterActuator {
   }
   async setStandby(node: string, on: boolean) {
     this.#journaled('standby', node);
+    this.standbyCalls.push({ node, on });
     return this.#result(['crm_attribute', '-N', node, '-v', on ? 'on' : 'off'], true);
   }
   fence(node: string): Promise<ActionResult> {
@@ -370,9 +375,15 @@ interface Outcome {
   readonly unknownCleared: string[];
 }
 
-async function play(ops: readonly Op[], only?: { slot: number; kinds: readonly Kind[] }, cfg = CFG): Promise<Outcome> {
+async function play(
+  ops: readonly Op[],
+  only?: { slot: number; kinds: readonly Kind[] },
+  cfg = CFG,
+  firstVerdict: Verdict = 'confirmed',
+): Promise<Outcome> {
   const now = () => Date.now();
   const world = new World(now);
+  world.verdict = firstVerdict;
   const journal = new FlakyJournal(join(dir, `j${runs++}.sqlite`)).open();
   world.journal = journal;
   /** Faults of each slot whose last fresh reading was unknown, and whether a clear came since. */
@@ -610,6 +621,24 @@ describe('atcad engine: invariants over random sequences', () => {
       { ...RUNS, numRuns: 100 },
     );
     expect(kept).toBeGreaterThan(50);
+  });
+
+  it('a claim no fresh reading shows (a stray trap) moves nothing: no red, no standby, no fence', async () => {
+    // Every fresh reading refutes or cannot tell; the faults come only from traps.
+    const claims = sequences.map((seq) =>
+      seq
+        .filter((o) => !(o.op === 'event' && o.kind === 'poll-off'))
+        .map((o): Op => (o.op === 'verdict' && o.verdict === 'confirmed' ? { ...o, verdict: 'unknown' } : o)),
+    );
+    await fc.assert(
+      fc.asyncProperty(claims, fc.constantFrom<Verdict>('unknown', 'refuted'), async (seq, first) => {
+        const { world } = await play(seq, undefined, CFG, first);
+        expect(world.healthCalls.filter((h) => h.value === 'red')).toEqual([]);
+        expect(world.standbyCalls.filter((c) => c.on)).toEqual([]);
+        expect(world.fenceCalls).toEqual([]);
+      }),
+      { ...RUNS, numRuns: 150 },
+    );
   });
 
   it('an unknown fresh reading never clears a fault', async () => {

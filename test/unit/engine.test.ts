@@ -21,6 +21,7 @@ const CFG: PolicyConfig = {
   debounceMs: 50,
   recoveryMs: 5000,
   releaseStandbyOnRecovery: false,
+  deadMemberGraceMs: 30_000,
   maxFences: 1,
   fenceWindowMs: 900_000,
   minVotersAfterFence: undefined,

@@ -1,7 +1,7 @@
 // The policy is a pure function: these tests drive it with inputs and read its decisions.
 // No peer is involved by design — the policy never does I/O.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES, FAULT_CLASSES, type FaultClass } from '../../src/domain/faults.js';
+import { DEFAULT_RULES, FAULT_CLASSES, type FaultClass, SILENT_UNTIL_CONFIRMED } from '../../src/domain/faults.js';
 import type { HotSwapState } from '../../src/domain/hotswap.js';
 import { decide, newSlotState } from '../../src/policy/decide.js';
 import type {
@@ -22,6 +22,7 @@ const CFG: PolicyConfig = {
   debounceMs: 500,
   recoveryMs: 60_000,
   releaseStandbyOnRecovery: false,
+  deadMemberGraceMs: 30_000,
   maxFences: 1,
   fenceWindowMs: 900_000,
   minVotersAfterFence: undefined,
@@ -46,12 +47,19 @@ function initial(over: Partial<ReturnType<typeof newSlotState>> = {}): PolicySta
   return { slots, fences: [] };
 }
 
-const ev = (at: number, summary = 'test'): Evidence => ({ source: 'trap', at, summary });
-const obs = (fault: FaultClass, at: number, asserted = true, slot = SLOT): PolicyInput => ({
+const ev = (at: number, summary = 'test', source: Evidence['source'] = 'trap'): Evidence => ({ source, at, summary });
+/** A fault seen by a trap (a claim) or, with source 'poll', by atcad's own reading (evidence). */
+const obs = (
+  fault: FaultClass,
+  at: number,
+  asserted = true,
+  slot = SLOT,
+  source: Evidence['source'] = 'trap',
+): PolicyInput => ({
   kind: 'finding',
   slot,
   finding: { kind: 'fault', fault, asserted, summary: `${fault} ${asserted ? 'asserted' : 'cleared'}` },
-  evidence: ev(at),
+  evidence: ev(at, 'test', source),
 });
 const hotswap = (state: HotSwapState, at: number, slot = SLOT): PolicyInput => ({
   kind: 'finding',
@@ -120,25 +128,30 @@ describe('policy: fault classes map to the configured rung of the ladder', () =>
   it.each(FAULT_CLASSES)('%s', (fault) => {
     const action = DEFAULT_RULES[fault];
     const { decisions, state } = run(initial(), [obs(fault, 0), { kind: 'tick', at: 1000 }, confirmation(fault, 1001)]);
-    const health = decisions.find((d) => d.kind === 'set-health');
+    // A trap is a claim: yellow at most (nothing for a claimed power loss) until the fresh
+    // reading confirms it; then the rule's health, and its standby or fence.
+    const values = decisions.flatMap((d) => (d.kind === 'set-health' ? [d.value] : []));
+    const claimed = SILENT_UNTIL_CONFIRMED.has(fault) ? [] : ['set-health'];
     switch (action) {
       case 'record':
         expect(kinds(decisions)).toEqual([]);
         break;
       case 'health-yellow':
-        expect(health).toMatchObject({ node: 'node2', value: 'yellow' });
+        expect(decisions.find((d) => d.kind === 'set-health')).toMatchObject({ node: 'node2', value: 'yellow' });
         expect(kinds(decisions)).toEqual(['set-health']);
         break;
       case 'health-red':
-        expect(health).toMatchObject({ value: 'red' });
-        expect(kinds(decisions)).toEqual(['set-health']);
+        expect(kinds(decisions)).toEqual(['set-health', 'confirm', 'set-health']);
+        expect(values).toEqual(['yellow', 'red']);
         break;
       case 'standby':
-        expect(kinds(decisions)).toEqual(['set-health', 'confirm', 'set-standby']);
+        expect(kinds(decisions)).toEqual([...claimed, 'confirm', 'set-health', 'set-standby']);
+        expect(values.at(-1)).toBe('red');
         expect(state.slots.get(SLOT)?.standby).toBe(true);
         break;
       case 'fence':
-        expect(kinds(decisions)).toEqual(['set-health', 'confirm', 'fence']);
+        expect(kinds(decisions)).toEqual([...claimed, 'confirm', 'set-health', 'fence']);
+        expect(values).toEqual(claimed.length ? ['yellow', 'red'] : ['red']);
         expect(decisions.find((d) => d.kind === 'fence')).toMatchObject({ node: 'node2' });
         break;
     }
@@ -185,7 +198,8 @@ describe('policy: confirmation and sustain', () => {
     ]);
     const slot = r.state.slots.get(SLOT)!;
     expect(slot.active.has('processor-ierr')).toBe(true);
-    expect(slot.health).toBe('red');
+    // A claim unconfirmed stays a claim: yellow, not red — and not forgotten.
+    expect(slot.health).toBe('yellow');
     expect(slot.pending).toMatchObject({ action: 'fence', attempts: 1, dueAt: 1501, confirming: false });
     expect(r.decisions.at(-1)?.reason).toMatch(/unknown.*kept/);
     // Not before the back-off; then a second reading, which may come back unknown again (1 s).
@@ -194,11 +208,11 @@ describe('policy: confirmation and sustain', () => {
     expect(again.state.slots.get(SLOT)?.pending).toMatchObject({ attempts: 2, dueAt: 2600 });
     // The shelf manager is back and the reading shows it: the fence goes ahead.
     const fenced = run(again.state, [{ kind: 'tick', at: 2600 }, confirmation('processor-ierr', 2700)]);
-    expect(kinds(fenced.decisions)).toEqual(['confirm', 'fence']);
+    expect(kinds(fenced.decisions)).toEqual(['confirm', 'set-health', 'fence']);
   });
 
   it('a health change that failed is applied again', () => {
-    const r = run(initial(), [obs('temperature-critical', 0), done('health', 'failed', 50)]);
+    const r = run(initial(), [obs('temperature-critical', 0, true, SLOT, 'poll'), done('health', 'failed', 50)]);
     expect(r.state.slots.get(SLOT)?.healthRetryAt).toBe(5050);
     const later = run(r.state, [{ kind: 'tick', at: 5050 }]);
     expect(later.decisions).toMatchObject([{ kind: 'set-health', value: 'red', node: 'node2' }]);
@@ -229,15 +243,18 @@ describe('policy: debounce and idempotence', () => {
   });
 
   it('does not re-issue a health value already applied', () => {
-    const r = run(initial(), [obs('temperature-critical', 0), obs('voltage-critical', 10_000)]);
+    const r = run(initial(), [
+      obs('temperature-critical', 0, true, SLOT, 'poll'),
+      obs('voltage-critical', 10_000, true, SLOT, 'poll'),
+    ]);
     expect(kinds(r.decisions)).toEqual(['set-health']);
   });
 
   it('escalates yellow → red but never lowers health while faults are active', () => {
     const r = run(initial(), [
-      obs('temperature-noncritical', 0),
-      obs('voltage-critical', 1000),
-      obs('voltage-critical', 2000, false),
+      obs('temperature-noncritical', 0, true, SLOT, 'poll'),
+      obs('voltage-critical', 1000, true, SLOT, 'poll'),
+      obs('voltage-critical', 2000, false, SLOT, 'poll'),
     ]);
     expect(r.decisions.filter((d) => d.kind === 'set-health').map((d) => (d as { value: string }).value)).toEqual([
       'yellow',
@@ -247,7 +264,9 @@ describe('policy: debounce and idempotence', () => {
 
   it('does not put a node in standby twice', () => {
     const r = run(initial({ standby: true }), [obs('hotswap-lost', 0), { kind: 'tick', at: 1000 }]);
-    expect(kinds(r.decisions)).toEqual(['set-health']);
+    // Yellow on the claim, and a reading only to prove it (for red): no second standby.
+    expect(kinds(r.decisions)).toEqual(['set-health', 'confirm']);
+    expect(r.decisions.find((d) => d.kind === 'confirm')).toMatchObject({ action: 'verify' });
   });
 });
 
@@ -267,7 +286,7 @@ describe('policy: safety guards', () => {
   it('blocks a fence beyond maxFences per window, and puts the node in standby instead', () => {
     const s: PolicyState = { ...initial(), fences: [{ slot: 'shelf1/1', node: 'node1', at: 0, status: 'done' }] };
     const r = run(s, toFence(10_000));
-    expect(kinds(r.decisions)).toEqual(['set-health', 'confirm', 'blocked', 'set-standby']);
+    expect(kinds(r.decisions)).toEqual(['set-health', 'confirm', 'set-health', 'blocked', 'set-standby']);
     expect(r.decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/1 fence\(s\) in the last 900 s/);
   });
 
@@ -341,13 +360,13 @@ describe('policy: safety guards', () => {
       { kind: 'tick', at: 1000 },
       confirmation('processor-ierr', 1001, 'confirmed', CLUSTER3, 'unknown'),
     ]);
-    expect(kinds(unreadable.decisions)).toEqual(['set-health', 'confirm', 'blocked', 'set-standby']);
+    expect(kinds(unreadable.decisions)).toEqual(['set-health', 'confirm', 'set-health', 'blocked', 'set-standby']);
     const recently = run(initial(), [
       obs('processor-ierr', 0),
       { kind: 'tick', at: 1000 },
       confirmation('processor-ierr', 1001, 'confirmed', CLUSTER3, 'fenced-recently'),
     ]);
-    expect(kinds(recently.decisions)).toEqual(['set-health', 'confirm']);
+    expect(kinds(recently.decisions)).toEqual(['set-health', 'confirm', 'set-health']);
     expect(recently.decisions.at(-1)?.reason).toMatch(/not fencing it again/);
     expect(recently.state.slots.get(SLOT)?.fencedInEpisode).toBe(true);
     // A fence the cluster has under way decides: atcad reads again later (and would fence if it failed).
@@ -452,7 +471,13 @@ describe('policy: recovery', () => {
       obs('hotswap-lost', 2000, false),
       { kind: 'tick', at: 70_000 },
     ];
-    expect(kinds(run(initial(), seq).decisions)).toEqual(['set-health', 'confirm', 'set-standby', 'set-health']);
+    expect(kinds(run(initial(), seq).decisions)).toEqual([
+      'set-health',
+      'confirm',
+      'set-health',
+      'set-standby',
+      'set-health',
+    ]);
     const released = run(initial(), seq, { ...CFG, releaseStandbyOnRecovery: true });
     expect(released.decisions.at(-1)).toMatchObject({ kind: 'set-standby', on: false });
   });
@@ -509,7 +534,7 @@ describe('policy: what a hostile review found (each a sequence that used to go w
       'watchdog-expired',
     ]);
     const fenced = run(r.state, [confirmation('watchdog-expired', 1101)]);
-    expect(kinds(fenced.decisions)).toEqual(['fence']);
+    expect(kinds(fenced.decisions)).toEqual(['set-health', 'fence']);
   });
 
   it('a standby fault a fence displaced gets its standby after the fence is decided', () => {
@@ -521,7 +546,7 @@ describe('policy: what a hostile review found (each a sequence that used to go w
       { kind: 'tick', at: 1200 },
       confirmation('hotswap-lost', 1201),
     ]);
-    expect(kinds(r.decisions)).toEqual(['set-health', 'confirm', 'confirm', 'set-standby']);
+    expect(kinds(r.decisions)).toEqual(['set-health', 'confirm', 'confirm', 'set-health', 'set-standby']);
   });
 
   it('a node fenced in the window counts as going down even when its fence is done', () => {
@@ -578,5 +603,107 @@ describe('policy: what a hostile review found (each a sequence that used to go w
     };
     const read = run(restored, [hotswap(4, 100), swept, { kind: 'tick', at: 60_200 }]);
     expect(read.decisions).toMatchObject([{ kind: 'set-health', value: 'green' }]);
+  });
+});
+
+describe('policy: the fastest safe path per kind of fault (issue 9)', () => {
+  const fresh = { ...CFG, sustainMs: 0 };
+  const off = (input: PolicyInput): PolicyInput =>
+    input.kind === 'confirmation' ? { ...input, payloadOff: true } : input;
+  const healthOf = (ds: Decision[]) => ds.flatMap((d) => (d.kind === 'set-health' ? [d.value] : []));
+
+  it('sick but alive: a trap makes the node yellow and asks for a fresh reading at once; red only when it shows it', () => {
+    const claimed = run(initial(), [obs('temperature-critical', 0)], fresh);
+    expect(healthOf(claimed.decisions)).toEqual(['yellow']);
+    expect(claimed.decisions.find((d) => d.kind === 'confirm')).toMatchObject({ action: 'verify', readCluster: false });
+    const shown = run(claimed.state, [confirmation('temperature-critical', 30)], fresh);
+    expect(healthOf(shown.decisions)).toEqual(['red']);
+  });
+
+  it('a stray trap moves nothing: refuted, the node never goes red and the fault is gone', () => {
+    const r = run(
+      initial(),
+      [obs('temperature-critical', 0), confirmation('temperature-critical', 30, 'refuted')],
+      fresh,
+    );
+    expect(healthOf(r.decisions)).toEqual(['yellow']);
+    expect(r.state.slots.get(SLOT)?.active.size).toBe(0);
+    const later = run(r.state, [{ kind: 'tick', at: 60_100 }], fresh);
+    expect(healthOf(later.decisions)).toEqual(['green']);
+  });
+
+  it("atcad's own reading (a poll) is evidence: red at once, no second reading", () => {
+    const r = run(initial(), [obs('temperature-critical', 0, true, SLOT, 'poll')], fresh);
+    expect(kinds(r.decisions)).toEqual(['set-health']);
+    expect(healthOf(r.decisions)).toEqual(['red']);
+  });
+
+  it('dead: a blade verified off is not fenced by atcad, and its health is left alone, while corosync loses the node', () => {
+    const r = run(
+      initial(),
+      [obs('unexpected-deactivation', 0), off(confirmation('unexpected-deactivation', 30))],
+      fresh,
+    );
+    expect(kinds(r.decisions)).toEqual(['confirm']);
+    expect(r.decisions.at(-1)?.reason).toMatch(/verified off and node2 is still an online member.*adds nothing/);
+    const gone: ClusterView = { ...CLUSTER3, votersOnline: ['node1', 'node3'] };
+    const after = run(
+      r.state,
+      [{ kind: 'tick', at: 600 }, off(confirmation('unexpected-deactivation', 620, 'confirmed', gone))],
+      fresh,
+    );
+    expect(kinds(after.decisions)).toEqual(['confirm']);
+    expect(after.decisions.at(-1)?.reason).toMatch(/out of the cluster: the cluster fences it itself/);
+    expect(after.state.fences).toEqual([]);
+  });
+
+  it('dead, but the node stays an online member past the grace: the mapping is suspect, and nothing is fenced', () => {
+    let state = run(initial(), [obs('processor-ierr', 0)], fresh).state;
+    const decisions: Decision[] = [];
+    for (let at = 30; at < 40_000; at += 1000) {
+      const r = run(state, [{ kind: 'tick', at }, off(confirmation('processor-ierr', at + 1, 'unknown'))], fresh);
+      state = r.state;
+      decisions.push(...r.decisions);
+    }
+    expect(kinds(decisions)).not.toContain('fence');
+    expect(decisions.find((d) => d.kind === 'blocked')?.reason).toMatch(/mapping .* is suspect/);
+  });
+
+  it('a zombie (IERR on a blade still powered) is fenced as before', () => {
+    const r = run(initial(), [obs('processor-ierr', 0), confirmation('processor-ierr', 30)], fresh);
+    expect(kinds(r.decisions)).toEqual(['set-health', 'confirm', 'set-health', 'fence']);
+  });
+
+  it("a graceful deactivation makes the node red before its payload stops — unless it is the cluster's own fence", () => {
+    const r = run(initial(), [obs('deactivating', 0)], fresh);
+    expect(r.decisions.find((d) => d.kind === 'confirm')).toMatchObject({ action: 'verify', readFencer: true });
+    const operator = run(r.state, [confirmation('deactivating', 30, 'confirmed', CLUSTER3, 'none')], fresh);
+    expect(healthOf(operator.decisions)).toEqual(['red']);
+    const fence = run(r.state, [confirmation('deactivating', 30, 'confirmed', CLUSTER3, 'fencing')], fresh);
+    expect(healthOf(fence.decisions)).toEqual([]);
+    expect(fence.decisions.at(-1)?.reason).toMatch(/this deactivation is its fence/);
+    expect(fence.state.slots.get(SLOT)?.active.has('deactivating')).toBe(false);
+  });
+
+  it('a node that rejoins the cluster gets its health again; a green one or one in maintenance does not', () => {
+    const red = initial({ health: 'red', nodeOnline: true });
+    const lost = run(red, [{ kind: 'membership', at: 10, online: ['node1', 'node3'] }]);
+    expect(kinds(lost.decisions)).toEqual([]);
+    const back = run(lost.state, [{ kind: 'membership', at: 20, online: ['node1', 'node2', 'node3'] }]);
+    expect(back.decisions).toMatchObject([{ kind: 'set-health', node: 'node2', value: 'red' }]);
+    expect(kinds(run(back.state, [{ kind: 'membership', at: 30, online: ['node1', 'node2'] }]).decisions)).toEqual([]);
+    // After atcad's own restart, the first reading applies it too.
+    expect(
+      kinds(run(initial({ health: 'yellow' }), [{ kind: 'membership', at: 5, online: ['node2'] }]).decisions),
+    ).toEqual(['set-health']);
+    expect(
+      kinds(run(initial({ nodeOnline: false }), [{ kind: 'membership', at: 5, online: ['node2'] }]).decisions),
+    ).toEqual([]);
+    expect(
+      kinds(
+        run(initial({ health: 'red', maintenance: true }), [{ kind: 'membership', at: 5, online: ['node2'] }])
+          .decisions,
+      ),
+    ).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ const CFG: PolicyConfig = {
   debounceMs: 500,
   recoveryMs: 60_000,
   releaseStandbyOnRecovery: false,
+  deadMemberGraceMs: 30_000,
   maxFences: 1,
   fenceWindowMs: 900_000,
   minVotersAfterFence: undefined,
