@@ -10,7 +10,10 @@ DEB_PACKAGES=(
   snmp snmptrapd
   pacemaker pacemaker-cli-utils corosync fence-agents crmsh pcs
   libxml2-utils iproute2
+  drbd-utils
 )
+# drbd-utils: its OCF agent (ocf:linbit:drbd), which pcs validates when the reference cluster's
+# commands (docs/reference/pcs-resources.sh) are run against a CIB file; no kernel module.
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

@@ -237,7 +237,8 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     try {
       const nodes = await actuator.nodes();
       const online = nodes.filter((n) => n.online && !n.unclean).map((n) => n.name);
-      engine.submit({ kind: 'membership', at: now(), online });
+      const health = Object.fromEntries(nodes.flatMap((n) => (n.health ? [[n.name, n.health] as const] : [])));
+      engine.submit({ kind: 'membership', at: now(), online, health });
       // attrd_updater accepts a health value for a node the cluster does not know (exit 0) and
       // it never reaches the scheduler: a misspelt node name would silently do nothing.
       const known = new Set(nodes.map((n) => n.name));
@@ -252,7 +253,8 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
       }
       unknownNodes = missing;
     } catch (e) {
-      log.warn(`cannot read the cluster's nodes: ${(e as Error).message}`);
+      // Read every second: said once per 10 s, with how many more failed meanwhile.
+      sometimes('nodes-unreadable', `cannot read the cluster's nodes: ${(e as Error).message}`);
     }
   }
 
@@ -303,6 +305,8 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
 
   async function stopOnce(): Promise<void> {
     if (nodesTimer) clearInterval(nodesTimer);
+    // A reading under way lands before the engine stops (and then finds it stopping).
+    await reading;
     if (pruneTimer) clearInterval(pruneTimer);
     await receiver?.stop();
     await Promise.all([...pollers.values()].map((p) => p.stop()));

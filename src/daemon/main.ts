@@ -9,11 +9,25 @@ const USAGE = 'usage: atcad --config FILE [--verbose] | atcad --check-config FIL
 
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
+  const v = i >= 0 ? argv[i + 1] : undefined;
+  return v?.startsWith('--') ? undefined : v;
 }
 
+const KNOWN = new Set(['--config', '--check-config', '--verbose', '--help', '-h']);
+
 async function main(argv: string[]): Promise<number> {
-  const check = arg(argv, '--check-config');
+  // Anything not understood is an error, never a start: `atcad --config F --check-config` must
+  // check F, not run a live daemon with it.
+  const unknown = argv.filter((a, i) => a.startsWith('-') && !KNOWN.has(a) && !KNOWN.has(argv[i - 1] ?? ''));
+  if (unknown.length > 0) {
+    process.stderr.write(`atcad: unknown option ${unknown.join(' ')}\n${USAGE}\n`);
+    return 64;
+  }
+  const check = argv.includes('--check-config') ? (arg(argv, '--check-config') ?? arg(argv, '--config')) : undefined;
+  if (argv.includes('--check-config') && !check) {
+    process.stderr.write(`atcad: --check-config needs a FILE\n${USAGE}\n`);
+    return 64;
+  }
   if (check)
     return checkConfigCommand(
       check,

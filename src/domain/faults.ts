@@ -61,4 +61,9 @@ export const GRACEFUL_FAULTS: ReadonlySet<FaultClass> = new Set(['deactivating']
  * a blade that lost its payload power cannot run resources anyway, and a health write for a
  * node corosync is about to lose only adds CIB updates to the cluster's own recovery.
  */
-export const SILENT_UNTIL_CONFIRMED: ReadonlySet<FaultClass> = new Set(['unexpected-deactivation', 'hotswap-removed']);
+export const SILENT_UNTIL_CONFIRMED: ReadonlySet<FaultClass> = new Set([
+  'unexpected-deactivation',
+  'hotswap-removed',
+  // The cluster's own fence deactivates a blade too: nothing before the fencer has been asked.
+  'deactivating',
+]);

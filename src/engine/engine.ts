@@ -333,9 +333,12 @@ export class Engine {
     }
     if (input.kind === 'confirmation') {
       const age = this.#now() - input.at;
-      if (age > STALE_CONFIRMATION_MS && input.verdict !== 'unknown') {
+      if (age > STALE_CONFIRMATION_MS) {
+        // Read again, not acted on: nothing of what was read then (the blade off, the cluster's
+        // membership, the fencer's history) is taken as true now.
+        const { payloadOff: _off, cluster: _cluster, fencer: _fencer, ...rest } = input;
         const stale: CoreInput = {
-          ...input,
+          ...rest,
           verdict: 'unknown',
           at: this.#now(),
           evidence: [

@@ -62,6 +62,7 @@ export class ShelfPoller {
   /** A hot-swap poll asked for out of turn (pollNow), and whether another is wanted after it. */
   #prompt: Promise<void> | undefined;
   #promptAgain = false;
+  #promptStarted = Number.NEGATIVE_INFINITY;
   /** The next hot-swap cycle reports every slot's state, changed or not. */
   #relevelHotswap = false;
 
@@ -178,15 +179,14 @@ export class ShelfPoller {
       return;
     }
     const run = async () => {
-      let started = Number.NEGATIVE_INFINITY;
       do {
         this.#promptAgain = false;
-        // Asked again while one ran: the next waits out the spacing, so that a storm of traps
-        // naming slots does not keep the shelf manager (and atcad's core) answering polls.
-        const wait = started + PROMPT_SPACING_MS - Date.now();
+        // Out-of-turn polls start PROMPT_SPACING_MS apart, so that a storm of traps naming
+        // slots does not keep the shelf manager (and atcad's core) answering polls.
+        const wait = this.#promptStarted + PROMPT_SPACING_MS - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (this.#stopped) return;
-        started = Date.now();
+        this.#promptStarted = Date.now();
         try {
           await this.#o.limiter.run(() => this.#hotswapCycle());
         } catch (e) {

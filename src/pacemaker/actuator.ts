@@ -72,6 +72,8 @@ export interface NodeInfo {
   readonly unclean: boolean;
   /** member (a corosync node, which votes), remote or ping; as crm_mon says. */
   readonly type: string;
+  /** The node's health as the scheduler sees it (the worst of its #health-* attributes), if shown. */
+  readonly health?: HealthValue;
 }
 
 /** The Pacemaker command-line tools atcad runs. */
@@ -338,7 +340,12 @@ export function parseCrmMonNodes(xml: string): NodeInfo[] {
     standby: a.get('standby') === 'true',
     unclean: a.get('unclean') === 'true',
     type: a.get('type') ?? 'member',
+    ...healthOf(a.get('health')),
   }));
+}
+
+function healthOf(v: string | undefined): { health?: HealthValue } {
+  return v !== undefined && (HEALTH_VALUES as readonly string[]).includes(v) ? { health: v as HealthValue } : {};
 }
 
 /**

@@ -85,9 +85,12 @@ function worstHealth(active: ReadonlyMap<FaultClass, ActiveFault>, cfg: PolicyCo
   return h;
 }
 
-/** The slot's payload is without power (M0/M1): its node runs nothing, and is or will be lost. */
+/**
+ * atcad's own reading shows the payload without power (M0/M1): its node runs nothing, and is
+ * or will be lost. A trap's claim of M1 does not count: it must not silence a real fault.
+ */
 function isOff(slot: SlotPolicyState): boolean {
-  return slot.hotswap === 0 || slot.hotswap === 1;
+  return slot.polledOff;
 }
 
 /**
@@ -157,7 +160,35 @@ export function votersAfterFence(
   return { remaining, needed };
 }
 
+/** A health change the cluster does not show this long after it was decided is applied again. */
+export const HEALTH_SETTLE_MS = 5000;
+
+function timeOf(input: PolicyInput): number {
+  switch (input.kind) {
+    case 'confirmation':
+    case 'membership':
+    case 'tick':
+      return input.at;
+    default:
+      return input.evidence.at;
+  }
+}
+
 export function decide(state: PolicyState, input: PolicyInput, cfg: PolicyConfig): DecideResult {
+  const r = decideOnce(state, input, cfg);
+  const set = r.decisions.filter((d) => d.kind === 'set-health');
+  if (set.length === 0) return r;
+  // Remember when each slot's health was last decided: the cluster shows it some time after.
+  const at = timeOf(input);
+  const slots = new Map(r.state.slots);
+  for (const d of set) {
+    const s = slots.get(d.slot);
+    if (s) slots.set(d.slot, { ...s, healthSetAt: at });
+  }
+  return { state: { ...r.state, slots }, decisions: r.decisions };
+}
+
+function decideOnce(state: PolicyState, input: PolicyInput, cfg: PolicyConfig): DecideResult {
   switch (input.kind) {
     case 'finding':
       return settle(finding(state, input, cfg), [input.slot], input.evidence.at, cfg);
@@ -168,7 +199,7 @@ export function decide(state: PolicyState, input: PolicyInput, cfg: PolicyConfig
     case 'maintenance':
       return settle(maintenance(state, input), [input.slot], input.evidence.at, cfg);
     case 'membership':
-      return membership(state, input);
+      return membership(state, input, cfg);
     case 'tick':
       return settle(tick(state, input.at, cfg), [...state.slots.keys()], input.at, cfg);
   }
@@ -197,6 +228,28 @@ function settle(r: DecideResult, keys: readonly string[], at: number, cfg: Polic
           evidence: [{ source: 'poll', at, summary: 'M4, no fault active' }],
         });
       }
+    }
+    // A pending reading not yet asked for gives way: a verification whose fault is gone or
+    // already shown, and anything to a stronger action (a fence must not wait behind a
+    // verification that keeps coming back unknown).
+    const waiting = slot.pending;
+    if (waiting && !waiting.confirming) {
+      const f = slot.active.get(waiting.fault);
+      const stronger = nextToPend({ ...slot, pending: undefined }, cfg);
+      if (
+        !f ||
+        (waiting.action === 'verify' && f.confirmed) ||
+        (stronger && PENDING_RANK[stronger.action] > PENDING_RANK[waiting.action])
+      ) {
+        slot = { ...slot, pending: undefined };
+      }
+    }
+    // Health as the active faults ask for it, once atcad's own reading shows the blade powered
+    // (a blade back from off with its fault still there goes red again).
+    if (slot.node && !slot.maintenance && !slot.polledOff) {
+      const up = healthUp(slot, cfg, 'health as the active faults ask for', allEvidence(slot));
+      slot = up.slot;
+      decisions.push(...up.decisions);
     }
     if (!slot.pending && !slot.maintenance && slot.node) {
       const next = nextToPend(slot, cfg);
@@ -244,7 +297,8 @@ function wantedFor(
   a: ActiveFault,
   cfg: PolicyConfig,
 ): PendingKind | undefined {
-  const rule = cfg.rules[fault];
+  // A commanded deactivation never leads to a fence, whatever a configuration says.
+  const rule = GRACEFUL_FAULTS.has(fault) && cfg.rules[fault] === 'fence' ? 'standby' : cfg.rules[fault];
   if (!a.handled) {
     if (rule === 'fence' && !slot.fencedInEpisode) return 'fence';
     if (rule === 'standby' && !slot.standby) return 'standby';
@@ -298,9 +352,11 @@ function finding(
     return { state, decisions: [record(input.slot, `${what} on a slot not in the configuration`, [input.evidence])] };
   }
   switch (f.kind) {
-    case 'hotswap':
-      if (f.state === slot.hotswap) return { state, decisions: [] };
-      return { state: withSlot(state, { ...slot, hotswap: f.state }), decisions: [] };
+    case 'hotswap': {
+      const polledOff = input.evidence.source === 'poll' ? f.state === 0 || f.state === 1 : slot.polledOff;
+      if (f.state === slot.hotswap && polledOff === slot.polledOff) return { state, decisions: [] };
+      return { state: withSlot(state, { ...slot, hotswap: f.state, polledOff }), decisions: [] };
+    }
     case 'swept': {
       // Read afresh after a restart — state and every sensor: recovery and the end of a fault
       // episode may start from here if nothing is wrong.
@@ -328,7 +384,8 @@ function clear(state: PolicyState, slot: SlotPolicyState, fault: FaultClass, ev:
     pending: pendingHere ? undefined : slot.pending,
     clearSince: active.size === 0 && !slot.unread ? ev.at : slot.clearSince,
   };
-  const reason = pendingHere ? `${fault} cleared before confirmation: no ${pendingHere.action}` : `${fault} cleared`;
+  const what = pendingHere?.action === 'verify' ? 'no health change' : `no ${pendingHere?.action}`;
+  const reason = pendingHere ? `${fault} cleared before confirmation: ${what}` : `${fault} cleared`;
   return { state: withSlot(state, next), decisions: [record(slot.key, reason, [ev])] };
 }
 
@@ -341,8 +398,9 @@ function raise(
 ): DecideResult {
   const at = ev.at;
   const existing = slot.active.get(fault);
-  // atcad's own reading is evidence; a trap or a SEL entry is a claim until one agrees.
-  const shown = ev.source === 'poll';
+  // atcad's own reading is evidence; a trap or a SEL entry is a claim until one agrees. A
+  // deactivation is always checked against the fencer first (it may be the cluster's fence).
+  const shown = ev.source === 'poll' && !GRACEFUL_FAULTS.has(fault);
   if (existing && at - existing.lastSeen < cfg.debounceMs && (existing.confirmed || !shown)) {
     const active = new Map(slot.active);
     active.set(fault, { ...existing, lastSeen: Math.max(existing.lastSeen, at) });
@@ -490,8 +548,14 @@ function confirm(
   const again = (why: string, base: SlotPolicyState = slot, before: readonly Decision[] = []): DecideResult => {
     const attempts = pending.attempts + 1;
     const wait = retryDelay(attempts, cfg);
+    // The pending action as it was asked for (never still "confirming"), keeping when the blade
+    // first read off if the base says so.
+    const offSince = base.pending?.offSince ?? pending.offSince;
     return {
-      state: withSlot(state, { ...base, pending: { ...pending, attempts, dueAt: at + wait } }),
+      state: withSlot(state, {
+        ...base,
+        pending: { ...pending, attempts, dueAt: at + wait, ...(offSince === undefined ? {} : { offSince }) },
+      }),
       decisions: [
         ...before,
         record(
@@ -503,8 +567,18 @@ function confirm(
     };
   };
   if (pending.action === 'fence' && input.payloadOff && input.verdict !== 'refuted') {
-    // Whatever the sensor said, a blade without payload power is what a fence makes of it.
-    return deadBlade(state, confirmedFault({ ...slot, pending }, input.fault), pending, input, ev, cfg, again);
+    // Whatever the sensor said, a blade the fresh reading shows without payload power is what
+    // a fence makes of it. Only the fresh reading decides this, never a state a trap claimed.
+    const offSince = pending.offSince ?? at;
+    return deadBlade(
+      state,
+      { ...confirmedFault(slot, input.fault), polledOff: true, pending: { ...pending, offSince } },
+      { ...pending, offSince },
+      input,
+      ev,
+      cfg,
+      again,
+    );
   }
   if (input.verdict === 'unknown') return again('the fresh reading could not show it either way (unknown)');
   if (input.verdict === 'refuted') {
@@ -516,7 +590,11 @@ function confirm(
     };
   }
   const node = slot.node!;
-  const shown = confirmedFault({ ...slot, pending }, input.fault);
+  const shown: SlotPolicyState = {
+    ...confirmedFault({ ...slot, pending }, input.fault),
+    // The fresh reading is atcad's own: a blade it shows off is off.
+    polledOff: input.payloadOff === true || slot.polledOff,
+  };
   if (GRACEFUL_FAULTS.has(input.fault) && (input.fencer === 'fencing' || input.fencer === 'fenced-recently')) {
     // The cluster's own fence is what deactivates the blade: its business, not a fault.
     return {
@@ -532,9 +610,14 @@ function confirm(
   }
   if (pending.action === 'verify') {
     const up = healthUp({ ...shown, pending: undefined }, cfg, `${input.fault} confirmed by a fresh reading`, ev);
-    return { state: withSlot(state, up.slot), decisions: up.decisions };
+    const why = isOff(up.slot)
+      ? 'the blade reads without payload power: no health change'
+      : 'the health it asks for is applied already';
+    return {
+      state: withSlot(state, up.slot),
+      decisions: up.decisions.length > 0 ? up.decisions : [record(slot.key, `${input.fault} confirmed: ${why}`, ev)],
+    };
   }
-  if (pending.action === 'fence' && isOff(slot)) return deadBlade(state, shown, pending, input, ev, cfg, again);
   // Red before the standby or fence: the resources start moving at once.
   const up = healthUp(shown, cfg, `${input.fault} confirmed by a fresh reading`, ev, input.payloadOff === true);
   const confirmed = up.slot;
@@ -614,7 +697,10 @@ function deadBlade(
 ): DecideResult {
   const node = slot.node!;
   const fault = input.fault;
-  if (!input.cluster) return again("the blade is verified off; the cluster's membership cannot be read", slot);
+  // No voter at all (a dry run with no cluster, a CIB without node states) is no reading.
+  if (!input.cluster || input.cluster.votersTotal === 0) {
+    return again("the blade is verified off; the cluster's membership cannot be read", slot);
+  }
   if (!input.cluster.votersOnline.includes(node)) {
     return {
       state: withSlot(state, handled({ ...slot, pending: undefined }, fault)),
@@ -627,7 +713,8 @@ function deadBlade(
       ],
     };
   }
-  const since = slot.active.get(fault)?.since ?? input.at;
+  // The grace counts from the first reading that showed the blade off, not from the fault.
+  const since = pending.offSince ?? input.at;
   if (input.at - since < cfg.deadMemberGraceMs) {
     return again(
       `the blade is verified off and ${node} is still an online member: corosync has yet to lose it, and the cluster fences it then (fence_atca finds it off); atcad adds nothing`,
@@ -804,26 +891,45 @@ function maintenance(state: PolicyState, input: Extract<PolicyInput, { kind: 'ma
  * cluster loses, so a node that (re)joins — or is first seen online after atcad started —
  * gets its health applied again: a blade whose fault persists must not take resources back.
  */
-function membership(state: PolicyState, input: Extract<PolicyInput, { kind: 'membership' }>): DecideResult {
+function membership(
+  state: PolicyState,
+  input: Extract<PolicyInput, { kind: 'membership' }>,
+  _cfg: PolicyConfig,
+): DecideResult {
   const online = new Set(input.online);
   let next = state;
   const decisions: Decision[] = [];
   for (const slot of state.slots.values()) {
-    if (!slot.node) continue;
+    // In maintenance nothing is applied, and the change is kept for when it ends.
+    if (!slot.node || slot.maintenance) continue;
     const now = online.has(slot.node);
-    if (now === slot.nodeOnline) continue;
+    const shown = input.health?.[slot.node];
+    const joined = now && slot.nodeOnline !== true;
+    // The level, not only the change: a node that left and came back between two readings, or
+    // a Pacemaker restart, drops the attribute without atcad seeing the node go.
+    const dropped =
+      now &&
+      !joined &&
+      shown !== undefined &&
+      HEALTH_RANK[shown] < HEALTH_RANK[slot.health] &&
+      input.at - (slot.healthSetAt ?? Number.NEGATIVE_INFINITY) >= HEALTH_SETTLE_MS &&
+      slot.healthRetryAt === undefined;
+    if (now === slot.nodeOnline && !dropped) continue;
     let s: SlotPolicyState = { ...slot, nodeOnline: now };
-    if (now && slot.health !== 'green' && !slot.maintenance) {
+    if ((joined || dropped) && slot.health !== 'green') {
       decisions.push({
         kind: 'set-health',
         slot: slot.key,
         node: slot.node,
         value: slot.health,
-        reason:
-          slot.nodeOnline === undefined
+        reason: dropped
+          ? `the cluster shows ${slot.node} ${shown}, not ${slot.health}: health applied again (attrd dropped it)`
+          : slot.nodeOnline === undefined
             ? `health applied again: ${slot.node} online at atcad's first reading of the cluster`
             : `${slot.node} (re)joined the cluster: health applied again (attrd drops a lost node's attributes)`,
-        evidence: [{ source: 'cluster', at: input.at, summary: `${slot.node} online` }],
+        evidence: [
+          { source: 'cluster', at: input.at, summary: `${slot.node} online${shown ? `, health ${shown}` : ''}` },
+        ],
       });
       s = { ...s, healthRetryAt: undefined };
     }
@@ -911,11 +1017,13 @@ export function newSlotState(key: string, node: string | undefined, maintenance:
     pending: undefined,
     inFlight: undefined,
     hotswap: undefined,
+    polledOff: false,
     fencedInEpisode: false,
     healthRetryAt: undefined,
     healthyAt: undefined,
     standbyRetry: undefined,
     unread: false,
     nodeOnline: undefined,
+    healthSetAt: undefined,
   };
 }

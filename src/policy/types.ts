@@ -70,6 +70,8 @@ export interface PendingAction {
   readonly dueAt: number;
   /** Fresh readings that came back unknown so far. */
   readonly attempts: number;
+  /** When a fresh reading first showed the blade without payload power (the grace counts from it). */
+  readonly offSince?: number;
   /** Names this pending action: a confirmation asked for an earlier one is stale. */
   readonly id: number;
   /** A fresh reading has been asked for and not answered yet. */
@@ -90,8 +92,13 @@ export interface SlotPolicyState {
   readonly pending: PendingAction | undefined;
   /** An action on the slot is running (or its outcome is not settled): one at a time. */
   readonly inFlight: 'standby' | 'fence' | undefined;
-  /** The slot's hot-swap state as last seen. */
+  /** The slot's hot-swap state as last seen (by any source: a trap's claim too). */
   readonly hotswap: HotSwapState | undefined;
+  /**
+   * atcad's own reading (a poll, a fresh reading) last showed the payload without power (M0/M1).
+   * Only a reading of atcad's own sets it: a trap claiming M1 must not silence a real fault.
+   */
+  readonly polledOff: boolean;
   /**
    * The slot was fenced (by atcad or by the cluster) during the current fault episode; the
    * episode ends when the slot reads M4 again with no fault active.
@@ -110,6 +117,8 @@ export interface SlotPolicyState {
   readonly unread: boolean;
   /** Whether the node is an online cluster member, as last read (undefined: not read yet). */
   readonly nodeOnline: boolean | undefined;
+  /** When a health change was last decided (the cluster shows it some time after). */
+  readonly healthSetAt: number | undefined;
 }
 
 /**
@@ -159,6 +168,8 @@ export type PolicyInput =
       readonly kind: 'membership';
       readonly at: number;
       readonly online: readonly string[];
+      /** Each node's health as the scheduler sees it, where shown: what atcad applied may have been dropped. */
+      readonly health?: Readonly<Record<string, Health>>;
     }
   | {
       readonly kind: 'action-done';

@@ -129,8 +129,9 @@ function classifyHotswap(m: SlotMemory, e: HotSwapEvent): Classified {
   let deactivation = m.deactivation;
 
   if (e.state === 4) {
+    // The clears first, then the state: a blade back in M4 is judged on what is still active.
     for (const f of CLEARED_BY_ACTIVE) findings.push(fault(f, false, summary));
-    return { memory: { state: 4, deactivation: undefined }, findings: [state, ...findings] };
+    return { memory: { state: 4, deactivation: undefined }, findings: [...findings, state] };
   }
   // Any state read other than M7 means the IPMC answers again.
   if (e.state !== 7 && m.state === 7) findings.push(fault('hotswap-lost', false, summary));

@@ -56,6 +56,23 @@ describe('atcad --check-config', () => {
     expect(r.stdout + r.stderr).not.toContain(SECRET);
   });
 
+  it('checks, never starts: `--config FILE --check-config` checks FILE; a missing FILE or an unknown option is a usage error', () => {
+    const yaml = file(GOOD, 0o644, 'both.yaml');
+    const both = spawnSync(process.execPath, [ATCAD, '--config', yaml, '--check-config'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, SHELF_PW: SECRET },
+      timeout: 20_000,
+    });
+    expect(both.status, both.stderr).toBe(0);
+    expect(both.stdout).toMatch(/valid/);
+    const bare = run(['--check-config']);
+    expect(bare.status).toBe(64);
+    expect(bare.stderr).toMatch(/--check-config needs a FILE/);
+    const typo = run(['--config', yaml, '--chek-config']);
+    expect(typo.status).toBe(64);
+    expect(typo.stderr).toMatch(/unknown option --chek-config/);
+  });
+
   it('accepts secret files only their owner can read (0600, 0400, through a symlink)', () => {
     const pw = file(`${SECRET}\n`, 0o600);
     const community = file(`${SECRET}\n`, 0o400);

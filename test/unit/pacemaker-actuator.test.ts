@@ -432,16 +432,21 @@ describe('parseFenceHistoryXml', () => {
 });
 
 describe('parseCrmMonNodes', () => {
-  it('reads name, id, online, standby and unclean from an offline CIB', () => {
-    expect(parseCrmMonNodes(CRM_MON_OFFLINE)).toEqual([
+  it('reads name, id, online, standby, unclean and the health the scheduler sees from an offline CIB', () => {
+    const nodes = parseCrmMonNodes(CRM_MON_OFFLINE);
+    expect(nodes.map(({ health: _h, ...n }) => n)).toEqual([
       { name: 'node1', id: '1', online: true, standby: false, unclean: false, type: 'member' },
       { name: 'node2', id: '2', online: true, standby: true, unclean: false, type: 'member' },
       { name: 'node3', id: '3', online: false, standby: false, unclean: false, type: 'member' },
     ]);
+    expect(nodes[0]?.health).toBe('green');
+    // A value that is no health is not taken as one.
+    expect(parseCrmMonNodes(CRM_MON_OFFLINE.replace('health="green"', 'health="purple"'))[0]?.health).toBeUndefined();
+    expect(parseCrmMonNodes(CRM_MON_OFFLINE.replace('health="green"', 'health="red"'))[0]?.health).toBe('red');
   });
 
   it('reads the live one-node cluster', () => {
-    expect(parseCrmMonNodes(CRM_MON_LIVE)).toEqual([
+    expect(parseCrmMonNodes(CRM_MON_LIVE)).toMatchObject([
       { name: 'node1', id: '1', online: true, standby: false, unclean: false, type: 'member' },
     ]);
   });

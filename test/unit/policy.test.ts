@@ -141,8 +141,8 @@ describe('policy: fault classes map to the configured rung of the ladder', () =>
         expect(kinds(decisions)).toEqual(['set-health']);
         break;
       case 'health-red':
-        expect(kinds(decisions)).toEqual(['set-health', 'confirm', 'set-health']);
-        expect(values).toEqual(['yellow', 'red']);
+        expect(kinds(decisions)).toEqual([...claimed, 'confirm', 'set-health']);
+        expect(values).toEqual(claimed.length ? ['yellow', 'red'] : ['red']);
         break;
       case 'standby':
         expect(kinds(decisions)).toEqual([...claimed, 'confirm', 'set-health', 'set-standby']);
@@ -705,5 +705,113 @@ describe('policy: the fastest safe path per kind of fault (issue 9)', () => {
           .decisions,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('policy: what the hostile review of issue 9 found (each a sequence that went wrong)', () => {
+  const fresh = { ...CFG, sustainMs: 0 };
+  const trapState = (state: HotSwapState, at: number): PolicyInput => ({
+    kind: 'finding',
+    slot: SLOT,
+    finding: { kind: 'hotswap', state },
+    evidence: { source: 'trap', at, summary: `M${state} (trap)` },
+  });
+  const off = (input: PolicyInput): PolicyInput =>
+    input.kind === 'confirmation' ? { ...input, payloadOff: true } : input;
+  const healthOf = (ds: Decision[]) => ds.flatMap((d) => (d.kind === 'set-health' ? [d.value] : []));
+
+  it('a trap claiming M1 does not silence a real fault: the fresh reading (M4) decides, and the zombie is fenced', () => {
+    const r = run(initial(), [trapState(1, 0), obs('processor-ierr', 10), confirmation('processor-ierr', 40)], fresh);
+    expect(kinds(r.decisions)).toEqual(['set-health', 'confirm', 'set-health', 'fence']);
+    expect(healthOf(r.decisions)).toEqual(['yellow', 'red']);
+  });
+
+  it('a verification that keeps coming back unknown does not hold up a fence', () => {
+    let r = run(
+      initial(),
+      [obs('temperature-critical', 0), confirmation('temperature-critical', 30, 'unknown')],
+      fresh,
+    );
+    expect(r.state.slots.get(SLOT)?.pending).toMatchObject({ action: 'verify', attempts: 1 });
+    r = run(r.state, [obs('processor-ierr', 100, true, SLOT, 'poll')], fresh);
+    expect(r.decisions.find((d) => d.kind === 'confirm')).toMatchObject({ action: 'fence', fault: 'processor-ierr' });
+    const fenced = run(r.state, [confirmation('processor-ierr', 130)], fresh);
+    expect(kinds(fenced.decisions)).toContain('fence');
+  });
+
+  it('a verification whose fault a poll has shown meanwhile gives way', () => {
+    const r = run(
+      initial(),
+      [
+        obs('temperature-critical', 0),
+        confirmation('temperature-critical', 30, 'unknown'),
+        obs('temperature-critical', 1000, true, SLOT, 'poll'),
+      ],
+      fresh,
+    );
+    expect(healthOf(r.decisions)).toEqual(['yellow', 'red']);
+    expect(r.state.slots.get(SLOT)?.pending).toBeUndefined();
+  });
+
+  it('a blade read off and left to the cluster, back in M4 with its fault still there, goes red again', () => {
+    const gone: ClusterView = { ...CLUSTER3, votersOnline: ['node1', 'node3'] };
+    const r = run(
+      initial(),
+      [
+        obs('processor-ierr', 0),
+        off(confirmation('processor-ierr', 30, 'unknown', gone)),
+        hotswap(1, 40),
+        { kind: 'membership', at: 50, online: ['node1', 'node3'] },
+      ],
+      fresh,
+    );
+    expect(r.decisions.some((d) => /the cluster fences it itself/.test(d.reason))).toBe(true);
+    expect(healthOf(r.decisions)).toEqual(['yellow']);
+    const back = run(r.state, [hotswap(4, 60_000)], fresh);
+    expect(healthOf(back.decisions)).toEqual(['red']);
+  });
+
+  it('the grace before "mapping suspect" counts from the first reading that showed the blade off', () => {
+    let state = run(initial(), [obs('processor-ierr', 0)], fresh).state;
+    for (let at = 30; at < 40_000; at += 5000) {
+      state = run(state, [{ kind: 'tick', at }, confirmation('processor-ierr', at + 1, 'unknown')], fresh).state;
+    }
+    const r = run(state, [{ kind: 'tick', at: 60_000 }, off(confirmation('processor-ierr', 60_001, 'unknown'))], fresh);
+    expect(kinds(r.decisions)).not.toContain('blocked');
+    expect(r.decisions.at(-1)?.reason).toMatch(/still an online member/);
+  });
+
+  it('a cluster view with no voter at all (a dry run) is no reading: the blade is not taken as out of the cluster', () => {
+    const none: ClusterView = { withQuorum: false, votersOnline: [], votersTotal: 0, quorum: undefined };
+    const r = run(
+      initial(),
+      [obs('processor-ierr', 0), off(confirmation('processor-ierr', 30, 'confirmed', none))],
+      fresh,
+    );
+    expect(r.decisions.at(-1)?.reason).toMatch(/membership cannot be read/);
+  });
+
+  it('membership changes during maintenance are kept for when it ends', () => {
+    const r = run(initial({ health: 'red', nodeOnline: false, maintenance: true }), [
+      { kind: 'membership', at: 5, online: ['node2'] },
+    ]);
+    expect(r.state.slots.get(SLOT)?.nodeOnline).toBe(false);
+  });
+
+  it('health the cluster no longer shows is applied again, once it has had time to land', () => {
+    const red = initial({ health: 'red', nodeOnline: true, healthSetAt: 0 });
+    const soon = run(red, [{ kind: 'membership', at: 2000, online: ['node2'], health: { node2: 'green' } }]);
+    expect(kinds(soon.decisions)).toEqual([]);
+    const later = run(red, [{ kind: 'membership', at: 6000, online: ['node2'], health: { node2: 'green' } }]);
+    expect(later.decisions).toMatchObject([
+      { kind: 'set-health', value: 'red', reason: expect.stringMatching(/dropped/) },
+    ]);
+    expect(later.state.slots.get(SLOT)?.healthSetAt).toBe(6000);
+    // Shown as it is (or worse, by another #health attribute): nothing to do.
+    for (const shown of ['red'] as const) {
+      expect(
+        kinds(run(red, [{ kind: 'membership', at: 6000, online: ['node2'], health: { node2: shown } }]).decisions),
+      ).toEqual([]);
+    }
   });
 });
