@@ -29,7 +29,7 @@ export function lanConf(i: LanConfInput): string {
     `name ${q(i.spec.name)}`,
     'set_working_mc 0x20',
     '  startlan 1',
-    `    addr 127.0.0.1 ${i.port}`,
+    `    addr ${i.spec.lanAddress ?? '127.0.0.1'} ${i.port}`,
     '    priv_limit admin',
     '    allowed_auths_callback none md2 md5 straight',
     '    allowed_auths_user none md2 md5 straight',

@@ -21,6 +21,8 @@ export interface ShelfSpec {
   readonly boards: readonly BoardSpec[];
   /** How many shelf managers (separate ipmi_sim processes) stand for the shelf: 1 or 2. */
   readonly shelfManagers: 1 | 2;
+  /** The address the shelf managers' LAN channels bind (default 127.0.0.1). */
+  readonly lanAddress?: string;
 }
 
 export const DEFAULT_SHELF: ShelfSpec = Object.freeze<ShelfSpec>({

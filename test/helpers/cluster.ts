@@ -153,11 +153,28 @@ export interface SpawnOptions {
   readonly cwd?: string;
 }
 
+export interface ClusterMember {
+  readonly name: string;
+  readonly id: number;
+  readonly addr: string;
+}
+
 export interface ClusterOptions {
-  /** The corosync node name (and host name) of the one node. */
+  /** The corosync node name (and host name) of this node. */
   readonly node: string;
   /** Cluster properties seeded into the CIB before start (dc-deadtime 2s is always set). */
   readonly properties?: Readonly<Record<string, string>>;
+  /**
+   * A node of a cluster of several (test/helpers/three-node.ts): every member, the shared
+   * authkey, totem settings, and what connects this node's network namespace (run after its
+   * holder starts, before corosync). Without it: one node on its loopback.
+   */
+  readonly members?: {
+    readonly nodes: readonly ClusterMember[];
+    readonly authkey: string;
+    readonly totem: Readonly<Record<string, string | number>>;
+    readonly connect: (initPid: number) => Promise<void>;
+  };
 }
 
 /**
@@ -186,10 +203,12 @@ export class LiveCluster {
     const dir = mkdtempSync(join(tmpdir(), 'atca-cluster-'));
     let cluster: LiveCluster | undefined;
     try {
-      const knetPort = await freePort();
+      // A cluster of several has its own network namespaces: corosync's port is its own there.
+      const knetPort = opts.members ? 5405 : await freePort();
       await prepareFolders(dir, opts, knetPort);
       const { holder, initPid } = await startHolder(dir, opts.node);
       cluster = new LiveCluster(dir, opts.node, holder, initPid);
+      await opts.members?.connect(initPid);
       await cluster.#startDaemons();
       return cluster;
     } catch (e) {
@@ -330,6 +349,14 @@ export class LiveCluster {
     );
   }
 
+  /**
+   * Power loss: SIGKILL to pid 1 of the node's PID namespace — the kernel kills everything in
+   * it at once, and the network namespace (its link to the others) goes with the last process.
+   */
+  powerOff(): void {
+    if (alive(this.initPid)) process.kill(this.initPid, 'SIGKILL');
+  }
+
   /** Stops everything by PID, in order, and removes the folder. Never throws. */
   async stop(): Promise<void> {
     const step = async (f: () => Promise<unknown>) => {
@@ -378,8 +405,11 @@ async function prepareFolders(dir: string, opts: ClusterOptions, knetPort: numbe
   chmodSync(join(dir, 'log-pacemaker'), 0o770);
 
   const etc = join(dir, 'etc-corosync');
-  execFileSync('corosync-keygen', ['-k', join(etc, 'authkey')], { stdio: 'pipe' });
-  writeFileSync(join(etc, 'corosync.conf'), corosyncConf(opts.node, knetPort));
+  if (opts.members) {
+    copyFileSync(opts.members.authkey, join(etc, 'authkey'));
+    chmodSync(join(etc, 'authkey'), 0o400);
+  } else execFileSync('corosync-keygen', ['-k', join(etc, 'authkey')], { stdio: 'pipe' });
+  writeFileSync(join(etc, 'corosync.conf'), corosyncConf(opts, knetPort));
 
   // A seeded CIB: without dc-deadtime 2s the node waits about 20 s to elect itself DC.
   const seed = join(dir, 'seed.xml');
@@ -396,25 +426,33 @@ async function prepareFolders(dir: string, opts: ClusterOptions, knetPort: numbe
 }
 
 /** One `key: value` per line: corosync reads `node { … }` on one line as a parse error. */
-function corosyncConf(node: string, knetPort: number): string {
+function corosyncConf(opts: ClusterOptions, knetPort: number): string {
+  const nodes = opts.members?.nodes ?? [{ name: opts.node, id: 1, addr: '127.0.0.1' }];
+  const totem = Object.entries(opts.members?.totem ?? { token: 1000 })
+    .map(([k, v]) => `  ${k}: ${v}`)
+    .join('\n');
   return `totem {
   version: 2
   cluster_name: atca-test
   transport: knet
   crypto_cipher: aes256
   crypto_hash: sha256
-  token: 1000
+${totem}
   interface {
     linknumber: 0
     mcastport: ${knetPort}
   }
 }
 nodelist {
-  node {
-    ring0_addr: 127.0.0.1
-    name: ${node}
-    nodeid: 1
-  }
+${nodes
+  .map(
+    (n) => `  node {
+    ring0_addr: ${n.addr}
+    name: ${n.name}
+    nodeid: ${n.id}
+  }`,
+  )
+  .join('\n')}
 }
 quorum {
   provider: corosync_votequorum

@@ -70,9 +70,9 @@ describe.skipIf(!haveTools)('offline actuator on a CIB file, checked with crm_si
     expect(mon.stdout).toMatch(/dummy1\s+\(ocf:pacemaker:Dummy\):\s+Started node1/);
     const nodes = await new OfflineActuator(offlineConfig(cib)).nodes();
     expect(nodes).toEqual([
-      { name: 'node1', id: '1', online: true, standby: false, unclean: false, type: 'member' },
-      { name: 'node2', id: '2', online: true, standby: false, unclean: false, type: 'member' },
-      { name: 'node3', id: '3', online: true, standby: false, unclean: false, type: 'member' },
+      { name: 'node1', id: '1', online: true, standby: false, unclean: false, type: 'member', health: 'green' },
+      { name: 'node2', id: '2', online: true, standby: false, unclean: false, type: 'member', health: 'green' },
+      { name: 'node3', id: '3', online: true, standby: false, unclean: false, type: 'member', health: 'green' },
     ]);
     // The guard before a fence reads the same file: quorate (have-quorum), three voting members.
     expect(await new OfflineActuator(offlineConfig(cib)).cluster()).toEqual({
