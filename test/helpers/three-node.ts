@@ -150,7 +150,8 @@ export class ThreeNodeCluster {
   dummyState(i: number, rsc: string): string | undefined {
     const n = this.nodes[i];
     if (!n || this.deaths.has(NODES[i]!)) return undefined;
-    return `/proc/${n.initPid}/root/run/resource-agents/Dummy-${rsc}.state`;
+    // The resource's `state` parameter must be /run/Dummy-<rsc>.state (the node's own /run).
+    return `/proc/${n.initPid}/root/run/Dummy-${rsc}.state`;
   }
 
   /** When `rsc` (ocf:pacemaker:Dummy) last started on node i (its state file's mtime), or undefined. */

@@ -58,6 +58,7 @@ describe.skipIf(skipReason !== undefined)(
     slots: { "1": { node: node1 }, "2": { node: node2 }, "3": { node: node3 } }
 traps: { address: 10.99.0.3, port: ${cl.trapPort}, communities: [{ env: COMMUNITY }] }
 polling: { hotswapIntervalMs: 1000, sensorIntervalMs: 2000, selIntervalMs: 2000, requestTimeoutMs: 3000 }
+policy: { recoveryMs: 2000 }
 pacemaker: { mode: live, fenceTimeoutSec: 60 }
 journal: { path: ${journalPath} }
 safety: { maxFences: 2 }
@@ -73,6 +74,25 @@ safety: { maxFences: 2 }
         return me.log().includes('atcad running') || undefined;
       });
       await until('the first poll', () => (journal((j) => j.read.counts().events) >= 3 ? true : undefined));
+    }
+
+    /** node1 runs the app again (node2 does not), with every node online. */
+    async function appBackOnNode1(): Promise<void> {
+      await until(
+        'app back on node1',
+        () => (ours().startedAt(0, 'app') !== undefined && ours().startedAt(1, 'app') === undefined ? true : undefined),
+        60_000,
+      ).catch(async (e) => {
+        const decided = journal((j) =>
+          j.read
+            .decisions(30)
+            .reverse()
+            .map((d) => `${d.at} ${d.slot} ${d.kind}: ${d.reason}`)
+            .join('\n'),
+        );
+        const mon = await crm(['crm_mon', '-1', '-A']);
+        throw new Error(`${(e as Error).message}\n${decided}\n${mon.stdout}\n${atcad?.log(3000)}`);
+      });
     }
 
     beforeAll(async () => {
@@ -102,6 +122,7 @@ safety: { maxFences: 2 }
   <operations><op id="shelf1-monitor" name="monitor" interval="60s"/></operations>
 </primitive>`;
       const app = `<primitive id="app" class="ocf" provider="pacemaker" type="Dummy">
+  <instance_attributes id="app-params"><nvpair id="app-state" name="state" value="/run/Dummy-app.state"/></instance_attributes>
   <operations><op id="app-monitor" name="monitor" interval="10s"/></operations>
 </primitive>`;
       for (const xml of [device, app]) {
@@ -127,11 +148,11 @@ safety: { maxFences: 2 }
       const cl = ours();
       const temp = boardSensors(TEST_SHELF.boards.find((b) => b.slot === 1)!).temperature;
       const t0 = Date.now();
-      await cl.shelf.setTemperature(1, 95);
+      await cl.shelf.setTemperature(1, 85); // above upper critical (80 °C), below non-recoverable (90 °C)
       const tFault = Date.now();
       await cl.trap(
         `.1.3.6.1.4.1.3183.1.1.0.${temperatureSpecific(UPPER_CRITICAL_HIGH, false)}`,
-        temperaturePet(cl.shelf.ipmbOfSlot(1), temp, UPPER_CRITICAL_HIGH, true, 95),
+        temperaturePet(cl.shelf.ipmbOfSlot(1), temp, UPPER_CRITICAL_HIGH, true, 85),
       );
       const tTrap = Date.now();
       const started = await until('app started on node2', () => cl.startedAt(1, 'app'), 30_000).catch((e) => {
@@ -146,6 +167,73 @@ safety: { maxFences: 2 }
       expect(red).toMatchObject({ node: 'node1' });
       expect(journal((j) => j.read.actions(50).filter((a) => a.kind === 'fence'))).toEqual([]);
       await cl.shelf.setTemperature(1, 40);
+      await appBackOnNode1();
     }, 120_000);
+
+    it('a stray trap (the sensor reads fine) moves nothing and fences nothing', async () => {
+      const cl = ours();
+      const temp = boardSensors(TEST_SHELF.boards.find((b) => b.slot === 1)!).temperature;
+      const before = cl.startedAt(0, 'app');
+      const sent = Date.now();
+      await cl.trap(
+        `.1.3.6.1.4.1.3183.1.1.0.${temperatureSpecific(UPPER_CRITICAL_HIGH, false)}`,
+        temperaturePet(cl.shelf.ipmbOfSlot(1), temp, UPPER_CRITICAL_HIGH, true, 99),
+      );
+      const refuted = await until(
+        'the claim refuted',
+        () =>
+          journal((j) =>
+            j.read.decisions(50).find((d) => d.slot === 's1/1' && /temperature-critical (refuted|cleared before confirmation)/.test(d.reason)),
+          ),
+        20_000,
+      ).catch((e) => {
+        const decided = journal((j) =>
+          j.read
+            .decisions(20)
+            .reverse()
+            .map((d) => `${d.at} ${d.slot} ${d.kind}: ${d.reason}`)
+            .join('\n'),
+        );
+        throw new Error(`${(e as Error).message}\n${decided}\n${atcad?.log(2000)}`);
+      });
+      expect(refuted).toBeDefined();
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(cl.startedAt(0, 'app')).toBe(before);
+      expect(cl.startedAt(1, 'app')).toBeUndefined();
+      const values = journal((j) =>
+        j.read
+          .decisions(50)
+          .filter((d) => d.kind === 'set-health' && d.node === 'node1' && d.at >= sent)
+          .map((d) => (d.body as { value: string }).value),
+      );
+      expect(values).not.toContain('red');
+    }, 60_000);
+
+    for (const withAtcad of [true, false]) {
+      it(`dead (power lost) ${withAtcad ? 'with atcad' : 'with atcad stopped'}: corosync loses node1, the cluster fences it (found off), app started on node2${withAtcad ? '; atcad adds nothing' : ''}`, async () => {
+        const cl = ours();
+        if (!withAtcad) await atcad?.stop();
+        cl.nextCause.set(1, 9); // the IPMC reports an unexpected deactivation
+        const tFault = Date.now();
+        await cl.shelf.setState(1, 1);
+        const started = await until('app started on node2', () => cl.startedAt(1, 'app'), 90_000).catch((e) => {
+          throw new Error(`${(e as Error).message}\n${atcad?.log(4000)}\n${cl.logs(3000)}`);
+        });
+        const died = cl.deaths.get('node1');
+        const hist = await crm(['stonith_admin', '--history', 'node1', '--output-as=xml']);
+        console.log(
+          `power loss ${withAtcad ? 'with atcad' : 'without atcad'} (ms from the fault): node1 killed ${(died ?? 0) - tFault}, app started on node2 ${Math.round(started - tFault)}`,
+        );
+        expect(hist.stdout).toMatch(/target="node1"[^>]*status="success"|status="success"[^>]*target="node1"/);
+        if (withAtcad) {
+          expect(journal((j) => j.read.actions(50).filter((a) => a.kind === 'fence'))).toEqual([]);
+        }
+        // The blade is repaired: back in M4, node1 boots and rejoins.
+        await cl.shelf.setState(1, 4);
+        await cl.boot(0);
+        if (!withAtcad) await startAtcad();
+        await appBackOnNode1();
+      }, 240_000);
+    }
   },
 );
