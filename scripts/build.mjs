@@ -40,6 +40,7 @@ for (const [entry, out] of [
   ['bench/e2e-health.ts', 'dist/e2e-health.mjs'],
   ['bench/pipeline.ts', 'dist/pipeline.mjs'],
   ['bench/lib/sender-main.ts', 'dist/bench-sender.mjs'],
+  ['bench/three-node.ts', 'dist/three-node.mjs'],
 ]) {
   await build({
     ...common,

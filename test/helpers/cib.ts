@@ -7,23 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 
-const SBIN = '/usr/sbin';
+export { type ToolRun, tool } from './tool.js';
 
-export interface ToolRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export function tool(name: string, args: readonly string[], cibFile?: string): Promise<ToolRun> {
-  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', ...(cibFile ? { CIB_file: cibFile } : {}) };
-  return new Promise((resolve) => {
-    execFile(join(SBIN, name), args, { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { tool } from './tool.js';
 
 /**
  * Three nodes, each with a <node_state> (online members: transient attributes need one), three

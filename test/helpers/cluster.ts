@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCrmMonNodes } from '../../src/pacemaker/actuator.js';
 import { freePort } from '../../src/sim/ports.js';
-import { tool } from './cib.js';
+import { tool } from './tool.js';
 import { alive, until as waitUntil } from './wait.js';
 
 export const CLUSTER_TOOLS = ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/corosync', '/usr/sbin/pacemakerd'];

@@ -8,7 +8,7 @@ import { Journal } from '../../src/journal/journal.js';
 import { boardSensors } from '../../src/sim/shelf-spec.js';
 import { temperaturePet, temperatureSpecific, UPPER_CRITICAL_HIGH } from '../../src/sim/trap-datagram.js';
 import { type NsProcess, until } from './cluster.js';
-import { TEST_SHELF } from './shelf.js';
+import { TEST_SHELF } from './test-shelf.js';
 import { addrOf, BRIDGE_ADDR, type ThreeNodeCluster } from './three-node.js';
 
 export const TRAP_PORT = 16200;

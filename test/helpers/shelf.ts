@@ -2,16 +2,9 @@ import { afterAll, beforeAll } from 'vitest';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
 import type { ShelfSpec } from '../../src/sim/shelf-spec.js';
 
-export const TEST_SHELF: ShelfSpec = {
-  name: 'test-shelf',
-  username: 'admin',
-  password: 'Tst-pw-7319',
-  sites: [1, 2, 3, 4, 5, 6],
-  // Slot 3's IPMC sits where no slot formula would put it: the agent must ask the shelf.
-  boards: [{ slot: 1 }, { slot: 2 }, { slot: 3, ipmb: 0x9a }, { slot: 4, initialState: 1 }, { slot: 6 }],
-  shelfManagers: 2,
-};
+export { TEST_SHELF } from './test-shelf.js';
 
+import { TEST_SHELF } from './test-shelf.js';
 /** Starts a simulated shelf for the file's tests and stops it (by PID) afterwards, pass or fail. */
 export function useShelf(spec: ShelfSpec = TEST_SHELF): {
   readonly shelf: SimulatedShelf;

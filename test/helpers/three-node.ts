@@ -15,7 +15,7 @@ import { freePort } from '../../src/sim/ports.js';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
 import type { ShelfSpec } from '../../src/sim/shelf-spec.js';
 import { LiveCluster } from './cluster.js';
-import { TEST_SHELF } from './shelf.js';
+import { TEST_SHELF } from './test-shelf.js';
 import { alive } from './wait.js';
 
 export const BRIDGE_ADDR = '10.99.0.254';
