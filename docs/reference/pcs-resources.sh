@@ -47,11 +47,13 @@ $PCS constraint location data-fs avoids quorum1
 $PCS constraint location app-ip avoids quorum1
 
 # atcad, with its own floating IP: the address both shelf managers send their traps to. It
-# prefers the quorum node (which runs nothing else) and may run on a blade if it is lost.
+# runs on the quorum node only: its journal (the fence budget, fault episodes, the health it
+# applied) is on that node's disk, and it must never run on a blade it may have to fence. If
+# the quorum node is lost, the cluster goes on without atcad's acceleration.
 $PCS resource create atcad-ip ocf:heartbeat:IPaddr2 ip=10.0.0.20 cidr_netmask=24 \
     op monitor interval=10s timeout=20s
 $PCS resource create atcad ocf:heartbeat:anything binfile=/usr/bin/node \
     cmdline_options="/usr/lib/atca-fence/atcad.mjs --config /etc/atca-fence/atcad.yaml" \
     op monitor interval=10s timeout=20s
 $PCS resource group add atcad-group atcad-ip atcad
-$PCS constraint location atcad-group prefers quorum1=100
+$PCS constraint location atcad-group avoids blade1 blade2

@@ -565,7 +565,7 @@ export class Engine {
       at,
       cluster: view,
       fencer,
-      ...(hardware.payloadOff ? { payloadOff: true } : {}),
+      ...(hardware.payloadOff === undefined ? {} : { payloadOff: hardware.payloadOff }),
     });
   }
 

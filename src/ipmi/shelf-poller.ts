@@ -52,6 +52,8 @@ export class ShelfPoller {
   readonly #device: AtcaDevice;
   readonly #conn: ShelfConnection;
   readonly #last = new Map<number, SlotReading>();
+  /** What the last poll itself read (a trap's claim moves #last, not this). */
+  readonly #polled = new Map<number, SlotReading>();
   /** Claims made per slot (by traps and SEL entries), to tell a reading from before one. */
   readonly #claims = new Map<number, number>();
   readonly #ipmbToSlot = new Map<number, number>();
@@ -371,8 +373,12 @@ export class ShelfPoller {
       return reading;
     }
     const before = this.#last.get(slot);
+    const polledBefore = this.#polled.get(slot);
     this.#last.set(slot, reading);
-    if ((reading === before && !levels) || ipmb === undefined) return reading;
+    this.#polled.set(slot, reading);
+    // Reported when it differs from what was claimed or from what the last poll read: a state
+    // a trap claimed and a poll then reads is the poll's evidence too (the policy tells them apart).
+    if ((reading === before && reading === polledBefore && !levels) || ipmb === undefined) return reading;
     if (reading === 'ipmc-unreachable') {
       this.#emit({ kind: 'ipmc', shelf: this.#shelf.name, source: 'poll', at, ipmb, reachable: false });
     } else if (typeof reading === 'number') {

@@ -160,30 +160,15 @@ export function votersAfterFence(
   return { remaining, needed };
 }
 
-/** A health change the cluster does not show this long after it was decided is applied again. */
-export const HEALTH_SETTLE_MS = 5000;
-
-function timeOf(input: PolicyInput): number {
-  switch (input.kind) {
-    case 'confirmation':
-    case 'membership':
-    case 'tick':
-      return input.at;
-    default:
-      return input.evidence.at;
-  }
-}
-
 export function decide(state: PolicyState, input: PolicyInput, cfg: PolicyConfig): DecideResult {
   const r = decideOnce(state, input, cfg);
   const set = r.decisions.filter((d) => d.kind === 'set-health');
   if (set.length === 0) return r;
-  // Remember when each slot's health was last decided: the cluster shows it some time after.
-  const at = timeOf(input);
+  // A health change decided: the cluster has not shown it yet.
   const slots = new Map(r.state.slots);
   for (const d of set) {
     const s = slots.get(d.slot);
-    if (s) slots.set(d.slot, { ...s, healthSetAt: at });
+    if (s) slots.set(d.slot, { ...s, healthShown: false });
   }
   return { state: { ...r.state, slots }, decisions: r.decisions };
 }
@@ -235,11 +220,19 @@ function settle(r: DecideResult, keys: readonly string[], at: number, cfg: Polic
     const waiting = slot.pending;
     if (waiting && !waiting.confirming) {
       const f = slot.active.get(waiting.fault);
-      const stronger = nextToPend({ ...slot, pending: undefined }, cfg);
+      const other = nextToPend({ ...slot, pending: undefined }, cfg);
+      const otherFault = other ? slot.active.get(other.fault) : undefined;
       if (
         !f ||
         (waiting.action === 'verify' && f.confirmed) ||
-        (stronger && PENDING_RANK[stronger.action] > PENDING_RANK[waiting.action])
+        (other && PENDING_RANK[other.action] > PENDING_RANK[waiting.action]) ||
+        // A reading that came back unknown takes turns with the others of its rank, so that one
+        // that never answers does not keep another fault's action waiting for ever.
+        (other &&
+          other.fault !== waiting.fault &&
+          waiting.attempts > 0 &&
+          PENDING_RANK[other.action] === PENDING_RANK[waiting.action] &&
+          (otherFault?.askedAt ?? Number.NEGATIVE_INFINITY) < (f.askedAt ?? Number.NEGATIVE_INFINITY))
       ) {
         slot = { ...slot, pending: undefined };
       }
@@ -262,8 +255,13 @@ function settle(r: DecideResult, keys: readonly string[], at: number, cfg: Polic
           pending: {
             action: next.action,
             fault: next.fault,
-            dueAt: Math.max(at, a.since + cfg.sustainMs),
-            attempts: 0,
+            // A fault whose readings came back unknown keeps its back-off across turns.
+            dueAt: Math.max(
+              at,
+              a.since + cfg.sustainMs,
+              a.unknowns ? (a.askedAt ?? at) + retryDelay(a.unknowns, cfg) : Number.NEGATIVE_INFINITY,
+            ),
+            attempts: a.unknowns ?? 0,
             confirming: false,
             id: seq,
           },
@@ -281,6 +279,8 @@ function settle(r: DecideResult, keys: readonly string[], at: number, cfg: Polic
       (p.action === 'verify' || !slot.inFlight)
     ) {
       slot = { ...slot, pending: { ...p, confirming: true } };
+      const a = slot.active.get(p.fault);
+      if (a) slot = { ...slot, active: new Map(slot.active).set(p.fault, { ...a, askedAt: at }) };
       decisions.push(confirmDecision(slot, allEvidence(slot), cfg));
     }
     if (slot !== before) state = withSlot(state, slot);
@@ -310,13 +310,17 @@ function wantedFor(
 
 /** The active fault whose reading is still to be asked for: fences first, then standby, then verification; the oldest first. */
 function nextToPend(slot: SlotPolicyState, cfg: PolicyConfig): { fault: FaultClass; action: PendingKind } | undefined {
-  let best: { fault: FaultClass; action: PendingKind; since: number } | undefined;
+  let best: { fault: FaultClass; action: PendingKind; since: number; asked: number } | undefined;
   for (const [fault, a] of slot.active) {
     const action = wantedFor(slot, fault, a, cfg);
     if (!action) continue;
+    // The least recently asked first (a fault never read before the others), then the oldest.
+    const asked = a.askedAt ?? Number.NEGATIVE_INFINITY;
     const better =
-      !best || PENDING_RANK[action] > PENDING_RANK[best.action] || (action === best.action && a.since < best.since);
-    if (better) best = { fault, action, since: a.since };
+      !best ||
+      PENDING_RANK[action] > PENDING_RANK[best.action] ||
+      (action === best.action && (asked < best.asked || (asked === best.asked && a.since < best.since)));
+    if (better) best = { fault, action, since: a.since, asked };
   }
   return best;
 }
@@ -355,7 +359,13 @@ function finding(
     case 'hotswap': {
       const polledOff = input.evidence.source === 'poll' ? f.state === 0 || f.state === 1 : slot.polledOff;
       if (f.state === slot.hotswap && polledOff === slot.polledOff) return { state, decisions: [] };
-      return { state: withSlot(state, { ...slot, hotswap: f.state, polledOff }), decisions: [] };
+      let next: SlotPolicyState = { ...slot, hotswap: f.state, polledOff };
+      if (slot.polledOff && !polledOff) {
+        // Powered again: what was shown before the power cycle is a claim again, read afresh.
+        const active = new Map([...slot.active].map(([k, a]) => [k, { ...a, confirmed: false }] as const));
+        next = { ...next, active };
+      }
+      return { state: withSlot(state, next), decisions: [] };
     }
     case 'swept': {
       // Read afresh after a restart — state and every sensor: recovery and the end of a fault
@@ -545,16 +555,23 @@ function confirm(
       decisions: [record(slot.key, `${input.fault}: slot is in maintenance, no ${withheld}`, ev)],
     };
   }
-  const again = (why: string, base: SlotPolicyState = slot, before: readonly Decision[] = []): DecideResult => {
+  // The fresh reading is atcad's own: whether it shows the payload powered counts, whatever it
+  // says of the fault.
+  const read: SlotPolicyState = input.payloadOff === undefined ? slot : { ...slot, polledOff: input.payloadOff };
+  const again = (why: string, base: SlotPolicyState = read, before: readonly Decision[] = []): DecideResult => {
     const attempts = pending.attempts + 1;
     const wait = retryDelay(attempts, cfg);
-    // The pending action as it was asked for (never still "confirming"), keeping when the blade
-    // first read off if the base says so.
-    const offSince = base.pending?.offSince ?? pending.offSince;
+    // The pending action as it was asked for (never still "confirming"); when the blade first
+    // read off is kept only while it still reads off.
+    const offSince = input.payloadOff === true ? (base.pending?.offSince ?? pending.offSince) : undefined;
+    const a = base.active.get(input.fault);
+    const active = a ? new Map(base.active).set(input.fault, { ...a, unknowns: attempts }) : base.active;
+    const { offSince: _was, ...asked } = pending;
     return {
       state: withSlot(state, {
         ...base,
-        pending: { ...pending, attempts, dueAt: at + wait, ...(offSince === undefined ? {} : { offSince }) },
+        active,
+        pending: { ...asked, attempts, dueAt: at + wait, ...(offSince === undefined ? {} : { offSince }) },
       }),
       decisions: [
         ...before,
@@ -570,9 +587,11 @@ function confirm(
     // Whatever the sensor said, a blade the fresh reading shows without payload power is what
     // a fence makes of it. Only the fresh reading decides this, never a state a trap claimed.
     const offSince = pending.offSince ?? at;
+    // Confirmed only if the reading showed the fault itself: an unknown one proves nothing.
+    const seen = input.verdict === 'confirmed' ? confirmedFault(read, input.fault) : read;
     return deadBlade(
       state,
-      { ...confirmedFault(slot, input.fault), polledOff: true, pending: { ...pending, offSince } },
+      { ...seen, pending: { ...pending, offSince } },
       { ...pending, offSince },
       input,
       ev,
@@ -585,16 +604,16 @@ function confirm(
     // The fresh reading disagrees: the claim was stale, replayed or wrong. Do nothing that
     // cannot be undone; forget the fault.
     return {
-      state: withSlot(state, without(slot, input.fault, at)),
+      state: withSlot(state, without(read, input.fault, at)),
       decisions: [record(slot.key, `${input.fault} refuted by a fresh reading: no ${withheld}`, ev)],
     };
   }
   const node = slot.node!;
-  const shown: SlotPolicyState = {
-    ...confirmedFault({ ...slot, pending }, input.fault),
-    // The fresh reading is atcad's own: a blade it shows off is off.
-    polledOff: input.payloadOff === true || slot.polledOff,
-  };
+  const shown: SlotPolicyState = confirmedFault({ ...read, pending }, input.fault);
+  if (GRACEFUL_FAULTS.has(input.fault) && input.fencer === 'unknown') {
+    // It may be the cluster's own fence, and that cannot be ruled out: nothing yet.
+    return again("the fencer's history cannot be read, so this may be the cluster's own fence");
+  }
   if (GRACEFUL_FAULTS.has(input.fault) && (input.fencer === 'fencing' || input.fencer === 'fenced-recently')) {
     // The cluster's own fence is what deactivates the blade: its business, not a fault.
     return {
@@ -619,7 +638,7 @@ function confirm(
     };
   }
   // Red before the standby or fence: the resources start moving at once.
-  const up = healthUp(shown, cfg, `${input.fault} confirmed by a fresh reading`, ev, input.payloadOff === true);
+  const up = healthUp(shown, cfg, `${input.fault} confirmed by a fresh reading`, ev);
   const confirmed = up.slot;
   if (confirmed.inFlight) {
     return {
@@ -707,7 +726,7 @@ function deadBlade(
       decisions: [
         record(
           slot.key,
-          `${fault} confirmed: the blade is verified off and ${node} is out of the cluster: the cluster fences it itself (fence_atca finds it off at once); atcad adds nothing`,
+          `${fault}${input.verdict === 'confirmed' ? ' confirmed' : ''}: the blade is verified off and ${node} is out of the cluster: the cluster fences it itself (fence_atca finds it off at once); atcad adds nothing`,
           ev,
         ),
       ],
@@ -905,17 +924,15 @@ function membership(
     const now = online.has(slot.node);
     const shown = input.health?.[slot.node];
     const joined = now && slot.nodeOnline !== true;
+    const showsOurs = shown !== undefined && HEALTH_RANK[shown] >= HEALTH_RANK[slot.health];
     // The level, not only the change: a node that left and came back between two readings, or
-    // a Pacemaker restart, drops the attribute without atcad seeing the node go.
-    const dropped =
-      now &&
-      !joined &&
-      shown !== undefined &&
-      HEALTH_RANK[shown] < HEALTH_RANK[slot.health] &&
-      input.at - (slot.healthSetAt ?? Number.NEGATIVE_INFINITY) >= HEALTH_SETTLE_MS &&
-      slot.healthRetryAt === undefined;
-    if (now === slot.nodeOnline && !dropped) continue;
-    let s: SlotPolicyState = { ...slot, nodeOnline: now };
+    // a Pacemaker restart, drops the attribute without atcad seeing the node go. Only a level
+    // the cluster has shown and then lost counts (applied again once per loss).
+    const dropped = now && !joined && slot.healthShown && shown !== undefined && !showsOurs;
+    const seen = now && showsOurs && slot.health !== 'green';
+    const shownNext = seen || (slot.healthShown && !dropped && now);
+    if (now === slot.nodeOnline && !dropped && shownNext === slot.healthShown) continue;
+    let s: SlotPolicyState = { ...slot, nodeOnline: now, healthShown: shownNext };
     if ((joined || dropped) && slot.health !== 'green') {
       decisions.push({
         kind: 'set-health',
@@ -923,7 +940,7 @@ function membership(
         node: slot.node,
         value: slot.health,
         reason: dropped
-          ? `the cluster shows ${slot.node} ${shown}, not ${slot.health}: health applied again (attrd dropped it)`
+          ? `the cluster showed ${slot.node} ${slot.health} and now shows it ${shown}: health applied again (attrd dropped it)`
           : slot.nodeOnline === undefined
             ? `health applied again: ${slot.node} online at atcad's first reading of the cluster`
             : `${slot.node} (re)joined the cluster: health applied again (attrd drops a lost node's attributes)`,
@@ -1024,6 +1041,6 @@ export function newSlotState(key: string, node: string | undefined, maintenance:
     standbyRetry: undefined,
     unread: false,
     nodeOnline: undefined,
-    healthSetAt: undefined,
+    healthShown: false,
   };
 }

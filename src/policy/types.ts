@@ -54,6 +54,9 @@ export interface ActiveFault {
    * or SEL entry alone is a claim: it moves health to yellow at most until it is confirmed.
    */
   readonly confirmed: boolean;
+  /** When a fresh reading was last asked for it, and how many in a row came back unknown. */
+  readonly askedAt?: number;
+  readonly unknowns?: number;
 }
 
 /**
@@ -117,8 +120,12 @@ export interface SlotPolicyState {
   readonly unread: boolean;
   /** Whether the node is an online cluster member, as last read (undefined: not read yet). */
   readonly nodeOnline: boolean | undefined;
-  /** When a health change was last decided (the cluster shows it some time after). */
-  readonly healthSetAt: number | undefined;
+  /**
+   * The cluster has shown the health atcad last applied (crm_mon's node health, at least as
+   * bad): only a level seen and then lost is applied again — with node-health-strategy none,
+   * the cluster shows every node green and nothing is ever seen, so nothing loops.
+   */
+  readonly healthShown: boolean;
 }
 
 /**

@@ -20,7 +20,10 @@ export type Verdict = 'confirmed' | 'refuted' | 'unknown';
 export interface Confirmation {
   readonly verdict: Verdict;
   readonly summary: string;
-  /** The reading shows the payload without power (M0 or M1): the blade is dead, not sick. */
+  /**
+   * The reading shows the payload without power (M0 or M1: the blade is dead, not sick), or
+   * with it (any other state); absent when no state could be read.
+   */
   readonly payloadOff?: boolean;
 }
 
@@ -58,7 +61,8 @@ function byState(hs: SlotReading, holds: (m: number) => boolean, unreachable: Ve
 export function confirms(fault: FaultClass, fresh: FreshReading): Confirmation {
   const c = judge(fault, fresh);
   const hs = fresh.hotswap;
-  return hs === 0 || hs === 1 ? { ...c, payloadOff: true } : c;
+  // Said either way when the state was read; absent when it could not be.
+  return typeof hs === 'number' ? { ...c, payloadOff: hs === 0 || hs === 1 } : c;
 }
 
 function judge(fault: FaultClass, fresh: FreshReading): Confirmation {

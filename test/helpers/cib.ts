@@ -2,7 +2,6 @@
 // members), three Dummy resources preferring node1 and node-health-strategy=migrate-on-red,
 // checked with crm_verify and settled with crm_simulate. Pacemaker's tools act on it through
 // CIB_file; crm_simulate shows what a cluster would do with it.
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';

@@ -147,10 +147,18 @@ export async function overTemperature(c: ThreeNodeCluster, a: RunningAtcad): Pro
   );
   const tTrap = Date.now();
   const started = await until('the app started on node2', () => c.startedAt(1, 'app'), 30_000);
+  // The decision that made node1 red: the first after the fault (decisions come newest first).
   const red = a.journal((j) =>
     j.read
       .decisions(50)
-      .find((d) => d.id > since && d.kind === 'set-health' && d.node === 'node1' && /red|confirmed/.test(d.reason)),
+      .filter(
+        (d) =>
+          d.id > since &&
+          d.kind === 'set-health' &&
+          d.node === 'node1' &&
+          (d.body as { value?: string }).value === 'red',
+      )
+      .at(-1),
   );
   const act = a.journal((j) =>
     j.read

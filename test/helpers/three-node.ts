@@ -65,6 +65,11 @@ export class ThreeNodeCluster {
   /** Cause to report in the shelf manager's trap for a slot's next step down (default: 1, commanded). */
   readonly nextCause = new Map<number, number>();
   readonly #o: ThreeNodeOptions;
+  #boots = 0;
+  /** snmptrap runs under way, one after the other (traps keep their order), stopped with the rest. */
+  #traps: Promise<void> = Promise.resolve();
+  readonly #trapProcs = new Set<ChildProcess>();
+  readonly #buf = Buffer.alloc(65536);
 
   private constructor(dir: string, o: ThreeNodeOptions) {
     this.dir = dir;
@@ -79,8 +84,11 @@ export class ThreeNodeCluster {
       c.shelf = await SimulatedShelf.start(spec, { commandPrefix: c.enterBridge() });
       await c.#forward(c.shelf.managers[0]!.consolePort);
       execFileSync('corosync-keygen', ['-k', join(c.dir, 'authkey')], { stdio: 'pipe' });
-      await Promise.all(NODES.map((_, i) => c.boot(i)));
-      c.#watch = setInterval(() => c.#readTransitions(), 5);
+      // Every boot settles before anything is judged: a failed one must not leave others running.
+      const booted = await Promise.allSettled(NODES.map((_, i) => c.boot(i)));
+      const failed = booted.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+      if (failed) throw failed.reason;
+      c.#watch = setInterval(() => c.#readTransitions(), 10);
       return c;
     } catch (e) {
       await c.stop();
@@ -95,7 +103,8 @@ export class ThreeNodeCluster {
   /** Starts (or starts again) node i: its namespaces, its link to the bridge, corosync and Pacemaker. */
   async boot(i: number): Promise<LiveCluster> {
     const name = NODES[i]!;
-    const veth = `v-${name}`;
+    // A fresh name per boot: the link of a node that died goes away with its namespace, later.
+    const veth = `v-${name}-${++this.#boots}`;
     // A node that died is cleaned up first (its folder, its processes' nsenter parents).
     await this.nodes[i]?.stop();
     this.nodes[i] = undefined;
@@ -166,9 +175,14 @@ export class ThreeNodeCluster {
   }
 
   /** What the shelf manager sends: a PET for a hot-swap transition, from the bridge's address. */
-  async trap(specific: string, pet: Buffer): Promise<void> {
-    if (this.trapPort === 0) return;
-    await new Promise<void>((resolve) => {
+  trap(specific: string, pet: Buffer): Promise<void> {
+    if (this.trapPort === 0) return Promise.resolve();
+    this.#traps = this.#traps.then(() => this.#sendTrap(specific, pet));
+    return this.#traps;
+  }
+
+  #sendTrap(specific: string, pet: Buffer): Promise<void> {
+    return new Promise<void>((resolve) => {
       const p = spawn(
         this.enterBridge()[0]!,
         [
@@ -176,10 +190,19 @@ export class ThreeNodeCluster {
           'snmptrap',
           ...snmptrapV2cArgs(this.community, `${addrOf(2)}:${this.trapPort}`, specific, pet),
         ],
-        { env: { ...ENV, HOME: this.dir, SNMP_PERSISTENT_DIR: join(this.dir, 'snmp') }, stdio: 'ignore' },
+        {
+          env: { ...ENV, HOME: this.dir, SNMP_PERSISTENT_DIR: join(this.dir, 'snmp') },
+          stdio: 'ignore',
+          timeout: 10_000,
+        },
       );
-      p.once('exit', () => resolve());
-      p.once('error', () => resolve());
+      this.#trapProcs.add(p);
+      const done = () => {
+        this.#trapProcs.delete(p);
+        resolve();
+      };
+      p.once('exit', done);
+      p.once('error', done);
     });
   }
 
@@ -192,8 +215,9 @@ export class ThreeNodeCluster {
     const log = this.shelf.managers[0]!.picmgLog;
     let fd: number | undefined;
     try {
+      if (statSync(log).size < this.#logOffset) this.#logOffset = 0; // truncated: from the start
       fd = openSync(log, 'r');
-      const buf = Buffer.alloc(65536);
+      const buf = this.#buf;
       const n = readSync(fd, buf, 0, buf.length, this.#logOffset);
       if (n <= 0) return;
       const text = buf.subarray(0, n).toString('utf8');
@@ -219,15 +243,17 @@ export class ThreeNodeCluster {
 
   #onTransition(t: Transition): void {
     this.transitions.push(t);
+    if (this.transitions.length > 1000) this.transitions.splice(0, this.transitions.length - 1000);
     const i = NODES.findIndex((_, k) => this.shelf.ipmbOfSlot(ThreeNodeCluster.slotOf(k)) === t.ipmb);
     if (i < 0) return;
     const name = NODES[i]!;
     // The shelf manager reports it: a commanded step down (or the cause the test set), the
-    // IPMC's own completion (0), an activation (0).
+    // IPMC's own completion (0), an activation (0). The model is the issue's: a node dies the
+    // moment its slot leaves M4 (a real payload keeps power through M5/M6 until M1).
     const cause = t.from === 4 ? (this.nextCause.get(i + 1) ?? 1) : 0;
     if (t.from === 4) this.nextCause.delete(i + 1);
     void this.trap(hotSwapTrapOid(t.to), hotSwapPet(t.ipmb, t.to, t.from, cause));
-    // The payload runs only in M4: it leaves M4, the node is gone.
+    // It leaves M4: the node is gone.
     if (t.from === 4 && t.to !== 4 && !this.deaths.has(name)) {
       this.deaths.set(name, Date.now());
       this.nodes[i]?.powerOff();
@@ -242,6 +268,7 @@ s.on('error', () => process.exit(1)); s.on('close', () => process.exit(0));`;
     const server = createServer((sock) => {
       const [file, ...args] = [...this.enterBridge(), '--', process.execPath, '-e', RELAY, String(port)];
       const relay = spawn(file!, args, { env: ENV, stdio: ['pipe', 'pipe', 'ignore'] });
+      relay.once('error', () => sock.destroy());
       this.#relays.add(relay);
       relay.once('exit', () => {
         this.#relays.delete(relay);
@@ -273,6 +300,9 @@ exec cat >/dev/null`;
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
+    this.#bridge.once('error', (e) => {
+      out += `${e.message}\n`;
+    });
     this.#bridge.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
     });
@@ -287,6 +317,8 @@ exec cat >/dev/null`;
     const pid = readFileSync(`/proc/${this.#bridge.pid}/task/${this.#bridge.pid}/children`, 'utf8')
       .trim()
       .split(' ')[0];
+    if (!pid || !Number.isInteger(Number(pid)) || Number(pid) <= 1)
+      throw new Error(`bridge namespace: no holder pid (${out})`);
     this.bridgePid = Number(pid);
   }
 
@@ -302,6 +334,8 @@ exec cat >/dev/null`;
   /** Stops everything by PID, pass or fail. Never throws. */
   async stop(): Promise<void> {
     if (this.#watch) clearInterval(this.#watch);
+    for (const p of this.#trapProcs) p.kill('SIGKILL');
+    await this.#traps;
     for (const s of this.#servers) s.close();
     for (const r of this.#relays) r.kill('SIGKILL');
     await Promise.all(this.nodes.map((n) => n?.stop()));

@@ -57,7 +57,11 @@ describe('confirms: sensor faults', () => {
   const hot = state(TEMP, [0x55, 0xc0, 0x18, 0x00]);
   it('temperature-critical: UC crossed now → confirmed, naming the sensor and value', () => {
     const v = confirms('temperature-critical', { hotswap: 4, sensors: [hot] });
-    expect(v).toEqual({ verdict: 'confirmed', summary: 'fresh IPMI reading: M4; Temp Slot1 = 85 (states 0x18)' });
+    expect(v).toEqual({
+      verdict: 'confirmed',
+      summary: 'fresh IPMI reading: M4; Temp Slot1 = 85 (states 0x18)',
+      payloadOff: false,
+    });
   });
   it('temperature-nonrecoverable is refuted by a reading past UC only', () => {
     expect(confirms('temperature-nonrecoverable', { hotswap: 4, sensors: [hot] }).verdict).toBe('refuted');
@@ -84,19 +88,20 @@ describe('confirms: sensor faults', () => {
       'confirmed',
     );
     // A sensor atcad does not read (another LUN, not in the SDR) disproves nothing.
-    expect(confirms('processor-ierr', { hotswap: 4, sensors: [state(WD, [0, 0xc0, 0x01, 0])] })).toEqual({
+    expect(confirms('processor-ierr', { hotswap: 4, sensors: [state(WD, [0, 0xc0, 0x01, 0])] })).toMatchObject({
       verdict: 'unknown',
       summary: 'fresh IPMI reading: M4; no sensor of this kind that atcad reads on this blade',
     });
   });
   it('sensors not readable (blade not in M4, shelf manager silent) or not read → unknown, and said so', () => {
-    expect(confirms('processor-ierr', { hotswap: 1, sensors: undefined })).toEqual({
+    expect(confirms('processor-ierr', { hotswap: 1, sensors: undefined })).toMatchObject({
       verdict: 'unknown',
       summary: 'fresh IPMI reading: M1; sensors not readable',
       // Whatever the sensor said, the blade is without payload power: dead, not sick.
       payloadOff: true,
     });
-    expect(confirms('processor-ierr', { hotswap: 4, sensors: undefined }).payloadOff).toBeUndefined();
+    expect(confirms('processor-ierr', { hotswap: 4, sensors: undefined }).payloadOff).toBe(false);
+    expect(confirms('processor-ierr', { hotswap: 'shmc-unreachable', sensors: undefined }).payloadOff).toBeUndefined();
     expect(confirms('unexpected-deactivation', { hotswap: 0, sensors: undefined }).payloadOff).toBe(true);
     expect(confirms('processor-ierr', { hotswap: 'shmc-unreachable', sensors: undefined }).verdict).toBe('unknown');
     expect(confirms('processor-ierr', { hotswap: 4, sensors: undefined }).verdict).toBe('unknown');

@@ -767,7 +767,8 @@ describe('policy: what the hostile review of issue 9 found (each a sequence that
     );
     expect(r.decisions.some((d) => /the cluster fences it itself/.test(d.reason))).toBe(true);
     expect(healthOf(r.decisions)).toEqual(['yellow']);
-    const back = run(r.state, [hotswap(4, 60_000)], fresh);
+    // Back in M4: what was shown before the power cycle is a claim again; the reading decides.
+    const back = run(r.state, [hotswap(4, 60_000), confirmation('processor-ierr', 60_030)], fresh);
     expect(healthOf(back.decisions)).toEqual(['red']);
   });
 
@@ -798,20 +799,97 @@ describe('policy: what the hostile review of issue 9 found (each a sequence that
     expect(r.state.slots.get(SLOT)?.nodeOnline).toBe(false);
   });
 
-  it('health the cluster no longer shows is applied again, once it has had time to land', () => {
-    const red = initial({ health: 'red', nodeOnline: true, healthSetAt: 0 });
-    const soon = run(red, [{ kind: 'membership', at: 2000, online: ['node2'], health: { node2: 'green' } }]);
-    expect(kinds(soon.decisions)).toEqual([]);
-    const later = run(red, [{ kind: 'membership', at: 6000, online: ['node2'], health: { node2: 'green' } }]);
-    expect(later.decisions).toMatchObject([
+  it('health the cluster showed and then lost is applied again, once per loss; never shown (strategy none): never', () => {
+    const red = initial({ health: 'red', nodeOnline: true });
+    const m = (at: number, shown: 'green' | 'yellow' | 'red') =>
+      ({ kind: 'membership', at, online: ['node2'], health: { node2: shown } }) as const;
+    // Not yet shown (attrd has not written it, or the strategy is none and every node shows green).
+    const unseen = run(red, [m(1000, 'green'), m(2000, 'green'), m(3000, 'green')]);
+    expect(kinds(unseen.decisions)).toEqual([]);
+    // Shown, then lost: applied again, once.
+    const lost = run(red, [m(1000, 'red'), m(2000, 'green'), m(3000, 'green'), m(4000, 'green')]);
+    expect(lost.decisions).toMatchObject([
       { kind: 'set-health', value: 'red', reason: expect.stringMatching(/dropped/) },
     ]);
-    expect(later.state.slots.get(SLOT)?.healthSetAt).toBe(6000);
     // Shown as it is (or worse, by another #health attribute): nothing to do.
-    for (const shown of ['red'] as const) {
-      expect(
-        kinds(run(red, [{ kind: 'membership', at: 6000, online: ['node2'], health: { node2: shown } }]).decisions),
-      ).toEqual([]);
-    }
+    expect(kinds(run(red, [m(1000, 'red'), m(2000, 'red')]).decisions)).toEqual([]);
+  });
+});
+
+describe('policy: what the second hostile review of issue 9 found', () => {
+  const fresh = { ...CFG, sustainMs: 0 };
+  const withPower = (input: PolicyInput, off: boolean): PolicyInput =>
+    input.kind === 'confirmation' ? { ...input, payloadOff: off } : input;
+  const healthOf = (ds: Decision[]) => ds.flatMap((d) => (d.kind === 'set-health' ? [d.value] : []));
+
+  it('a fresh reading that shows the blade powered clears "off": a poll over-temperature then goes red', () => {
+    const gone: ClusterView = { ...CLUSTER3, votersOnline: ['node1', 'node3'] };
+    const r = run(
+      initial(),
+      [
+        obs('processor-ierr', 0),
+        withPower(confirmation('processor-ierr', 30, 'unknown', gone), true),
+        obs('processor-ierr', 1000, false),
+        // The blade is reactivated; the claim-fed poller reports nothing new; the next reading shows power.
+        obs('temperature-critical', 5000),
+        withPower(confirmation('temperature-critical', 5030), false),
+      ],
+      fresh,
+    );
+    expect(healthOf(r.decisions).at(-1)).toBe('red');
+  });
+
+  it('an unknown reading of a dead blade proves nothing: the fault is no evidence when the blade is back', () => {
+    const gone: ClusterView = { ...CLUSTER3, votersOnline: ['node1', 'node3'] };
+    const r = run(
+      initial(),
+      [obs('processor-ierr', 0), withPower(confirmation('processor-ierr', 30, 'unknown', gone), true)],
+      fresh,
+    );
+    expect(r.state.slots.get(SLOT)?.active.get('processor-ierr')?.confirmed).toBe(false);
+    const back = run(r.state, [hotswap(4, 60_000)], fresh);
+    expect(healthOf(back.decisions)).not.toContain('red');
+    // The verification asked for meanwhile answers: unknown keeps it yellow, shown makes it red.
+    expect(r.state.slots.get(SLOT)?.pending).toMatchObject({ action: 'verify', fault: 'processor-ierr' });
+    expect(healthOf(run(back.state, [confirmation('processor-ierr', 60_030, 'unknown')], fresh).decisions)).toEqual([]);
+    expect(healthOf(run(back.state, [confirmation('processor-ierr', 60_030)], fresh).decisions)).toEqual(['red']);
+  });
+
+  it('a fence that keeps reading unknown takes turns: another fault to fence for is read too', () => {
+    let r = run(initial(), [obs('processor-ierr', 0), confirmation('processor-ierr', 30, 'unknown')], fresh);
+    r = run(r.state, [obs('watchdog-expired', 100, true, SLOT, 'poll')], fresh);
+    expect(r.decisions.find((d) => d.kind === 'confirm')).toMatchObject({ fault: 'watchdog-expired', action: 'fence' });
+    const fenced = run(r.state, [confirmation('watchdog-expired', 130)], fresh);
+    expect(kinds(fenced.decisions)).toContain('fence');
+  });
+
+  it("a deactivation is not acted on while the fencer's history cannot be read", () => {
+    const r = run(
+      initial(),
+      [obs('deactivating', 0), confirmation('deactivating', 30, 'confirmed', CLUSTER3, 'unknown')],
+      fresh,
+    );
+    expect(healthOf(r.decisions)).toEqual([]);
+    expect(r.decisions.at(-1)?.reason).toMatch(/cannot be read, so this may be the cluster's own fence/);
+  });
+
+  it('the off-since mark ends when a reading shows the blade powered: a later loss gets its full grace', () => {
+    let state = run(
+      initial(),
+      [obs('processor-ierr', 0), withPower(confirmation('processor-ierr', 1000, 'unknown'), true)],
+      fresh,
+    ).state;
+    state = run(
+      state,
+      [{ kind: 'tick', at: 3000 }, withPower(confirmation('processor-ierr', 3001, 'unknown'), false)],
+      fresh,
+    ).state;
+    expect(state.slots.get(SLOT)?.pending?.offSince).toBeUndefined();
+    const r = run(
+      state,
+      [{ kind: 'tick', at: 40_000 }, withPower(confirmation('processor-ierr', 40_001, 'unknown'), true)],
+      fresh,
+    );
+    expect(kinds(r.decisions)).not.toContain('blocked');
   });
 });
