@@ -69,6 +69,39 @@ const UDP_SOCKET = `const s = require('node:dgram').createSocket('udp4');
 s.bind(0, '127.0.0.1', () => process.send('socket', s));
 process.on('disconnect', () => process.exit(0));`;
 
+/**
+ * Makes 127.0.0.1:`port` here reach the same port in the network namespace `enter` (nsenter's
+ * argv) names: each connection gets a relay run there. The server and the relays are added to
+ * `servers` and `relays`, which their owner closes and kills when it stops.
+ */
+export async function forwardTcpInto(
+  enter: readonly string[],
+  port: number,
+  servers: Server[],
+  relays: Set<ChildProcess>,
+): Promise<void> {
+  const server = createServer((sock) => {
+    const [file, ...args] = [...enter, '--', process.execPath, '-e', RELAY, String(port)];
+    const relay = spawn(file!, args, { env: BASE_ENV, stdio: ['pipe', 'pipe', 'ignore'] });
+    relay.once('error', () => sock.destroy());
+    relays.add(relay);
+    relay.once('exit', () => {
+      relays.delete(relay);
+      sock.destroy();
+    });
+    relay.stdin.on('error', () => undefined);
+    sock.on('error', () => undefined);
+    sock.pipe(relay.stdin);
+    relay.stdout.pipe(sock);
+    sock.once('close', () => relay.kill('SIGTERM'));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+}
+
 export interface RunResult {
   readonly code: number;
   readonly stdout: string;
@@ -263,26 +296,8 @@ export class LiveCluster {
    * Makes 127.0.0.1:`port` of this process's network namespace reach the same port inside
    * (our own sockets cannot): each connection gets a relay run inside by nsenter.
    */
-  async forwardTcp(port: number): Promise<void> {
-    const server = createServer((sock) => {
-      const [file, ...args] = [...this.enter('net'), '--', process.execPath, '-e', RELAY, String(port)];
-      const relay = spawn(file!, args, { env: BASE_ENV, stdio: ['pipe', 'pipe', 'ignore'] });
-      this.#relays.add(relay);
-      relay.once('exit', () => {
-        this.#relays.delete(relay);
-        sock.destroy();
-      });
-      relay.stdin.on('error', () => undefined);
-      sock.on('error', () => undefined);
-      sock.pipe(relay.stdin);
-      relay.stdout.pipe(sock);
-      sock.once('close', () => relay.kill('SIGTERM'));
-    });
-    this.#servers.push(server);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
+  forwardTcp(port: number): Promise<void> {
+    return forwardTcpInto(this.enter('net'), port, this.#servers, this.#relays);
   }
 
   /**

@@ -7,14 +7,14 @@
 // run the application; node3 is the quorum node. Everything is stopped by PID, pass or fail.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hotSwapPet, hotSwapTrapOid, snmptrapV2cArgs } from '../../src/sim/pet-trap.js';
 import { freePort } from '../../src/sim/ports.js';
 import { SimulatedShelf } from '../../src/sim/shelf.js';
 import type { ShelfSpec } from '../../src/sim/shelf-spec.js';
-import { LiveCluster } from './cluster.js';
+import { forwardTcpInto, LiveCluster } from './cluster.js';
 import { TEST_SHELF } from './test-shelf.js';
 import { alive } from './wait.js';
 
@@ -82,7 +82,7 @@ export class ThreeNodeCluster {
       await c.#startBridge();
       const spec: ShelfSpec = { ...TEST_SHELF, shelfManagers: 1, lanAddress: BRIDGE_ADDR };
       c.shelf = await SimulatedShelf.start(spec, { commandPrefix: c.enterBridge() });
-      await c.#forward(c.shelf.managers[0]!.consolePort);
+      await forwardTcpInto(c.enterBridge(), c.shelf.managers[0]!.consolePort, c.#servers, c.#relays);
       execFileSync('corosync-keygen', ['-k', join(c.dir, 'authkey')], { stdio: 'pipe' });
       // Every boot settles before anything is judged: a failed one must not leave others running.
       const booted = await Promise.allSettled(NODES.map((_, i) => c.boot(i)));
@@ -258,33 +258,6 @@ export class ThreeNodeCluster {
       this.deaths.set(name, Date.now());
       this.nodes[i]?.powerOff();
     }
-  }
-
-  /** Makes 127.0.0.1:port here reach the same port in the bridge's namespace. */
-  async #forward(port: number): Promise<void> {
-    const RELAY = `const s = require('node:net').connect(Number(process.argv[1]), '127.0.0.1');
-process.stdin.pipe(s); s.pipe(process.stdout);
-s.on('error', () => process.exit(1)); s.on('close', () => process.exit(0));`;
-    const server = createServer((sock) => {
-      const [file, ...args] = [...this.enterBridge(), '--', process.execPath, '-e', RELAY, String(port)];
-      const relay = spawn(file!, args, { env: ENV, stdio: ['pipe', 'pipe', 'ignore'] });
-      relay.once('error', () => sock.destroy());
-      this.#relays.add(relay);
-      relay.once('exit', () => {
-        this.#relays.delete(relay);
-        sock.destroy();
-      });
-      relay.stdin.on('error', () => undefined);
-      sock.on('error', () => undefined);
-      sock.pipe(relay.stdin);
-      relay.stdout.pipe(sock);
-      sock.once('close', () => relay.kill('SIGTERM'));
-    });
-    this.#servers.push(server);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
   }
 
   async #startBridge(): Promise<void> {
