@@ -204,6 +204,12 @@ export const configSchema = z
         retentionDays: z.number().int().min(1).default(90),
         /** At most this many events are kept (the oldest go first): a trap storm must not fill the disk. */
         maxEvents: z.number().int().min(10_000).default(1_000_000),
+        /**
+         * Events are journaled only while the filesystem has this much free (MiB): the rest is
+         * kept for decisions, action outcomes and the WAL's checkpoint, which a full disk would
+         * otherwise refuse (events held back are dropped oldest first, counted). 0: no reserve.
+         */
+        minFreeMiB: z.number().int().min(0).default(64),
       })
       .strict()
       .prefault({}),

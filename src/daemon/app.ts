@@ -77,6 +77,13 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   const journal = new Journal(cfg.journal.path, {
     backgroundCheckpoint: true,
     now,
+    minFreeBytes: cfg.journal.minFreeMiB * 1024 * 1024,
+    onSpace: (low, free) =>
+      low
+        ? log.error(
+            `journal: ${(free / 1048576).toFixed(1)} MiB free, below journal.minFreeMiB (${cfg.journal.minFreeMiB}): events are not journaled (kept up to a bound, then dropped, counted); decisions and action outcomes still are`,
+          )
+        : log.info(`journal: ${(free / 1048576).toFixed(1)} MiB free again: events are journaled again`),
     onError: (e) =>
       log.error(`journal: ${e.message} (events are kept, up to a bound, and written when it works again)`),
   });

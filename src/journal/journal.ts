@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AtcaError } from '../errors.js';
@@ -72,12 +72,22 @@ export interface JournalHealth {
   readonly lastError: string | undefined;
   /** Since when writes have been failing; undefined while they succeed. */
   readonly failingSince: number | undefined;
+  /** Since when the filesystem has had less than minFreeBytes free (events held back). */
+  readonly lowSpaceSince: number | undefined;
 }
 
 export interface JournalOptions {
   /** Copy the WAL back from a thread of its own (checkpointer.ts), as atcad does. */
   readonly backgroundCheckpoint?: boolean;
   readonly maxQueuedEvents?: number;
+  /**
+   * Events are written only while the journal's filesystem has at least this much free; below
+   * it they stay queued (and the oldest are dropped, counted), so that the room left goes to
+   * decisions, action outcomes and the WAL's checkpoint. 0: no reserve.
+   */
+  readonly minFreeBytes?: number;
+  /** The filesystem went below minFreeBytes (low: true) or came back above it. */
+  readonly onSpace?: (low: boolean, freeBytes: number) => void;
   /** A background write (group commit, checkpoint) failed; the journal retries by itself. */
   readonly onError?: (e: AtcaError) => void;
   readonly now?: () => number;
@@ -121,6 +131,7 @@ export class Journal {
   #lastWriteAt: number | undefined;
   #lastError: string | undefined;
   #failingSince: number | undefined;
+  #lowSpaceSince: number | undefined;
 
   constructor(path: string, opts: JournalOptions = {}) {
     this.path = path;
@@ -197,6 +208,7 @@ export class Journal {
       lastWriteAt: this.#lastWriteAt,
       lastError: this.#lastError,
       failingSince: this.#failingSince,
+      lowSpaceSince: this.#lowSpaceSince,
     };
   }
 
@@ -232,6 +244,10 @@ export class Journal {
    * written stays queued).
    */
   flush(): void {
+    if (!this.#roomForEvents()) {
+      if (this.#queued.length > 0) this.#schedule(RETRY_MS);
+      return;
+    }
     while (this.#queued.length > 0) {
       const n = Math.min(this.#queued.length, FLUSH_CHUNK);
       this.#tx('events', 'os', () => this.#insertQueued(n), n);
@@ -249,7 +265,7 @@ export class Journal {
     rows: readonly DecisionRow[],
     durability: Durability,
   ): { decisionIds: number[]; actionIds: (number | undefined)[] } {
-    const n = Math.min(this.#queued.length, FLUSH_CHUNK);
+    const n = this.#queued.length > 0 && this.#roomForEvents() ? Math.min(this.#queued.length, FLUSH_CHUNK) : 0;
     try {
       const both = () => {
         this.#insertQueued(n);
@@ -339,6 +355,32 @@ export class Journal {
     });
   }
 
+  /**
+   * Whether events may take the filesystem's room. A statfs is a few microseconds: it is asked
+   * at each group commit rather than cached, so a storm cannot overshoot the reserve by much.
+   * A statfs that fails says nothing about the room: the write is tried and fails on its own.
+   */
+  #roomForEvents(): boolean {
+    const min = this.#o.minFreeBytes ?? 0;
+    if (min <= 0 || this.path === ':memory:') return true;
+    let free: number;
+    try {
+      const st = statfsSync(dirname(this.path));
+      free = st.bavail * st.bsize;
+    } catch {
+      return true;
+    }
+    const low = free < min;
+    if (low && this.#lowSpaceSince === undefined) {
+      this.#lowSpaceSince = this.#now();
+      this.#o.onSpace?.(true, free);
+    } else if (!low && this.#lowSpaceSince !== undefined) {
+      this.#lowSpaceSince = undefined;
+      this.#o.onSpace?.(false, free);
+    }
+    return !low;
+  }
+
   #insertQueued(n: number): void {
     const st = this.#st!;
     for (let i = 0; i < n; i++) {
@@ -397,6 +439,17 @@ export class Journal {
     if (!db) return;
     try {
       this.flush();
+      if (this.#queued.length > 0) {
+        // Held back for the filesystem's room: the room is still what the next start needs.
+        this.#dropped += this.#queued.length;
+        this.#o.onError?.(
+          new AtcaError(
+            'ATCA_ERR_JOURNAL',
+            `${this.path}: ${this.#queued.length} events not written at close: the filesystem is below its reserve`,
+          ),
+        );
+        this.#queued = [];
+      }
     } catch (e) {
       this.#o.onError?.(e as AtcaError);
     }

@@ -176,12 +176,15 @@ describe.skipIf(!isRoot)('the journal on a filesystem that fills up', () => {
   it('refuses actions loudly while full, keeps memory bounded, and acts once space returns', async () => {
     const base = join('/tmp', `atcad-fullfs-${process.pid}-${Date.now()}`);
     mkdirSync(base, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', base]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', base]);
     mount = base;
+    // A reserve larger than the WAL can grow to under it (3 MiB here), as the default (64 MiB)
+    // is larger than the WAL's bound in atcad (40 MiB): the checkpoint always finds room.
     const a = await startAtcad({
-      journalPath: join(base, 'journal.sqlite'),
-      sections:
-        'polling: { hotswapIntervalMs: 300, sensorIntervalMs: 60000, selIntervalMs: 60000 }\npolicy: { sustainMs: 200 }\nsafety: { minNodesAfterFence: 2 }',
+      sections: `journal: { path: ${join(base, 'journal.sqlite')}, minFreeMiB: 5 }
+polling: { hotswapIntervalMs: 300, sensorIntervalMs: 60000, selIntervalMs: 60000 }
+policy: { sustainMs: 200 }
+safety: { minNodesAfterFence: 2 }`,
     });
     current = a;
     await until('the first poll', () => a.app.model().shelves[0]?.slots.every((s) => s.hotswap === 'M4'));
@@ -235,6 +238,8 @@ describe.skipIf(!isRoot)('the journal on a filesystem that fills up', () => {
     const full = a.app.status();
     expect(full.journal.queuedEvents).toBeLessThanOrEqual(10_000);
     expect(full.journal.droppedEvents).toBeGreaterThan(0);
+    expect(full.journal.lowSpaceSince).toBeDefined();
+    expect(a.logs.some((l) => /below journal.minFreeMiB \(5\): events are not journaled/.test(l))).toBe(true);
     expect(full.engine.queued).toBeLessThanOrEqual(10_000);
     // Space returns: the same decisions go through, in order, with nothing left wedged.
     rmSync(filler);
@@ -249,7 +254,12 @@ describe.skipIf(!isRoot)('the journal on a filesystem that fills up', () => {
     expect(fence.reason).toBe('processor-ierr confirmed');
     await until('the fence action done', () =>
       a.app.journal.read.actions().find((x) => x.kind === 'fence' && x.status === 'succeeded'),
-    );
+    ).catch((e) => {
+      const acts = a.app.journal.read.actions().map((x) => `${x.id} ${x.kind} ${x.node} ${x.status}`);
+      throw new Error(
+        `${(e as Error).message}: ${JSON.stringify(a.app.status())}\nactions: ${acts.join('; ')}\n${a.logs.filter((l) => !l.startsWith('INFO')).slice(-30).join('\n')}`,
+      );
+    });
     // Nothing stays wedged: the decision queue is unblocked (a write still refused by the nearly
     // full filesystem at that moment blocks it again only until its retry).
     await until('the decision queue unblocked', () =>

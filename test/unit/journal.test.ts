@@ -203,6 +203,39 @@ describe('journal', () => {
     again.close();
   });
 
+  it('below minFreeBytes events are held back (and at close dropped, counted); decisions still go in', () => {
+    const spaces: boolean[] = [];
+    const errors: string[] = [];
+    // More than any disk has free: the filesystem is always "low".
+    const j = open({
+      minFreeBytes: Number.MAX_SAFE_INTEGER,
+      onSpace: (low) => spaces.push(low),
+      onError: (e) => errors.push(e.message),
+    });
+    j.appendEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
+    j.flush();
+    const { decisionIds } = j.commit([decision()], 'fsync');
+    expect(decisionIds).toHaveLength(1);
+    expect(j.read.events()).toEqual([]);
+    expect(j.health).toMatchObject({ queuedEvents: 1, writeErrors: 0 });
+    expect(j.health.lowSpaceSince).toBeDefined();
+    expect(spaces).toEqual([true]);
+    j.close();
+    expect(errors.join()).toMatch(/1 events not written at close: the filesystem is below its reserve/);
+    const again = new Journal(j.path).open();
+    expect(again.read.counts()).toMatchObject({ events: 0, decisions: 1 });
+    again.close();
+  });
+
+  it('with room above minFreeBytes events are written as usual', () => {
+    const j = open({ minFreeBytes: 1 });
+    j.appendEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
+    j.flush();
+    expect(j.read.events()).toHaveLength(1);
+    expect(j.health.lowSpaceSince).toBeUndefined();
+    j.close();
+  });
+
   it('an older journal file gains the actions.value column', () => {
     const p = path();
     new Journal(p).open().close();
