@@ -257,7 +257,10 @@ safety: { minNodesAfterFence: 2 }`,
     ).catch((e) => {
       const acts = a.app.journal.read.actions().map((x) => `${x.id} ${x.kind} ${x.node} ${x.status}`);
       throw new Error(
-        `${(e as Error).message}: ${JSON.stringify(a.app.status())}\nactions: ${acts.join('; ')}\n${a.logs.filter((l) => !l.startsWith('INFO')).slice(-30).join('\n')}`,
+        `${(e as Error).message}: ${JSON.stringify(a.app.status())}\nactions: ${acts.join('; ')}\n${a.logs
+          .filter((l) => !l.startsWith('INFO'))
+          .slice(-30)
+          .join('\n')}`,
       );
     });
     // Nothing stays wedged: the decision queue is unblocked (a write still refused by the nearly
