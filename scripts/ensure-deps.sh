@@ -11,9 +11,11 @@ DEB_PACKAGES=(
   pacemaker pacemaker-cli-utils corosync fence-agents crmsh pcs
   libxml2-utils iproute2
   drbd-utils
+  stress-ng
 )
 # drbd-utils: its OCF agent (ocf:linbit:drbd), which pcs validates when the reference cluster's
 # commands (docs/reference/pcs-resources.sh) are run against a CIB file; no kernel module.
+# stress-ng: the CPU load of the false-fence run (bench/three-node-stress.ts).
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

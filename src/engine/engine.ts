@@ -141,6 +141,7 @@ export class Engine {
   readonly #nodeChains = new Map<string, Promise<void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #unsaved: { id: number; row: ActionResultRow; durability: Durability }[] = [];
+  #unsavedError: string | undefined;
   #unsavedTimer: NodeJS.Timeout | undefined;
   readonly #lossReported = new Map<string, number>();
   readonly #lostShelves = new Set<string>();
@@ -467,8 +468,20 @@ export class Engine {
       this.#reconcileLater(actionId, node, d.slot, startedAt, this.#o.reconcileMs ?? 1000);
   }
 
-  /** An action's outcome, written now or, if the journal fails, kept and written later. */
+  /**
+   * An action's outcome, written now or, if the journal fails, kept and written later — in
+   * order: an outcome never overtakes an older one still waiting, and a newer outcome of the
+   * same action (a reconciled fence after its "uncertain") replaces the waiting one, so a late
+   * retry can never write an outcome over a newer one.
+   */
   #complete(id: number, row: ActionResultRow, durability: Durability): void {
+    if (this.#unsaved.length > 0) {
+      const same = this.#unsaved.findIndex((u) => u.id === id);
+      if (same >= 0) this.#unsaved.splice(same, 1);
+      this.#unsaved.push({ id, row, durability });
+      this.#saveUnsaved();
+      return;
+    }
     try {
       this.#o.journal.completeAction(id, row, durability);
     } catch (e) {
@@ -480,20 +493,28 @@ export class Engine {
     }
   }
 
+  /** Writes the waiting outcomes, oldest first, until one fails. Whether all were written. */
+  #saveUnsaved(): boolean {
+    while (this.#unsaved.length > 0) {
+      const u = this.#unsaved[0]!;
+      try {
+        this.#o.journal.completeAction(u.id, u.row, u.durability);
+      } catch (e) {
+        this.#unsavedError = (e as Error).message;
+        this.#saveLater();
+        return false;
+      }
+      this.#unsaved.shift();
+    }
+    this.#unsavedError = undefined;
+    return true;
+  }
+
   #saveLater(): void {
-    if (this.#unsavedTimer) return;
+    if (this.#unsavedTimer || this.#stopped) return;
     this.#unsavedTimer = setTimeout(() => {
       this.#unsavedTimer = undefined;
-      while (this.#unsaved.length > 0) {
-        const u = this.#unsaved[0]!;
-        try {
-          this.#o.journal.completeAction(u.id, u.row, u.durability);
-        } catch {
-          this.#saveLater();
-          return;
-        }
-        this.#unsaved.shift();
-      }
+      this.#saveUnsaved();
     }, RETRY_MAX_MS / 2);
   }
 
@@ -636,6 +657,16 @@ export class Engine {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     for (const t of this.#timers) clearTimeout(t);
     if (this.#unsavedTimer) clearTimeout(this.#unsavedTimer);
+    this.#unsavedTimer = undefined;
+    // A last try; what still cannot be written is taken up at the next start (those actions
+    // read "started" there: a fence is then settled through the fencer, never repeated blindly).
+    if (this.#unsaved.length > 0 && !this.#saveUnsaved()) {
+      if (this.#unsavedTimer) clearTimeout(this.#unsavedTimer);
+      this.#unsavedTimer = undefined;
+      this.#o.log.error(
+        `journal: ${this.#unsaved.length} action outcomes could not be written before stopping (${this.#unsavedError}); the next start settles those actions afresh`,
+      );
+    }
   }
 
   /** For tests: the slot's policy state. */

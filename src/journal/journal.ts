@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AtcaError } from '../errors.js';
@@ -86,8 +86,15 @@ export interface JournalOptions {
    * decisions, action outcomes and the WAL's checkpoint. 0: no reserve.
    */
   readonly minFreeBytes?: number;
-  /** The filesystem went below minFreeBytes (low: true) or came back above it. */
+  /**
+   * The room events may count on: the filesystem's free bytes (statfs) by default. The room
+   * SQLite already owns (pages freed by pruning) is added to it. For tests.
+   */
+  readonly freeBytes?: (path: string) => number;
+  /** The filesystem went below minFreeBytes (low: true) or came back above it (with a margin). */
   readonly onSpace?: (low: boolean, freeBytes: number) => void;
+  /** Events that will never be written (held back at close, or unwritable then). */
+  readonly onLost?: (events: number, why: string) => void;
   /** A background write (group commit, checkpoint) failed; the journal retries by itself. */
   readonly onError?: (e: AtcaError) => void;
   readonly now?: () => number;
@@ -114,6 +121,12 @@ interface Statements {
   readonly finishAction: Database.Statement;
 }
 
+/** Bytes free to an unprivileged writer on the filesystem of `path`. */
+function statfsFree(path: string): number {
+  const st = statfsSync(path);
+  return st.bavail * st.bsize;
+}
+
 export class Journal {
   readonly path: string;
   readonly #o: JournalOptions;
@@ -132,6 +145,9 @@ export class Journal {
   #lastError: string | undefined;
   #failingSince: number | undefined;
   #lowSpaceSince: number | undefined;
+  /** The journal file with its links resolved: the filesystem its WAL is on too. */
+  #realPath: string | undefined;
+  #statfsFailing = false;
 
   constructor(path: string, opts: JournalOptions = {}) {
     this.path = path;
@@ -182,6 +198,7 @@ export class Journal {
         );
       }
       this.#db = db;
+      this.#realPath = path === ':memory:' ? undefined : realpathSync(path);
     } catch (e) {
       db?.close();
       throw new AtcaError('ATCA_ERR_JOURNAL', `${path}: ${(e as Error).message}`, { cause: e });
@@ -244,11 +261,12 @@ export class Journal {
    * written stays queued).
    */
   flush(): void {
-    if (!this.#roomForEvents()) {
-      if (this.#queued.length > 0) this.#schedule(RETRY_MS);
-      return;
-    }
+    // The room is asked before each chunk: a queue written at once could take the reserve.
     while (this.#queued.length > 0) {
+      if (!this.#roomForEvents()) {
+        this.#schedule(RETRY_MS);
+        return;
+      }
       const n = Math.min(this.#queued.length, FLUSH_CHUNK);
       this.#tx('events', 'os', () => this.#insertQueued(n), n);
     }
@@ -356,29 +374,50 @@ export class Journal {
   }
 
   /**
-   * Whether events may take the filesystem's room. A statfs is a few microseconds: it is asked
-   * at each group commit rather than cached, so a storm cannot overshoot the reserve by much.
-   * A statfs that fails says nothing about the room: the write is tried and fails on its own.
+   * Whether events may take the filesystem's room: its free bytes plus the pages SQLite already
+   * owns and reuses (pruned rows leave them in the file, and statfs does not see them). Below
+   * minFreeBytes events are held; they are written again only above it plus a margin, so that
+   * a disk hovering at the line neither flaps nor logs at every commit. A statfs is a few
+   * microseconds, asked before each chunk of events rather than cached. A statfs that fails
+   * says nothing about the room: events are written (and fail on their own if there is none).
    */
   #roomForEvents(): boolean {
     const min = this.#o.minFreeBytes ?? 0;
-    if (min <= 0 || this.path === ':memory:') return true;
+    if (min <= 0 || this.#realPath === undefined) return true;
     let free: number;
     try {
-      const st = statfsSync(dirname(this.path));
-      free = st.bavail * st.bsize;
-    } catch {
-      return true;
+      free = this.#o.freeBytes ? this.#o.freeBytes(this.#realPath) : statfsFree(this.#realPath);
+      free += this.#ownedFreeBytes();
+      this.#statfsFailing = false;
+    } catch (e) {
+      if (!this.#statfsFailing)
+        this.#o.onError?.(
+          new AtcaError(
+            'ATCA_ERR_JOURNAL',
+            `${this.path}: cannot tell the filesystem's free space (${(e as Error).message}): events are written regardless of journal reserve`,
+          ),
+        );
+      this.#statfsFailing = true;
+      free = Number.POSITIVE_INFINITY;
     }
-    const low = free < min;
-    if (low && this.#lowSpaceSince === undefined) {
+    const margin = Math.max(1, Math.floor(min / 8));
+    if (this.#lowSpaceSince === undefined && free < min) {
       this.#lowSpaceSince = this.#now();
       this.#o.onSpace?.(true, free);
-    } else if (!low && this.#lowSpaceSince !== undefined) {
+    } else if (this.#lowSpaceSince !== undefined && free >= min + margin) {
       this.#lowSpaceSince = undefined;
       this.#o.onSpace?.(false, free);
     }
-    return !low;
+    return this.#lowSpaceSince === undefined;
+  }
+
+  /** Free pages inside the database file: room that writes reuse without growing it. */
+  #ownedFreeBytes(): number {
+    const db = this.#db;
+    if (!db) return 0;
+    const pages = db.pragma('freelist_count', { simple: true }) as number;
+    const size = db.pragma('page_size', { simple: true }) as number;
+    return pages * size;
   }
 
   #insertQueued(n: number): void {
@@ -439,19 +478,22 @@ export class Journal {
     if (!db) return;
     try {
       this.flush();
-      if (this.#queued.length > 0) {
-        // Held back for the filesystem's room: the room is still what the next start needs.
-        this.#dropped += this.#queued.length;
-        this.#o.onError?.(
-          new AtcaError(
-            'ATCA_ERR_JOURNAL',
-            `${this.path}: ${this.#queued.length} events not written at close: the filesystem is below its reserve`,
-          ),
-        );
-        this.#queued = [];
-      }
     } catch (e) {
       this.#o.onError?.(e as AtcaError);
+    }
+    // flush() may have scheduled a retry: nothing runs after close.
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#queued.length > 0) {
+      const n = this.#queued.length;
+      this.#dropped += n;
+      this.#queued = [];
+      this.#o.onLost?.(
+        n,
+        this.#lowSpaceSince !== undefined
+          ? 'the filesystem is below the journal reserve (journal.minFreeMiB)'
+          : (this.#lastError ?? 'the journal could not write them'),
+      );
     }
     this.#checkpointer?.stop();
     this.#checkpointer = undefined;

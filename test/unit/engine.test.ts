@@ -31,6 +31,11 @@ const CFG: PolicyConfig = {
 
 class FlakyJournal extends Journal {
   failing = false;
+  outcomesFailing = false;
+  override completeAction(...a: Parameters<Journal['completeAction']>) {
+    if (this.outcomesFailing) throw new AtcaError('ATCA_ERR_JOURNAL', 'database or disk is full');
+    return super.completeAction(...a);
+  }
   override commit(rows: readonly DecisionRow[], d: Durability) {
     if (this.failing) throw new AtcaError('ATCA_ERR_JOURNAL', 'database or disk is full');
     return super.commit(rows, d);
@@ -141,6 +146,28 @@ describe('engine', () => {
     expect(r.cluster.fenced).toEqual([]);
     const reasons = r.journal.read.decisions(50).map((d) => d.reason);
     expect(reasons.some((x) => /no quorum/.test(x))).toBe(true);
+    await stop(r);
+  });
+
+  it("an outcome waiting for the journal never overwrites a newer one (a fence's uncertain, then reconciled)", async () => {
+    const r = rig();
+    r.cluster.fenceAnswer = 'timeout';
+    r.engine.start();
+    submit(r, 2, m4(2));
+    submit(r, 2, ierr(2));
+    // The outcome of the fence ("uncertain": stonith_admin timed out) cannot be written.
+    r.journal.outcomesFailing = true;
+    for (let i = 0; i < 100 && r.cluster.fenced.length === 0; i++) await vi.advanceTimersByTimeAsync(50);
+    expect(r.cluster.fenced).toEqual(['node2']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(r.engine.stats.unsavedResults).toBeGreaterThan(0);
+    // The journal works again just as the fencer's history settles it: done.
+    r.journal.outcomesFailing = false;
+    r.cluster.history = [{ action: 'reboot', target: 'node2', status: 'success', completed: new Date().toISOString() }];
+    await vi.advanceTimersByTimeAsync(20_000);
+    const fence = r.journal.read.actions(10).find((a) => a.kind === 'fence');
+    expect(fence?.status).toBe('reconciled-done');
+    expect(r.engine.stats.unsavedResults).toBe(0);
     await stop(r);
   });
 

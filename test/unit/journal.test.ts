@@ -203,37 +203,138 @@ describe('journal', () => {
     again.close();
   });
 
-  it('below minFreeBytes events are held back (and at close dropped, counted); decisions still go in', () => {
-    const spaces: boolean[] = [];
-    const errors: string[] = [];
-    // More than any disk has free: the filesystem is always "low".
-    const j = open({
-      minFreeBytes: Number.MAX_SAFE_INTEGER,
-      onSpace: (low) => spaces.push(low),
-      onError: (e) => errors.push(e.message),
-    });
-    j.appendEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
-    j.flush();
-    const { decisionIds } = j.commit([decision()], 'fsync');
-    expect(decisionIds).toHaveLength(1);
-    expect(j.read.events()).toEqual([]);
-    expect(j.health).toMatchObject({ queuedEvents: 1, writeErrors: 0 });
-    expect(j.health.lowSpaceSince).toBeDefined();
-    expect(spaces).toEqual([true]);
-    j.close();
-    expect(errors.join()).toMatch(/1 events not written at close: the filesystem is below its reserve/);
-    const again = new Journal(j.path).open();
-    expect(again.read.counts()).toMatchObject({ events: 0, decisions: 1 });
-    again.close();
-  });
+  describe('the free-space reserve (minFreeBytes)', () => {
+    const MIN = 8 * 1024 * 1024;
+    const ev = (i: number) => ({ at: i, source: 'trap' as const, kind: `e${i}`, understood: true, body: {} });
 
-  it('with room above minFreeBytes events are written as usual', () => {
-    const j = open({ minFreeBytes: 1 });
-    j.appendEvent({ at: 1, source: 'trap', kind: 'a', understood: true, body: {} });
-    j.flush();
-    expect(j.read.events()).toHaveLength(1);
-    expect(j.health.lowSpaceSince).toBeUndefined();
-    j.close();
+    it('below it events are held (and at close dropped, counted); decisions still go in', () => {
+      const spaces: boolean[] = [];
+      const lost: number[] = [];
+      const j = open({
+        minFreeBytes: MIN,
+        freeBytes: () => MIN - 1,
+        onSpace: (low) => spaces.push(low),
+        onLost: (n) => lost.push(n),
+      });
+      j.appendEvent(ev(1));
+      j.flush();
+      const { decisionIds } = j.commit([decision()], 'fsync');
+      expect(decisionIds).toHaveLength(1);
+      expect(j.read.events()).toEqual([]);
+      expect(j.health).toMatchObject({ queuedEvents: 1, writeErrors: 0 });
+      expect(j.health.lowSpaceSince).toBeDefined();
+      expect(spaces).toEqual([true]);
+      const p = j.path;
+      j.close();
+      expect(lost).toEqual([1]);
+      const again = new Journal(p).open();
+      expect(again.read.counts()).toMatchObject({ events: 0, decisions: 1 });
+      again.close();
+    });
+
+    it('events are written again only above it plus a margin (no flapping at the line)', () => {
+      let free = MIN - 1;
+      const spaces: boolean[] = [];
+      const j = open({ minFreeBytes: MIN, freeBytes: () => free, onSpace: (low) => spaces.push(low) });
+      j.appendEvent(ev(1));
+      j.flush();
+      free = MIN + 1; // back above the line, but within the margin
+      j.flush();
+      expect(j.read.events()).toEqual([]);
+      free = MIN + MIN / 8;
+      j.flush();
+      expect(j.read.events()).toHaveLength(1);
+      expect(spaces).toEqual([true, false]);
+      expect(j.health.lowSpaceSince).toBeUndefined();
+      j.close();
+    });
+
+    it('the room is asked before each chunk: a long queue does not take the reserve at once', () => {
+      let calls = 0;
+      // Room for the first chunk only.
+      const j = open({ minFreeBytes: MIN, freeBytes: () => (calls++ === 0 ? MIN * 2 : 0) });
+      for (let i = 0; i < 2500; i++) j.appendEvent(ev(i));
+      j.flush();
+      expect(j.read.counts().events).toBe(1000);
+      expect(j.health.queuedEvents).toBe(1500);
+      j.close();
+    });
+
+    it('while held, the queue keeps its bound and counts what it drops', () => {
+      const j = open({ minFreeBytes: MIN, freeBytes: () => 0, maxQueuedEvents: 3 });
+      for (let i = 0; i < 5; i++) j.appendEvent(ev(i));
+      j.flush();
+      expect(j.health).toMatchObject({ queuedEvents: 3, droppedEvents: 2 });
+      j.close();
+      expect(j.health.droppedEvents).toBe(5);
+    });
+
+    it('close() while held leaves no retry behind', async () => {
+      let asked = 0;
+      const j = open({
+        minFreeBytes: MIN,
+        freeBytes: () => {
+          asked++;
+          return 0;
+        },
+      });
+      j.appendEvent(ev(1));
+      j.flush();
+      j.close();
+      const after = asked;
+      await new Promise((r) => setTimeout(r, 1300));
+      expect(asked).toBe(after);
+    });
+
+    it('counts the pages SQLite already owns (pruned rows) as room: a journal at its size keeps writing', () => {
+      const p = path();
+      const seed = new Journal(p).open();
+      for (let i = 0; i < 2000; i++) seed.appendEvent({ ...ev(i), body: { pad: 'x'.repeat(200) } });
+      seed.flush();
+      // Pruned: the rows go, their pages stay in the file for reuse (statfs does not see them).
+      expect(seed.prune(1, Date.now())).toBe(2000);
+      seed.close();
+      const none = () => 0;
+      const j = new Journal(p, { minFreeBytes: 64 * 1024, freeBytes: none }).open();
+      j.appendEvent(ev(1));
+      j.flush();
+      expect(j.read.events()).toHaveLength(1);
+      j.close();
+      // A fresh journal owns no free pages: the same filesystem has no room for it.
+      const fresh = open({ minFreeBytes: 64 * 1024, freeBytes: none });
+      fresh.appendEvent(ev(1));
+      fresh.flush();
+      expect(fresh.read.events()).toEqual([]);
+      fresh.close();
+    });
+
+    it('a statfs that fails says nothing about the room: events are written, and it is said once', () => {
+      const errors: string[] = [];
+      const j = open({
+        minFreeBytes: MIN,
+        freeBytes: () => {
+          throw new Error('EACCES');
+        },
+        onError: (e) => errors.push(e.message),
+      });
+      j.appendEvent(ev(1));
+      j.flush();
+      j.appendEvent(ev(2));
+      j.flush();
+      expect(j.read.events()).toHaveLength(2);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/cannot tell the filesystem's free space \(EACCES\)/);
+      j.close();
+    });
+
+    it('with room, events are written as usual', () => {
+      const j = open({ minFreeBytes: MIN, freeBytes: () => MIN * 4 });
+      j.appendEvent(ev(1));
+      j.flush();
+      expect(j.read.events()).toHaveLength(1);
+      expect(j.health.lowSpaceSince).toBeUndefined();
+      j.close();
+    });
   });
 
   it('an older journal file gains the actions.value column', () => {
