@@ -41,6 +41,7 @@ for (const [entry, out] of [
   ['bench/pipeline.ts', 'dist/pipeline.mjs'],
   ['bench/lib/sender-main.ts', 'dist/bench-sender.mjs'],
   ['bench/three-node.ts', 'dist/three-node.mjs'],
+  ['bench/three-node-stress.ts', 'dist/three-node-stress.mjs'],
 ]) {
   await build({
     ...common,

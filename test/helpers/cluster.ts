@@ -11,6 +11,7 @@ import {
   chownSync,
   closeSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -396,7 +397,25 @@ export class LiveCluster {
     // unshare ignores SIGTERM; its death SIGKILLs pid 1 (--kill-child), which ends the namespace.
     if (this.#holder.exitCode === null && this.#holder.signalCode === null) this.#holder.kill('SIGKILL');
     await exited(this.#holder);
+    keepLogs(this.dir, this.node);
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * ATCA_KEEP_CLUSTER_LOGS=<folder>: each node's corosync and Pacemaker logs are copied there
+ * when it stops (a node that died included), for reading a run afterwards.
+ */
+function keepLogs(dir: string, node: string): void {
+  const keep = process.env.ATCA_KEEP_CLUSTER_LOGS;
+  if (!keep) return;
+  const to = join(keep, `${node}-${Date.now()}`);
+  try {
+    mkdirSync(to, { recursive: true });
+    for (const f of ['log-corosync/corosync.log', 'log-pacemaker/pacemaker.log'])
+      if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(to, f.split('/')[1]!));
+  } catch {
+    // A debugging aid: never a reason to fail a stop.
   }
 }
 
@@ -477,7 +496,7 @@ logging {
   logfile: /var/log/corosync/corosync.log
   to_stderr: no
   to_syslog: no
-  timestamp: on
+  timestamp: hires
 }
 `;
 }

@@ -2,7 +2,7 @@
 // (bench/three-node.ts) share: the cluster's configuration (fence_atca against the shelf on
 // the bridge, a Dummy "app" preferring node1, never on node3, node-health migrate-on-red),
 // atcad live on node3, and each fault as the shelf would show it, timed from one clock.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../../src/journal/journal.js';
 import { boardSensors } from '../../src/sim/shelf-spec.js';
@@ -22,20 +22,12 @@ async function mustRun(c: ThreeNodeCluster, args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
 }
 
-/** Three nodes online; the fence device, the app and its constraints; the app running on node1. */
-export async function configure(c: ThreeNodeCluster): Promise<void> {
+/** The fence device: fence_atca against the shelf on the bridge, as the scenarios use it. */
+function deviceXml(c: ThreeNodeCluster): string {
   const sm = c.shelf.managers[0]!;
-  await until(
-    'three nodes online',
-    async () => {
-      const r = await crm(c, ['crm_mon', '-1', '--output-as=xml', '--include=none', '--include=nodes']);
-      return (r.stdout.match(/online="true"/g) ?? []).length === 3 || undefined;
-    },
-    120_000,
-  );
   const nv = (id: string, name: string, value: string | number) =>
     `<nvpair id="shelf1-${id}" name="${name}" value="${value}"/>`;
-  const device = `<primitive id="shelf1" class="stonith" type="fence_atca">
+  return `<primitive id="shelf1" class="stonith" type="fence_atca">
   <instance_attributes id="shelf1-params">${[
     nv('ip', 'ip', BRIDGE_ADDR),
     nv('ipport', 'ipport', sm.port),
@@ -49,6 +41,24 @@ export async function configure(c: ThreeNodeCluster): Promise<void> {
   ].join('')}</instance_attributes>
   <operations><op id="shelf1-monitor" name="monitor" interval="60s"/></operations>
 </primitive>`;
+}
+
+/** (Re)creates the fence device (after a scenario replaced it). */
+export async function createDevice(c: ThreeNodeCluster): Promise<void> {
+  await mustRun(c, ['cibadmin', '--create', '--scope', 'resources', '--xml-text', deviceXml(c)]);
+}
+
+/** Three nodes online; the fence device, the app and its constraints; the app running on node1. */
+export async function configure(c: ThreeNodeCluster): Promise<void> {
+  await until(
+    'three nodes online',
+    async () => {
+      const r = await crm(c, ['crm_mon', '-1', '--output-as=xml', '--include=none', '--include=nodes']);
+      return (r.stdout.match(/online="true"/g) ?? []).length === 3 || undefined;
+    },
+    120_000,
+  );
+  const device = deviceXml(c);
   const app = `<primitive id="app" class="ocf" provider="pacemaker" type="Dummy">
   <instance_attributes id="app-params"><nvpair id="app-state" name="state" value="/run/Dummy-app.state"/></instance_attributes>
   <operations><op id="app-monitor" name="monitor" interval="10s"/></operations>
@@ -69,13 +79,25 @@ export async function configure(c: ThreeNodeCluster): Promise<void> {
   await appOnNode1(c);
 }
 
-/** node1 runs the app (node2 does not). */
+/**
+ * node1 runs the app (node2 does not), and the cluster is idle: a fault on a real site comes
+ * when nothing else is under way, and one that comes while the DC still writes the last
+ * transition's results costs Pacemaker a fixed second (the controller asks the CIB again
+ * 1 s later while its own updates are pending), which is the harness's, not the fault's.
+ */
 export async function appOnNode1(c: ThreeNodeCluster, ms = 120_000): Promise<void> {
   await until(
     'the app on node1',
     () => (c.startedAt(0, 'app') !== undefined && c.startedAt(1, 'app') === undefined ? true : undefined),
     ms,
   );
+  await idle(c, ms);
+}
+
+/** No transition under way, no action pending anywhere (crm_resource --wait). */
+export async function idle(c: ThreeNodeCluster, ms = 120_000): Promise<void> {
+  const r = await c.node(1).run(['crm_resource', '--wait', `--timeout=${Math.ceil(ms / 1000)}s`], ms + 5000);
+  if (r.code !== 0) throw new Error(`the cluster did not settle: crm_resource --wait: ${r.stderr.trim()}`);
 }
 
 export interface RunningAtcad {
@@ -132,7 +154,51 @@ export interface Timeline {
   readonly decided?: number;
   readonly applied?: number;
   readonly killed?: number;
+  /** node2's corosync formed the membership without node1 (its log, ms timestamps). */
+  readonly membership?: number;
+  /** node2's fencer saw node1's fence complete. */
+  readonly fenced?: number;
   readonly started: number;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "Dec 01 14:30:34.418" (corosync hires, Pacemaker) → ms since the epoch, this year, local time. */
+export function logTime(line: string, year = new Date().getFullYear()): number | undefined {
+  const m = /^([A-Z][a-z]{2}) (\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})/.exec(line);
+  if (!m) return undefined;
+  const month = MONTHS.indexOf(m[1]!);
+  if (month < 0) return undefined;
+  return new Date(year, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])).getTime();
+}
+
+/** Where a node's log is, and how far it went: what is written after is the run's. */
+interface LogMark {
+  readonly file: string;
+  readonly offset: number;
+}
+
+function mark(c: ThreeNodeCluster, i: number, which: 'corosync' | 'pacemaker'): LogMark {
+  const file = join(c.node(i).dir, `log-${which}/${which}.log`);
+  let offset = 0;
+  try {
+    offset = statSync(file).size;
+  } catch {
+    // Not written yet: from the start.
+  }
+  return { file, offset };
+}
+
+/** The time of the first line matching `re` written since the mark. */
+function firstSince(m: LogMark, re: RegExp): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(m.file).subarray(m.offset).toString('utf8');
+  } catch {
+    return undefined;
+  }
+  const line = text.split('\n').find((l) => re.test(l));
+  return line === undefined ? undefined : logTime(line);
 }
 
 /** node1's blade runs hot (upper critical crossed), and the shelf manager says so. */
@@ -173,6 +239,52 @@ export async function overTemperature(c: ThreeNodeCluster, a: RunningAtcad): Pro
   };
 }
 
+/** The first decision since `since` that made `node` red, and the action that applied it. */
+function redOf(a: RunningAtcad, node: string, since: number) {
+  const red = a.journal((j) =>
+    j.read
+      .decisions(200)
+      .filter(
+        (d) =>
+          d.id > since && d.kind === 'set-health' && d.node === node && (d.body as { value?: string }).value === 'red',
+      )
+      .at(-1),
+  );
+  const act = a.journal((j) =>
+    j.read
+      .actions(200)
+      .find((x) => x.kind === 'health' && x.node === node && x.value === 'red' && x.decisionId === red?.id),
+  );
+  return { red, act };
+}
+
+/**
+ * node1's ejector handle is opened (M4 → M5, cause 2): the IPMC asks to deactivate while the
+ * payload still runs (the harness keeps node1 alive until M1, as PICMG has it). The app must
+ * be on node2 before the payload stops; then the deactivation completes (M6, M1) and node1 dies.
+ */
+export async function gracefulDeactivation(c: ThreeNodeCluster, a: RunningAtcad): Promise<Timeline> {
+  const since = a.journal((j) => j.read.decisions(1)[0]?.id ?? 0);
+  c.gracefulPayload.add(1);
+  c.nextCause.set(1, 2);
+  const tFault = Date.now();
+  await c.shelf.setState(1, 5);
+  const started = await until('the app started on node2', () => c.startedAt(1, 'app'), 30_000);
+  const aliveWhenStarted = !c.deaths.has('node1');
+  const { red, act } = redOf(a, 'node1', since);
+  await c.shelf.setState(1, 6);
+  await c.shelf.setState(1, 1);
+  await until('node1 stopped', () => c.deaths.has('node1') || undefined, 10_000);
+  if (!aliveWhenStarted) throw new Error('node1 died before the app was started on node2');
+  const died = c.deaths.get('node1');
+  return {
+    ...(red ? { decided: red.at - tFault } : {}),
+    ...(act?.endedAt ? { applied: act.endedAt - tFault } : {}),
+    ...(died ? { killed: died - tFault } : {}),
+    started: Math.round(started - tFault),
+  };
+}
+
 /** Back to normal after overTemperature: the blade cools, health recovers, the app returns. */
 export async function cool(c: ThreeNodeCluster): Promise<void> {
   await c.shelf.setTemperature(1, 40);
@@ -182,15 +294,25 @@ export async function cool(c: ThreeNodeCluster): Promise<void> {
 /** node1's blade loses payload power (M4 → M1, the IPMC reports cause 9): the node dies at once. */
 export async function powerLoss(c: ThreeNodeCluster): Promise<Timeline> {
   c.nextCause.set(1, 9);
+  const corosync = mark(c, 1, 'corosync');
+  const pacemaker = mark(c, 1, 'pacemaker');
   const tFault = Date.now();
   await c.shelf.setState(1, 1);
   const started = await until('the app started on node2', () => c.startedAt(1, 'app'), 90_000);
   const died = c.deaths.get('node1');
-  return { ...(died ? { killed: died - tFault } : {}), started: Math.round(started - tFault) };
+  const membership = firstSince(corosync, /A new membership .* Members left: 1\b/);
+  const fenced = firstSince(pacemaker, /Operation '(reboot|off)' targeting node1 .*: OK/);
+  return {
+    ...(died ? { killed: died - tFault } : {}),
+    ...(membership ? { membership: membership - tFault } : {}),
+    ...(fenced ? { fenced: fenced - tFault } : {}),
+    started: Math.round(started - tFault),
+  };
 }
 
 /** Back to normal after powerLoss: the blade back in M4, node1 boots and rejoins, the app returns. */
 export async function repair(c: ThreeNodeCluster): Promise<void> {
+  c.gracefulPayload.delete(1);
   await c.shelf.setState(1, 4);
   await c.boot(0);
   await appOnNode1(c);

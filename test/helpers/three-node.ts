@@ -64,6 +64,11 @@ export class ThreeNodeCluster {
   #logOffset = 0;
   /** Cause to report in the shelf manager's trap for a slot's next step down (default: 1, commanded). */
   readonly nextCause = new Map<number, number>();
+  /**
+   * Slots whose payload keeps running through M5 and M6 and stops on reaching M1 (or M0), as
+   * PICMG has it for a graceful deactivation; the others' node dies the moment it leaves M4.
+   */
+  readonly gracefulPayload = new Set<number>();
   readonly #o: ThreeNodeOptions;
   #boots = 0;
   /** snmptrap runs under way, one after the other (traps keep their order), stopped with the rest. */
@@ -253,17 +258,26 @@ export class ThreeNodeCluster {
     const cause = t.from === 4 ? (this.nextCause.get(i + 1) ?? 1) : 0;
     if (t.from === 4) this.nextCause.delete(i + 1);
     void this.trap(hotSwapTrapOid(t.to), hotSwapPet(t.ipmb, t.to, t.from, cause));
-    // It leaves M4: the node is gone.
-    if (t.from === 4 && t.to !== 4 && !this.deaths.has(name)) {
+    // It leaves M4 (or, for a graceful payload, it reaches M1 or M0): the node is gone.
+    const dies = this.gracefulPayload.has(i + 1) ? t.to === 1 || t.to === 0 : t.from === 4 && t.to !== 4;
+    if (dies && !this.deaths.has(name)) {
       this.deaths.set(name, Date.now());
       this.nodes[i]?.powerOff();
     }
   }
 
+  /**
+   * The bridge and the shelf manager's address on it. The bridge's MAC is set once: left to the
+   * kernel it follows the lowest MAC among its ports, so a node's death or boot (its link gone,
+   * a new one added) changed the shelf manager's MAC, and the other nodes' ARP caches sent its
+   * traffic nowhere for up to half a minute — fences and atcad's readings failing at random
+   * right after a power loss. A real shelf manager's MAC does not move.
+   */
   async #startBridge(): Promise<void> {
     const script = `set -e
 ip link set lo up
 ip link add br0 type bridge
+ip link set br0 address 02:a7:ca:00:00:fe
 ip addr add ${BRIDGE_ADDR}/24 dev br0
 ip link set br0 up
 echo ready

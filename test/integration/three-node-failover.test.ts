@@ -5,7 +5,8 @@
 // scenario asserts its outcome and prints its timeline from one clock (ms from the fault).
 // bench/three-node.ts runs the same scenarios many times and side by side.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { boardSensors } from '../../src/sim/shelf-spec.js';
@@ -21,7 +22,10 @@ import {
   appOnNode1,
   configure,
   cool,
+  createDevice,
   crm,
+  gracefulDeactivation,
+  idle,
   overTemperature,
   powerLoss,
   type RunningAtcad,
@@ -29,7 +33,7 @@ import {
   startAtcad,
 } from '../helpers/failover-lab.js';
 import { TEST_SHELF } from '../helpers/shelf.js';
-import { ThreeNodeCluster } from '../helpers/three-node.js';
+import { BRIDGE_ADDR, ThreeNodeCluster } from '../helpers/three-node.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const skipReason =
@@ -153,65 +157,181 @@ describe.skipIf(skipReason !== undefined)(
       }, 300_000);
     }
 
-    // Passes alone (3 of 3), but under the whole suite's load the simulated shelf manager once
-    // stopped answering atcad for minutes (sessions of killed nodes?): opt-in until that is
-    // understood (ATCA_SCENARIOS=all).
-    it.skipIf(process.env.ATCA_SCENARIOS !== 'all')(
-      'a zombie (IERR, powered) is fenced by atcad through fence_atca; back with its fault still there, it stays red and takes nothing back',
-      async () => {
+    it('graceful deactivation (ejector handle opened): red while the blade still runs, the app on node2 before its payload stops', async () => {
+      const cl = ours();
+      const a = running();
+      await appOnNode1(cl);
+      onTestFinished(async () => {
+        await repair(cl);
+      }, 180_000);
+      const sent = Date.now();
+      const t = await gracefulDeactivation(cl, a).catch((e) => {
+        throw new Error(`${(e as Error).message}\n${story()}`);
+      });
+      console.log(`graceful deactivation timeline (ms from the handle): ${JSON.stringify(t)}`);
+      expect(t.decided).toBeDefined();
+      expect(t.started).toBeLessThan(t.killed ?? Number.POSITIVE_INFINITY);
+      // A commanded deactivation is never a fault: atcad fences nothing.
+      expect(a.journal((j) => j.read.actions(50).filter((x) => x.kind === 'fence' && x.startedAt >= sent))).toEqual([]);
+    }, 300_000);
+
+    for (const action of ['off', 'reboot'] as const) {
+      it(`Pacemaker fences node1 itself (${action}): atcad records it and does nothing else`, async () => {
         const cl = ours();
         const a = running();
         await appOnNode1(cl);
-        const cpu = boardSensors(TEST_SHELF.boards.find((b) => b.slot === 1)!).processor;
+        if (action === 'reboot') {
+          // The device's pcmk_reboot_action=off would turn the reboot into an off.
+          await crm(cl, ['crm_resource', '--resource', 'shelf1', '--delete-parameter', 'pcmk_reboot_action']);
+          await idle(cl);
+        }
         onTestFinished(async () => {
-          await cl.shelf.setDiscrete(1, 'processor', 0, false);
-          if (cl.deaths.has('node1')) {
-            await cl.shelf.setState(1, 4);
-            await cl.boot(0);
-          }
-          await appOnNode1(cl);
-        }, 240_000);
+          if (action === 'reboot')
+            await crm(cl, [
+              'crm_resource',
+              '--resource',
+              'shelf1',
+              '--set-parameter',
+              'pcmk_reboot_action',
+              '--parameter-value',
+              'off',
+            ]);
+          await repair(cl);
+        }, 180_000);
         const sent = Date.now();
-        await cl.shelf.setDiscrete(1, 'processor', 0, true);
-        await cl.trap(
-          `.1.3.6.1.4.1.3183.1.1.0.${discreteSpecific(0x07, 0)}`,
-          discretePet(cl.shelf.ipmbOfSlot(1), cpu, 0, true),
-        );
-        const fenced = await until(
-          "atcad's fence done",
-          () =>
-            a.journal((j) =>
-              j.read.actions(50).find((x) => x.kind === 'fence' && x.startedAt >= sent && x.status === 'succeeded'),
-            ),
-          120_000,
-        ).catch((e) => {
-          throw new Error(`${(e as Error).message}\n${story()}`);
-        });
-        expect(fenced.node).toBe('node1');
-        await until('the app on node2', () => cl.startedAt(1, 'app'), 60_000);
+        // stonith_admin --fence is an off; --reboot is a reboot.
+        const r = await crm(cl, [
+          'stonith_admin',
+          action === 'off' ? '--fence' : '--reboot',
+          'node1',
+          '--timeout',
+          '60',
+        ]);
+        expect(r.code, `${r.stdout}${r.stderr}\n${story()}`).toBe(0);
         expect(cl.deaths.has('node1')).toBe(true);
-        // Repaired enough to boot, but the processor still reports IERR.
-        await cl.shelf.setState(1, 4);
-        await cl.boot(0);
+        await until('the app on node2', () => cl.startedAt(1, 'app'), 60_000);
+        // The slot as the fence left it: off, or back on for a reboot.
         await until(
-          'node1 online and red again',
-          async () => {
-            const r = await crm(cl, ['crm_mon', '-1', '--output-as=xml', '--include=none', '--include=nodes']);
-            return /name="node1"[^>]*online="true"[^>]*health="red"/.test(r.stdout) || undefined;
-          },
-          90_000,
+          `slot 1 ${action === 'off' ? 'off' : 'on again'}`,
+          () => cl.transitions.some((x) => x.at >= sent && x.to === (action === 'off' ? 1 : 4)) || undefined,
+        );
+        // atcad saw the deactivation, recorded it, and left it to the fencer: no fence, no
+        // standby, no red for node1.
+        await until('atcad recorded it', () =>
+          a.journal((j) => j.read.decisions(100).find((d) => d.slot === 's1/1' && d.at >= sent)),
         ).catch((e) => {
           throw new Error(`${(e as Error).message}\n${story()}`);
         });
-        await new Promise((r) => setTimeout(r, 5000));
-        expect(cl.startedAt(0, 'app')).toBeUndefined();
-        expect(cl.startedAt(1, 'app')).toBeDefined();
-        // One fence only: the episode goes on until the slot is M4 with no fault.
-        expect(
-          a.journal((j) => j.read.actions(50).filter((x) => x.kind === 'fence' && x.startedAt >= sent)),
-        ).toHaveLength(1);
-      },
-      300_000,
-    );
+        await new Promise((res) => setTimeout(res, 3000));
+        const acted = a.journal((j) =>
+          j.read
+            .actions(200)
+            .filter(
+              (x) =>
+                x.startedAt >= sent &&
+                (x.kind === 'fence' || (x.node === 'node1' && (x.kind === 'standby' || x.value === 'red'))),
+            ),
+        );
+        expect(acted, story()).toEqual([]);
+      }, 300_000);
+    }
+
+    it("the README's pcs example on a blade that lost power: the cluster's reboot completes (off verified, then on)", async () => {
+      const cl = ours();
+      await appOnNode1(cl);
+      // The README's device as written, but for this shelf's address and port (ip2 goes nowhere).
+      const script = join(cl.dir, 'shelf1-password');
+      writeFileSync(script, `#!/bin/sh\necho '${TEST_SHELF.password}'\n`, { mode: 0o700 });
+      const create = (args: string[]) => crm(cl, ['pcs', 'stonith', ...args]);
+      onTestFinished(async () => {
+        await repair(cl);
+        await create(['delete', 'shelf1']);
+        await createDevice(cl);
+        await idle(cl);
+      }, 240_000);
+      const removed = await create(['delete', 'shelf1']);
+      expect(removed.code, removed.stderr).toBe(0);
+      const made = await create([
+        'create',
+        'shelf1',
+        'fence_atca',
+        `ip=${BRIDGE_ADDR}`,
+        `ipport=${cl.shelf.managers[0]!.port}`,
+        'ip2=10.99.0.253',
+        `username=${TEST_SHELF.username}`,
+        `password_script=${script}`,
+        'cipher=3',
+        'pcmk_host_map=node1:1;node2:2;node3:3',
+      ]);
+      expect(made.code, `${made.stdout}${made.stderr}`).toBe(0);
+      await idle(cl);
+      const sent = Date.now();
+      const t = await powerLoss(cl).catch((e) => {
+        throw new Error(`${(e as Error).message}\n${story()}`);
+      });
+      console.log(`power loss, README device (ms from the fault): ${JSON.stringify(t)}`);
+      const hist = await crm(cl, ['stonith_admin', '--history', 'node1', '--output-as=xml']);
+      const events = hist.stdout.match(/<fence_event [^>]*>/g) ?? [];
+      expect(
+        events.some((e) => /target="node1"/.test(e) && /action="reboot"/.test(e) && /status="success"/.test(e)),
+        hist.stdout,
+      ).toBe(true);
+      // The reboot's "on" half brought the slot back to M4 (verified by fence_atca).
+      expect(cl.transitions.some((x) => x.at >= sent && x.to === 4)).toBe(true);
+    }, 300_000);
+
+    it('a zombie (IERR, powered) is fenced by atcad through fence_atca; back with its fault still there, it stays red and takes nothing back', async () => {
+      const cl = ours();
+      const a = running();
+      await appOnNode1(cl);
+      const cpu = boardSensors(TEST_SHELF.boards.find((b) => b.slot === 1)!).processor;
+      onTestFinished(async () => {
+        await cl.shelf.setDiscrete(1, 'processor', 0, false);
+        if (cl.deaths.has('node1')) {
+          await cl.shelf.setState(1, 4);
+          await cl.boot(0);
+        }
+        await appOnNode1(cl);
+      }, 240_000);
+      const sent = Date.now();
+      await cl.shelf.setDiscrete(1, 'processor', 0, true);
+      await cl.trap(
+        `.1.3.6.1.4.1.3183.1.1.0.${discreteSpecific(0x07, 0)}`,
+        discretePet(cl.shelf.ipmbOfSlot(1), cpu, 0, true),
+      );
+      const fenced = await until(
+        "atcad's fence done",
+        () =>
+          a.journal((j) =>
+            j.read.actions(50).find((x) => x.kind === 'fence' && x.startedAt >= sent && x.status === 'succeeded'),
+          ),
+        120_000,
+      ).catch((e) => {
+        throw new Error(`${(e as Error).message}\n${story()}`);
+      });
+      expect(fenced.node).toBe('node1');
+      await until('the app on node2', () => cl.startedAt(1, 'app'), 60_000);
+      expect(cl.deaths.has('node1')).toBe(true);
+      // Repaired enough to boot, but the processor still reports IERR.
+      await cl.shelf.setState(1, 4);
+      await cl.boot(0);
+      await until(
+        'node1 online and red again',
+        async () => {
+          const r = await crm(cl, ['crm_mon', '-1', '--output-as=xml', '--include=none', '--include=nodes']);
+          return /name="node1"[^>]*online="true"[^>]*health="red"/.test(r.stdout) || undefined;
+        },
+        90_000,
+      ).catch((e) => {
+        throw new Error(`${(e as Error).message}\n${story()}`);
+      });
+      await new Promise((r) => setTimeout(r, 5000));
+      expect(cl.startedAt(0, 'app')).toBeUndefined();
+      expect(cl.startedAt(1, 'app')).toBeDefined();
+      // One fence only: the episode goes on until the slot is M4 with no fault.
+      expect(
+        a.journal((j) => j.read.actions(50).filter((x) => x.kind === 'fence' && x.startedAt >= sent)),
+      ).toHaveLength(1);
+    }, 300_000);
   },
 );
