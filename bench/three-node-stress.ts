@@ -12,13 +12,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configure } from '../test/helpers/failover-lab.js';
+import type { NsProcess } from '../test/helpers/cluster.js';
 import { DEBIAN_TOTEM, NODES, ThreeNodeCluster } from '../test/helpers/three-node.js';
 import { envInt, printTable } from './lib/stats.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = envInt('BENCH_STRESS_SEC', 600);
 const SHAPER = (process.env.BENCH_SHAPER || 'tbf rate 20mbit burst 32kbit latency 50ms').split(' ');
-const CANDIDATES = (process.env.BENCH_STRESS_TOTEMS || 'token=1000,token_coefficient=0,consensus=1200').split(';');
+const CANDIDATES = (process.env.BENCH_STRESS_TOTEMS || 'token=500,token_coefficient=0,consensus=600').split(';');
 
 type Totem = Record<string, string | number>;
 
@@ -37,12 +38,21 @@ interface Outcome {
   readonly membershipLosses: number;
   readonly tokenWarnings: number;
   readonly linkDowns: number;
-  readonly fences: number;
+  /** undefined: no node's fencer answered. */
+  readonly fences: number | undefined;
   readonly deaths: number;
+  /** Packets the shaper dropped (the network stress was real). */
+  readonly shaperDrops: number;
+}
+
+interface Counts {
+  readonly losses: number;
+  readonly warnings: number;
+  readonly linkDowns: number;
 }
 
 /** Counts in a node's corosync log. */
-function corosyncCounts(dir: string): { losses: number; warnings: number; linkDowns: number } {
+function corosyncCounts(dir: string): Counts {
   const log = readFileSync(join(dir, 'log-corosync/corosync.log'), 'utf8');
   return {
     losses: (log.match(/A new membership .* Members left/g) ?? []).length,
@@ -51,14 +61,30 @@ function corosyncCounts(dir: string): { losses: number; warnings: number; linkDo
   };
 }
 
+/** Completed fence events in the fencer's history, asked of each live node in turn; undefined if none answered. */
+async function fenceEvents(c: ThreeNodeCluster): Promise<number | undefined> {
+  for (const i of [2, 1, 0]) {
+    if (!c.nodes[i] || c.deaths.has(NODES[i]!)) continue;
+    const r = await c.node(i).run(['stonith_admin', '--history', '*', '--output-as=xml'], 30_000);
+    if (r.code === 0) return (r.stdout.match(/<fence_event /g) ?? []).length;
+  }
+  return undefined;
+}
+
 async function series(label: string, totem: Totem): Promise<Outcome> {
   const c = await ThreeNodeCluster.start({ totem });
-  const stressors: { stop(): Promise<void> }[] = [];
+  const stressors: NsProcess[] = [];
   try {
     await configure(c);
+    // What the run is compared with: counts before the stress (boot and configure included).
     const before = NODES.map((_, i) => corosyncCounts(c.node(i).dir));
+    const fencesBefore = await fenceEvents(c);
+    const deathsBefore = c.deaths.size;
     for (let i = 0; i < NODES.length; i++) {
       const n = c.node(i);
+      // corosync must run SCHED_RR (as on a real node), or the figures say nothing.
+      const cls = await n.run(['ps', '-o', 'cls=', '-C', 'corosync'], 10_000);
+      if (cls.stdout.trim() !== 'RR') throw new Error(`corosync on ${NODES[i]} is not SCHED_RR: ${cls.stdout}`);
       const r = await n.run(['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', ...SHAPER], 10_000);
       if (r.code !== 0) throw new Error(`tc ${SHAPER.join(' ')} on ${NODES[i]}: ${r.stderr}`);
       const next = `10.99.0.${((i + 1) % NODES.length) + 1}`;
@@ -68,20 +94,28 @@ async function series(label: string, totem: Totem): Promise<Outcome> {
     }
     console.log(`${label}: ${SECONDS} s under stress-ng --cpu 0, ${SHAPER.join(' ')} and a flood ping`);
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
+    const quit = stressors.find((s) => !s.running);
+    if (quit) throw new Error(`${quit.name} ended before the run did: ${quit.log(500)}`);
+    let shaperDrops = 0;
+    for (let i = 0; i < NODES.length; i++) {
+      if (c.deaths.has(NODES[i]!)) continue;
+      const q = await c.node(i).run(['tc', '-s', 'qdisc', 'show', 'dev', 'eth0'], 10_000);
+      shaperDrops += Number(/dropped (\d+)/.exec(q.stdout)?.[1] ?? 0);
+    }
     for (const s of stressors.splice(0)) await s.stop();
-    const after = NODES.map((_, i) =>
-      c.nodes[i] && !c.deaths.has(NODES[i]!) ? corosyncCounts(c.node(i).dir) : undefined,
-    );
-    const sum = (f: (x: { losses: number; warnings: number; linkDowns: number }) => number) =>
-      after.reduce((acc, a, i) => acc + (a ? f(a) - f(before[i]!) : 0), 0);
-    const history = await c.node(2).run(['stonith_admin', '--history', '*', '--output-as=xml'], 30_000);
+    // Every node's log, a node that died included (its folder stays until the cluster stops).
+    const after = NODES.map((_, i) => corosyncCounts(c.nodes[i]!.dir));
+    const delta = (i: number, f: (x: Counts) => number) => f(after[i]!) - f(before[i]!);
+    // Losses as node3 (the quorum node) saw them: one partition is one loss, not one per node.
+    const fencesAfter = await fenceEvents(c);
     return {
       label,
-      membershipLosses: sum((x) => x.losses),
-      tokenWarnings: sum((x) => x.warnings),
-      linkDowns: sum((x) => x.linkDowns),
-      fences: (history.stdout.match(/<fence_event /g) ?? []).length,
-      deaths: c.deaths.size,
+      membershipLosses: delta(2, (x) => x.losses),
+      tokenWarnings: NODES.reduce((acc, _, i) => acc + delta(i, (x) => x.warnings), 0),
+      linkDowns: NODES.reduce((acc, _, i) => acc + delta(i, (x) => x.linkDowns), 0),
+      fences: fencesBefore === undefined || fencesAfter === undefined ? undefined : fencesAfter - fencesBefore,
+      deaths: c.deaths.size - deathsBefore,
+      shaperDrops,
     };
   } finally {
     for (const s of stressors) await s.stop().catch(() => undefined);
@@ -92,19 +126,29 @@ async function series(label: string, totem: Totem): Promise<Outcome> {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root: the harness makes namespaces and a bridge');
   execFileSync('node', ['scripts/install-agent.mjs'], { cwd: REPO, stdio: 'pipe' });
+  execFileSync('sh', ['-c', 'command -v stress-ng'], { stdio: 'pipe' }); // scripts/ensure-deps.sh installs it
   const rows: Outcome[] = [];
   rows.push(await series('Debian corosync (token 3000)', DEBIAN_TOTEM));
   for (const t of CANDIDATES) rows.push(await series(t.replaceAll(',', ' '), parseTotem(t)));
   console.log(`\nFalse-fence run: ${SECONDS} s each, no fault; every count below is a false alarm`);
   printTable(
-    ['corosync', 'membership losses', 'token warnings', 'knet link downs', 'fences', 'nodes killed'],
+    [
+      'corosync',
+      "membership losses (node3's view)",
+      'token warnings (all nodes)',
+      'knet link downs (all nodes)',
+      'fences',
+      'nodes killed',
+      'shaper drops',
+    ],
     rows.map((r) => [
       r.label,
       String(r.membershipLosses),
       String(r.tokenWarnings),
       String(r.linkDowns),
-      String(r.fences),
+      r.fences === undefined ? '? (no fencer answered)' : String(r.fences),
       String(r.deaths),
+      String(r.shaperDrops),
     ]),
   );
 }

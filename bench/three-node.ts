@@ -84,6 +84,8 @@ async function main(): Promise<void> {
   execFileSync('node', ['scripts/install-agent.mjs'], { cwd: REPO, stdio: 'pipe' });
   // BENCH_ONLY=debian or tuned: one of the two series (to read its logs, say).
   const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only !== '' && only !== 'debian' && only !== 'tuned')
+    throw new Error(`BENCH_ONLY: debian or tuned, not ${only}`);
   const rows = [
     ...(only === 'tuned' ? [] : await series('Debian corosync (token 3000)', DEBIAN_TOTEM)),
     ...(only === 'debian'

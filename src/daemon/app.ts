@@ -83,7 +83,9 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
         ? log.error(
             `journal: ${(free / 1048576).toFixed(1)} MiB free, below journal.minFreeMiB (${cfg.journal.minFreeMiB}): events are not journaled (kept up to a bound, then dropped, counted); decisions and action outcomes still are`,
           )
-        : log.info(`journal: ${(free / 1048576).toFixed(1)} MiB free again: events are journaled again`),
+        : log.info(
+            `journal: ${Number.isFinite(free) ? `${(free / 1048576).toFixed(1)} MiB` : 'room'} free again: events are journaled again`,
+          ),
     onLost: (n, why) => log.error(`journal: ${n} events were never written (${why}); they are counted as dropped`),
     onError: (e) =>
       log.error(`journal: ${e.message} (events are kept, up to a bound, and written when it works again)`),

@@ -82,6 +82,10 @@ const STALE_CONFIRMATION_MS = 5000;
 const SLICE_MS = 10;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10_000;
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 const RECONCILE_MAX_MS = 30_000;
 /** A journal that keeps failing is reported at most this often. */
 const REPORT_EVERY_MS = 10_000;
@@ -477,8 +481,9 @@ export class Engine {
   #complete(id: number, row: ActionResultRow, durability: Durability): void {
     if (this.#unsaved.length > 0) {
       const same = this.#unsaved.findIndex((u) => u.id === id);
-      if (same >= 0) this.#unsaved.splice(same, 1);
-      this.#unsaved.push({ id, row, durability });
+      // The newer outcome wins, keeping what only the older one knew (the command, its output).
+      const older = same >= 0 ? this.#unsaved.splice(same, 1)[0]!.row : undefined;
+      this.#unsaved.push({ id, row: older ? { ...older, ...stripUndefined(row) } : row, durability });
       this.#saveUnsaved();
       return;
     }

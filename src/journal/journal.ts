@@ -197,8 +197,9 @@ export class Journal {
           },
         );
       }
+      const real = path === ':memory:' ? undefined : realpathSync(path);
       this.#db = db;
-      this.#realPath = path === ':memory:' ? undefined : realpathSync(path);
+      this.#realPath = real;
     } catch (e) {
       db?.close();
       throw new AtcaError('ATCA_ERR_JOURNAL', `${path}: ${(e as Error).message}`, { cause: e });
@@ -386,15 +387,17 @@ export class Journal {
     if (min <= 0 || this.#realPath === undefined) return true;
     let free: number;
     try {
-      free = this.#o.freeBytes ? this.#o.freeBytes(this.#realPath) : statfsFree(this.#realPath);
-      free += this.#ownedFreeBytes();
+      const fs = this.#o.freeBytes ? this.#o.freeBytes(this.#realPath) : statfsFree(this.#realPath);
+      // Pages the file owns spare its growth, but every write goes through the WAL first,
+      // which needs the filesystem's own room: half the reserve at least stays free there.
+      free = fs < min / 2 ? fs : fs + this.#ownedFreeBytes();
       this.#statfsFailing = false;
     } catch (e) {
       if (!this.#statfsFailing)
         this.#o.onError?.(
           new AtcaError(
             'ATCA_ERR_JOURNAL',
-            `${this.path}: cannot tell the filesystem's free space (${(e as Error).message}): events are written regardless of journal reserve`,
+            `${this.path}: cannot tell the filesystem's free space (${(e as Error).message}): the reserve (journal.minFreeMiB) is not applied until it can`,
           ),
         );
       this.#statfsFailing = true;

@@ -13,8 +13,38 @@ import { addrOf, BRIDGE_ADDR, type ThreeNodeCluster } from './three-node.js';
 
 export const TRAP_PORT = 16200;
 
-export function crm(c: ThreeNodeCluster, args: string[]) {
-  return c.node(2).run(args, 30_000);
+export function crm(c: ThreeNodeCluster, args: string[], ms = 30_000) {
+  return c.node(2).run(args, ms);
+}
+
+/** How many completed fences of `node` with `action` and `status` the fencer's history holds. */
+export async function fenceCount(
+  c: ThreeNodeCluster,
+  node: string,
+  action: 'reboot' | 'off',
+  status = 'success',
+): Promise<number> {
+  const r = await crm(c, ['stonith_admin', '--history', node, '--output-as=xml']);
+  if (r.code !== 0) throw new Error(`stonith_admin --history ${node}: ${r.stderr}`);
+  return (r.stdout.match(/<fence_event [^>]*>/g) ?? []).filter(
+    (e) => e.includes(`target="${node}"`) && e.includes(`action="${action}"`) && e.includes(`status="${status}"`),
+  ).length;
+}
+
+/**
+ * Waits until the cluster has dealt with node1's death: offline and not unclean (fenced). A
+ * blade booted before that would be powered off by the cluster's late fence.
+ */
+export async function node1Settled(c: ThreeNodeCluster, ms = 120_000): Promise<void> {
+  await until(
+    'node1 offline and fenced',
+    async () => {
+      const r = await crm(c, ['crm_mon', '-1', '--output-as=xml', '--include=none', '--include=nodes']);
+      const n = /<node name="node1"[^>]*>/.exec(r.stdout)?.[0] ?? '';
+      return (/online="false"/.test(n) && /unclean="false"/.test(n)) || undefined;
+    },
+    ms,
+  );
 }
 
 async function mustRun(c: ThreeNodeCluster, args: string[]): Promise<void> {
@@ -43,9 +73,17 @@ function deviceXml(c: ThreeNodeCluster): string {
 </primitive>`;
 }
 
-/** (Re)creates the fence device (after a scenario replaced it). */
-export async function createDevice(c: ThreeNodeCluster): Promise<void> {
-  await mustRun(c, ['cibadmin', '--create', '--scope', 'resources', '--xml-text', deviceXml(c)]);
+/**
+ * The fence device exactly as configure() made it, whatever a scenario did to it (changed a
+ * parameter, deleted it, made another with pcs): replaced if there, created if not.
+ */
+export async function replaceDevice(c: ThreeNodeCluster): Promise<void> {
+  const xml = deviceXml(c);
+  const there = await crm(c, ['cibadmin', '--query', '--xpath', "//primitive[@id='shelf1']"]);
+  if (there.code === 0) await mustRun(c, ['cibadmin', '--delete', '--xpath', "//primitive[@id='shelf1']"]);
+  await mustRun(c, ['cibadmin', '--create', '--scope', 'resources', '--xml-text', xml]);
+  const r = await crm(c, ['crm_resource', '--resource', 'shelf1', '--get-parameter', 'pcmk_reboot_action']);
+  if (r.stdout.trim() !== 'off') throw new Error(`the fence device was not restored: ${r.stdout}${r.stderr}`);
 }
 
 /** Three nodes online; the fence device, the app and its constraints; the app running on node1. */
@@ -163,13 +201,20 @@ export interface Timeline {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** "Dec 01 14:30:34.418" (corosync hires, Pacemaker) → ms since the epoch, this year, local time. */
-export function logTime(line: string, year = new Date().getFullYear()): number | undefined {
+/**
+ * "Dec 01 14:30:34.418" (corosync hires, Pacemaker) → ms since the epoch, in this process's
+ * time zone (the nodes' daemons inherit the host's), in whichever year puts it nearest `now`
+ * (a run across New Year).
+ */
+export function logTime(line: string, now = Date.now()): number | undefined {
   const m = /^([A-Z][a-z]{2}) (\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})/.exec(line);
   if (!m) return undefined;
   const month = MONTHS.indexOf(m[1]!);
   if (month < 0) return undefined;
-  return new Date(year, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])).getTime();
+  const y = new Date(now).getFullYear();
+  const at = (year: number) =>
+    new Date(year, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])).getTime();
+  return [y - 1, y, y + 1].map(at).reduce((a, b) => (Math.abs(b - now) < Math.abs(a - now) ? b : a));
 }
 
 /** Where a node's log is, and how far it went: what is written after is the run's. */
@@ -271,11 +316,16 @@ export async function gracefulDeactivation(c: ThreeNodeCluster, a: RunningAtcad)
   await c.shelf.setState(1, 5);
   const started = await until('the app started on node2', () => c.startedAt(1, 'app'), 30_000);
   const aliveWhenStarted = !c.deaths.has('node1');
+  // Stopped cleanly on node1 (the Dummy's stop removes its state file) while node1 still ran.
+  const stoppedOnNode1 = c.startedAt(0, 'app') === undefined && aliveWhenStarted;
   const { red, act } = redOf(a, 'node1', since);
   await c.shelf.setState(1, 6);
   await c.shelf.setState(1, 1);
   await until('node1 stopped', () => c.deaths.has('node1') || undefined, 10_000);
   if (!aliveWhenStarted) throw new Error('node1 died before the app was started on node2');
+  if (!stoppedOnNode1) throw new Error('the app was not stopped on node1 before it started on node2');
+  // The cluster fences the node it lost (fence_atca finds it off): done before what follows.
+  await node1Settled(c);
   const died = c.deaths.get('node1');
   return {
     ...(red ? { decided: red.at - tFault } : {}),
@@ -313,6 +363,8 @@ export async function powerLoss(c: ThreeNodeCluster): Promise<Timeline> {
 /** Back to normal after powerLoss: the blade back in M4, node1 boots and rejoins, the app returns. */
 export async function repair(c: ThreeNodeCluster): Promise<void> {
   c.gracefulPayload.delete(1);
+  c.nextCause.delete(1);
+  if (c.deaths.has('node1')) await node1Settled(c);
   await c.shelf.setState(1, 4);
   await c.boot(0);
   await appOnNode1(c);

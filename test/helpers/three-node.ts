@@ -2,7 +2,8 @@
 // UTS and PID namespaces of its own (test/helpers/cluster.ts), joined by a bridge in a network
 // namespace the harness creates (10.99.0.0/24; the bridge is 10.99.0.254, node i is 10.99.0.i),
 // and the simulated shelf on that bridge made real to the cluster: a node dies the moment its
-// blade's slot leaves M4 (its PID namespace is killed: power loss), and the shelf manager's
+// blade's slot leaves M4 (its PID namespace is killed: power loss) — or, for a slot in
+// `gracefulPayload`, when it reaches M1 as PICMG has it — and the shelf manager's
 // traps go to atcad on node3 from the bridge's address. node1 and node2 are the blades that
 // run the application; node3 is the quorum node. Everything is stopped by PID, pass or fail.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';

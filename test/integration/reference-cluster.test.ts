@@ -102,6 +102,28 @@ describe.skipIf(missing !== undefined)(
       expect(verify.stderr).toBe('');
     });
 
+    it("its pcs cluster setup, as written, gives corosync the reference timers (section 4's)", () => {
+      const page = readFileSync(join(REPO, 'docs/reference-cluster.md'), 'utf8');
+      const setup = /^pcs cluster setup (?:[^\n\\]|\\\n)*/m.exec(page)?.[0];
+      expect(setup).toBeDefined();
+      const words = setup!
+        .replace(/\\\n/g, ' ')
+        .split(/\s+/)
+        .filter((w) => w && w !== '--start' && w !== '--enable');
+      const conf = join(dir, 'corosync.conf');
+      // --corosync_conf: pcs writes the file here instead of contacting the nodes.
+      const r = spawnSync(words[0]!, [...words.slice(1), '--corosync_conf', conf], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const totem = /totem \{([\s\S]*?)\n\}/.exec(readFileSync(conf, 'utf8'))?.[1] ?? '';
+      expect(totem).toMatch(/\btoken: 500\b/);
+      expect(totem).toMatch(/\btoken_coefficient: 0\b/);
+      expect(totem).toMatch(/\bconsensus: 600\b/);
+      expect(page).toContain('token: 500');
+    });
+
     it("atcad's configuration on the page passes --check-config (its secrets in files of mode 0600)", () => {
       const page = readFileSync(join(REPO, 'docs/reference-cluster.md'), 'utf8');
       const yaml = /```yaml\n([\s\S]*?)```/.exec(page)?.[1];
