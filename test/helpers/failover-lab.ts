@@ -5,6 +5,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../../src/journal/journal.js';
+import { parseFenceHistoryXml } from '../../src/pacemaker/actuator.js';
 import { boardSensors } from '../../src/sim/shelf-spec.js';
 import { temperaturePet, temperatureSpecific, UPPER_CRITICAL_HIGH } from '../../src/sim/trap-datagram.js';
 import { type NsProcess, until } from './cluster.js';
@@ -17,18 +18,27 @@ export function crm(c: ThreeNodeCluster, args: string[], ms = 30_000) {
   return c.node(2).run(args, ms);
 }
 
-/** How many completed fences of `node` with `action` and `status` the fencer's history holds. */
-export async function fenceCount(
+/**
+ * Whether the fencer's history holds a successful `action` on `node` completed at or after
+ * `since` (ms). The history keeps only the latest of each kind, so an earlier run's entry is
+ * told apart by its time (which has whole seconds: a second's slack).
+ */
+export async function fencedSince(
   c: ThreeNodeCluster,
   node: string,
   action: 'reboot' | 'off',
-  status = 'success',
-): Promise<number> {
-  const r = await crm(c, ['stonith_admin', '--history', node, '--output-as=xml']);
+  since: number,
+): Promise<boolean> {
+  const r = await crm(c, ['stonith_admin', '--history', node, '--verbose', '--output-as=xml']);
   if (r.code !== 0) throw new Error(`stonith_admin --history ${node}: ${r.stderr}`);
-  return (r.stdout.match(/<fence_event [^>]*>/g) ?? []).filter(
-    (e) => e.includes(`target="${node}"`) && e.includes(`action="${action}"`) && e.includes(`status="${status}"`),
-  ).length;
+  return parseFenceHistoryXml(r.stdout).some(
+    (e) =>
+      e.target === node &&
+      e.action === action &&
+      e.status === 'success' &&
+      e.completed !== undefined &&
+      Date.parse(e.completed) >= since - 1000,
+  );
 }
 
 /**
