@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configure } from '../test/helpers/failover-lab.js';
 import type { NsProcess } from '../test/helpers/cluster.js';
+import { configure } from '../test/helpers/failover-lab.js';
 import { DEBIAN_TOTEM, NODES, ThreeNodeCluster } from '../test/helpers/three-node.js';
 import { envInt, printTable } from './lib/stats.js';
 
