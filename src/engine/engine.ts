@@ -542,6 +542,25 @@ export class Engine {
     }
   }
 
+  /** When atcad's own completed fences of `node` ended (ms), from the journal; none if it cannot say. */
+  #ownFenceEnds(node: string): number[] {
+    try {
+      return this.#o.journal.read
+        .actions(200)
+        .filter(
+          (a) =>
+            a.kind === 'fence' &&
+            a.node === node &&
+            (a.status === 'succeeded' || a.status === 'reconciled-done') &&
+            a.endedAt !== null,
+        )
+        .map((a) => a.endedAt!);
+    } catch {
+      // Unreadable: every fence in the whole second counts (the safe reading).
+      return [];
+    }
+  }
+
   async #confirmNow(d: Extract<Decision, { kind: 'confirm' }>): Promise<void> {
     // A cluster fence belongs to this episode if it completed since the slot was last seen
     // healthy — or, when it never was (atcad started with the slot already faulty), shortly
@@ -571,7 +590,8 @@ export class Engine {
       });
     }
     if (d.readFencer) {
-      fencer = history.status === 'fulfilled' ? fencerView(history.value, cutoff) : 'unknown';
+      fencer =
+        history.status === 'fulfilled' ? fencerView(history.value, cutoff, this.#ownFenceEnds(d.node)) : 'unknown';
       evidence.push({
         source: 'cluster',
         at,

@@ -37,9 +37,14 @@ function isFence(h: FenceHistoryEntry): boolean {
 /**
  * The fencer's history of a node, as the guard before a fence reads it: a fence pending now,
  * or one that succeeded since `since` (the start of the fault episode, less a margin for a
- * fence that caused the very fault atcad saw).
+ * fence that caused the very fault atcad saw). `ownFenceEnds`: when atcad's own fences of the
+ * node ended (ms), to tell them apart within the history's whole seconds.
  */
-export function fencerView(all: readonly FenceHistoryEntry[], since: number): FencerView {
+export function fencerView(
+  all: readonly FenceHistoryEntry[],
+  since: number,
+  ownFenceEnds: readonly number[] = [],
+): FencerView {
   const history = all.filter(isFence);
   if (history.some((h) => h.status === 'pending')) return 'fencing';
   // A node unfenced (powered on by the cluster) after its fence is back in service: that
@@ -53,10 +58,15 @@ export function fencerView(all: readonly FenceHistoryEntry[], since: number): Fe
   );
   // Completion times are whole seconds: a fence "completed at 12:00:05" may have completed
   // until 12:00:05.999, so it counts if that could be after `since` (the safe reading).
+  // atcad's own fences, known to the millisecond (when its stonith_admin returned): an entry
+  // stamped in the second one of them ended in (or the second before), where that one ended
+  // before `since`, is that fence — of the episode that ended when the slot was healthy again —
+  // not a fence of this one that the whole-second stamp merely cannot rule out.
+  const ours = (t: number) => ownFenceEnds.some((e) => e < since && t <= e && e - t < 2000);
   const recent = history.some((h) => {
     if (h.status !== 'success' || h.completed === undefined) return false;
     const t = Date.parse(h.completed);
-    return t + 1000 > since && !(unfencedAt > t);
+    return t + 1000 > since && !(unfencedAt > t) && !(t < since && ours(t));
   });
   return recent ? 'fenced-recently' : 'none';
 }

@@ -97,6 +97,20 @@ describe('fencerView', () => {
   });
 });
 
+describe("fencerView with atcad's own fences", () => {
+  it("atcad's own fence, ended before the slot was healthy again, is not this episode's, though stamped in the same second", () => {
+    const own = done('reboot', '2026-12-01T10:00:05Z');
+    // atcad's stonith_admin returned at 10:00:05.300; the slot was healthy again at 10:00:05.800.
+    expect(fencerView([own], T + 800, [T + 300])).toBe('none');
+    // Without that knowledge the whole second counts (the safe reading).
+    expect(fencerView([own], T + 800)).toBe('fenced-recently');
+    // One that ended after the cutoff is still this episode's.
+    expect(fencerView([own], T + 800, [T + 900])).toBe('fenced-recently');
+    // A fence of a later second is never explained by an earlier one of ours.
+    expect(fencerView([done('reboot', '2026-12-01T10:00:06Z')], T + 800, [T + 300])).toBe('fenced-recently');
+  });
+});
+
 describe('settledBy', () => {
   it('done, failed, still pending, or no record at all', () => {
     expect(settledBy([done('reboot', '2026-12-01T10:00:05Z')], T)).toBe('done');
