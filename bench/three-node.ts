@@ -4,6 +4,7 @@
 // the shelf to the resource started on the standby blade (its state file's mtime on node2),
 // one clock. Side by side in one run:
 //   - over-temperature (sick but alive) with atcad — Pacemaker alone never notices it;
+//   - a graceful deactivation (ejector handle) with atcad: the app leaves before the payload stops;
 //   - power loss (dead) with atcad and with atcad stopped (Pacemaker alone),
 // each with Debian's corosync timers (token 3000) and with the candidate tuning
 // (BENCH_TUNED_TOTEM, default token 500, token_coefficient 0, consensus 600). Each fault comes
@@ -15,6 +16,7 @@ import {
   appOnNode1,
   configure,
   cool,
+  gracefulDeactivation,
   overTemperature,
   powerLoss,
   type RunningAtcad,
@@ -55,6 +57,19 @@ async function series(label: string, totem: Readonly<Record<string, string | num
       await cool(c);
     }
     rows.push({ what: `${label}: over-temperature, atcad`, samples: sick.map((t) => t.started), stages: sick });
+    // A graceful deactivation (ejector handle opened): the payload runs until M1 (PICMG), so
+    // the app can leave first; Pacemaker alone notices only when the payload stops.
+    const leaving: Timeline[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await appOnNode1(c);
+      leaving.push(await gracefulDeactivation(c, atcad));
+      await repair(c);
+    }
+    rows.push({
+      what: `${label}: graceful deactivation, atcad`,
+      samples: leaving.map((t) => t.started),
+      stages: leaving,
+    });
     for (const withAtcad of [true, false]) {
       if (!withAtcad) {
         await atcad?.proc.stop();
