@@ -15,23 +15,12 @@ import type { NsProcess } from '../test/helpers/cluster.js';
 import { configure } from '../test/helpers/failover-lab.js';
 import { DEBIAN_TOTEM, NODES, ThreeNodeCluster } from '../test/helpers/three-node.js';
 import { envInt, printTable } from './lib/stats.js';
+import { parseTotem, type Totem } from './lib/totem.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = envInt('BENCH_STRESS_SEC', 600);
 const SHAPER = (process.env.BENCH_SHAPER || 'tbf rate 20mbit burst 32kbit latency 50ms').split(' ');
 const CANDIDATES = (process.env.BENCH_STRESS_TOTEMS || 'token=500,token_coefficient=0,consensus=600').split(';');
-
-type Totem = Record<string, string | number>;
-
-function parseTotem(s: string): Totem {
-  return Object.fromEntries(
-    s.split(',').map((kv) => {
-      const [k, v] = kv.split('=');
-      if (!k || !v || !/^[a-z_]+$/.test(k) || !/^\d+$/.test(v)) throw new Error(`not key=number: ${kv}`);
-      return [k, v] as const;
-    }),
-  );
-}
 
 interface Outcome {
   readonly label: string;
@@ -129,7 +118,7 @@ async function main(): Promise<void> {
   execFileSync('sh', ['-c', 'command -v stress-ng'], { stdio: 'pipe' }); // scripts/ensure-deps.sh installs it
   const rows: Outcome[] = [];
   rows.push(await series('Debian corosync (token 3000)', DEBIAN_TOTEM));
-  for (const t of CANDIDATES) rows.push(await series(t.replaceAll(',', ' '), parseTotem(t)));
+  for (const t of CANDIDATES) rows.push(await series(t.replaceAll(',', ' '), parseTotem(t, 'BENCH_STRESS_TOTEMS')));
   console.log(`\nFalse-fence run: ${SECONDS} s each, no fault; every count below is a false alarm`);
   printTable(
     [

@@ -26,16 +26,13 @@ import {
 } from '../test/helpers/failover-lab.js';
 import { DEBIAN_TOTEM, ThreeNodeCluster } from '../test/helpers/three-node.js';
 import { envInt, printTable, quantile } from './lib/stats.js';
+import { parseTotem } from './lib/totem.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = envInt('BENCH_RUNS', 5);
-const TUNED: Record<string, string | number> = Object.fromEntries(
-  (process.env.BENCH_TUNED_TOTEM || 'token=500,token_coefficient=0,consensus=600').split(',').map((kv) => {
-    const [k, v] = kv.split('=');
-    if (!k || !v || !/^[a-z_]+$/.test(k) || !/^\d+$/.test(v))
-      throw new Error(`BENCH_TUNED_TOTEM: not key=number: ${kv}`);
-    return [k, v] as const;
-  }),
+const TUNED = parseTotem(
+  process.env.BENCH_TUNED_TOTEM || 'token=500,token_coefficient=0,consensus=600',
+  'BENCH_TUNED_TOTEM',
 );
 
 interface Row {

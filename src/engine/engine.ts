@@ -82,10 +82,6 @@ const STALE_CONFIRMATION_MS = 5000;
 const SLICE_MS = 10;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10_000;
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 const RECONCILE_MAX_MS = 30_000;
 /** A journal that keeps failing is reported at most this often. */
 const REPORT_EVERY_MS = 10_000;
@@ -126,6 +122,10 @@ function fenceStatusOf(s: ActionStatus): FenceRecord['status'] {
  * settles every fence whose outcome is uncertain through the fencer's history — at once, and
  * after a restart. Construction does no I/O; start() reads the journal.
  */
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export class Engine {
   readonly #o: EngineOptions;
   readonly #now: () => number;
@@ -542,19 +542,14 @@ export class Engine {
     }
   }
 
-  /** When atcad's own completed fences of `node` ended (ms), from the journal; none if it cannot say. */
-  #ownFenceEnds(node: string): number[] {
+  /**
+   * When atcad's last fence of `slot` ended (ms), if it completed: the one whose whole-second
+   * stamp in the fencer's history could be mistaken for this episode's. None if unreadable.
+   */
+  #ownFenceEnds(slot: string): number[] {
     try {
-      return this.#o.journal.read
-        .actions(200)
-        .filter(
-          (a) =>
-            a.kind === 'fence' &&
-            a.node === node &&
-            (a.status === 'succeeded' || a.status === 'reconciled-done') &&
-            a.endedAt !== null,
-        )
-        .map((a) => a.endedAt!);
+      const f = this.#o.journal.read.lastFence(slot);
+      return f && (f.status === 'succeeded' || f.status === 'reconciled-done') && f.endedAt !== null ? [f.endedAt] : [];
     } catch {
       // Unreadable: every fence in the whole second counts (the safe reading).
       return [];
@@ -591,7 +586,7 @@ export class Engine {
     }
     if (d.readFencer) {
       fencer =
-        history.status === 'fulfilled' ? fencerView(history.value, cutoff, this.#ownFenceEnds(d.node)) : 'unknown';
+        history.status === 'fulfilled' ? fencerView(history.value, cutoff, this.#ownFenceEnds(d.slot)) : 'unknown';
       evidence.push({
         source: 'cluster',
         at,
@@ -685,9 +680,8 @@ export class Engine {
     this.#unsavedTimer = undefined;
     // A last try; what still cannot be written is taken up at the next start (those actions
     // read "started" there: a fence is then settled through the fencer, never repeated blindly).
+    // (#saveLater schedules nothing once stopped.)
     if (this.#unsaved.length > 0 && !this.#saveUnsaved()) {
-      if (this.#unsavedTimer) clearTimeout(this.#unsavedTimer);
-      this.#unsavedTimer = undefined;
       this.#o.log.error(
         `journal: ${this.#unsaved.length} action outcomes could not be written before stopping (${this.#unsavedError}); the next start settles those actions afresh`,
       );

@@ -148,6 +148,7 @@ export class Journal {
   /** The journal file with its links resolved: the filesystem its WAL is on too. */
   #realPath: string | undefined;
   #statfsFailing = false;
+  #pageSize = 0;
 
   constructor(path: string, opts: JournalOptions = {}) {
     this.path = path;
@@ -198,8 +199,10 @@ export class Journal {
         );
       }
       const real = path === ':memory:' ? undefined : realpathSync(path);
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
       this.#db = db;
       this.#realPath = real;
+      this.#pageSize = pageSize;
     } catch (e) {
       db?.close();
       throw new AtcaError('ATCA_ERR_JOURNAL', `${path}: ${(e as Error).message}`, { cause: e });
@@ -418,9 +421,7 @@ export class Journal {
   #ownedFreeBytes(): number {
     const db = this.#db;
     if (!db) return 0;
-    const pages = db.pragma('freelist_count', { simple: true }) as number;
-    const size = db.pragma('page_size', { simple: true }) as number;
-    return pages * size;
+    return (db.pragma('freelist_count', { simple: true }) as number) * this.#pageSize;
   }
 
   #insertQueued(n: number): void {

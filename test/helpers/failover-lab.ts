@@ -268,24 +268,8 @@ export async function overTemperature(c: ThreeNodeCluster, a: RunningAtcad): Pro
   );
   const tTrap = Date.now();
   const started = await until('the app started on node2', () => c.startedAt(1, 'app'), 30_000);
-  // The decision that made node1 red: the first after the fault (decisions come newest first).
-  const red = a.journal((j) =>
-    j.read
-      .decisions(50)
-      .filter(
-        (d) =>
-          d.id > since &&
-          d.kind === 'set-health' &&
-          d.node === 'node1' &&
-          (d.body as { value?: string }).value === 'red',
-      )
-      .at(-1),
-  );
-  const act = a.journal((j) =>
-    j.read
-      .actions(50)
-      .find((x) => x.kind === 'health' && x.node === 'node1' && x.value === 'red' && x.decisionId === red?.id),
-  );
+  // The decision that made node1 red: the first after the fault.
+  const { red, act } = redOf(a, 'node1', since);
   return {
     trap: tTrap - tFault,
     ...(red ? { decided: red.at - tFault } : {}),
@@ -294,7 +278,7 @@ export async function overTemperature(c: ThreeNodeCluster, a: RunningAtcad): Pro
   };
 }
 
-/** The first decision since `since` that made `node` red, and the action that applied it. */
+/** The first decision after decision `since` that made `node` red, and the action that applied it (decisions come newest first). */
 function redOf(a: RunningAtcad, node: string, since: number) {
   const red = a.journal((j) =>
     j.read
