@@ -60,6 +60,13 @@ export const ERRORS = {
   ATCA_ERR_TRAP_REPLY: { message: 'A reply to an SNMP inform or discovery request was not sent', fence: 'internal' },
   ATCA_ERR_TRAP_DROPPED: { message: 'The kernel dropped datagrams on the trap socket', fence: 'internal' },
   ATCA_ERR_TRAP_OVERSIZE: { message: 'A datagram on the trap port is larger than any trap', fence: 'internal' },
+  // atcad's API
+  ATCA_ERR_API_BAD_REQUEST: { message: 'The request is not valid', fence: 'usage' },
+  ATCA_ERR_API_UNAUTHORIZED: { message: 'A valid bearer token is needed', fence: 'usage' },
+  ATCA_ERR_API_RATE_LIMITED: { message: 'Too many failed authentications: try again later', fence: 'usage' },
+  ATCA_ERR_API_NOT_FOUND: { message: 'No such resource', fence: 'usage' },
+  ATCA_ERR_API_UNAVAILABLE: { message: 'atcad cannot answer this now', fence: 'internal' },
+  ATCA_ERR_API_CONFIG: { message: 'The API cannot start with this configuration', fence: 'usage' },
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof ERRORS;

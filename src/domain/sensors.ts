@@ -8,6 +8,10 @@ import type { HotSwapState } from './hotswap.js';
 /** A slot's hot-swap state as read, or why it could not be: unknown is never off. */
 export type SlotReading = HotSwapState | 'ipmc-unreachable' | 'shmc-unreachable' | 'unknown';
 
+/** Threshold names in the order of their bits (readable threshold mask, reading states). */
+export const THRESHOLD_NAMES = ['LNC', 'LC', 'LNR', 'UNC', 'UC', 'UNR'] as const;
+export type ThresholdName = (typeof THRESHOLD_NAMES)[number];
+
 /** What a sensor is (from its SDR). */
 export interface SensorDescription {
   readonly number: number;
@@ -17,6 +21,8 @@ export interface SensorDescription {
   readonly eventType: number;
   /** IPMI unit code (§43.17): 1 °C, 4 V, 18 RPM, …; undefined for discrete sensors. */
   readonly unit: number | undefined;
+  /** Its readable thresholds in its unit (threshold sensors with a linear conversion); empty otherwise. */
+  readonly thresholds: Readonly<Partial<Record<ThresholdName, number>>>;
 }
 
 /** One Get Sensor Reading, decoded. */

@@ -220,7 +220,13 @@ export class Engine {
       .map((a) => ({ slot: a.slot, node: a.node ?? '', at: a.startedAt, status: fenceStatusOf(a.status) }));
     for (const [key, s] of slots) {
       // Nothing is known of the slot until it is read again: no recovery before that.
-      let next: SlotPolicyState = { ...s, unread: true };
+      // An operator's maintenance switch outlives a restart; the configuration's `maintenance:
+      // true` is a floor no switch lowers.
+      let next: SlotPolicyState = {
+        ...s,
+        unread: true,
+        maintenance: s.maintenance || (j.read.lastMaintenance(key) ?? false),
+      };
       // A fault episode the last run fenced goes on until the slot is seen active and clear.
       const fence = j.read.lastFence(key);
       if (fence && (fence.status === 'succeeded' || fence.status === 'reconciled-done')) {
@@ -408,6 +414,8 @@ export class Engine {
         case 'record':
         case 'episode-end':
         case 'blocked':
+        case 'maintenance':
+        case 'ack':
           this.#o.log.info(`${d.slot}: ${d.kind}: ${d.reason}`);
           break;
       }

@@ -1,4 +1,5 @@
 import { EVENT_TYPE } from '../domain/sensor-types.js';
+import { THRESHOLD_NAMES, type ThresholdName } from '../domain/sensors.js';
 import { badResponse, le16, le32 } from './bytes.js';
 import { hexByte } from './ipmitool-argv.js';
 
@@ -39,7 +40,12 @@ export interface SensorRecord {
   /** IPMI unit code (§43.17): 1 °C, 4 V, 18 RPM, …; undefined for discrete sensors. */
   readonly unit: number | undefined;
   readonly conversion: LinearConversion | undefined;
+  /** A full threshold record's readable thresholds, in its units (LNC…UNR); empty otherwise. */
+  readonly thresholds: Readonly<Partial<Record<ThresholdName, number>>>;
 }
+
+/** Where each threshold sits in a full record's body (after the 5-byte header): LNC at 36 … UNR at 31. */
+const THRESHOLD_AT: Readonly<Record<ThresholdName, number>> = { LNC: 36, LC: 35, LNR: 34, UNC: 33, UC: 32, UNR: 31 };
 
 export interface SdrRepositoryInfo {
   readonly records: number;
@@ -93,6 +99,13 @@ export function decodeSensorRecord(r: readonly number[]): SensorRecord | undefin
       format: format as 0 | 1 | 2,
     };
   }
+  const thresholds: Partial<Record<ThresholdName, number>> = {};
+  if (conversion) {
+    const readable = b[13]!;
+    THRESHOLD_NAMES.forEach((t, bit) => {
+      if ((readable >> bit) & 1) thresholds[t] = convertReading(b[THRESHOLD_AT[t]]!, conversion);
+    });
+  }
   return {
     recordId: le16(r, 0),
     owner: b[0]!,
@@ -103,6 +116,7 @@ export function decodeSensorRecord(r: readonly number[]): SensorRecord | undefin
     name: idString(b, type === SDR_FULL_SENSOR ? 42 : 26),
     unit: analog ? b[16]! : undefined,
     conversion,
+    thresholds,
   };
 }
 

@@ -29,8 +29,9 @@ import type {
  *     and reads again with back-off — unknown is never taken as refuted;
  *   - a blade the fresh reading shows without payload power is dead, not sick: atcad neither
  *     fences it nor sets its health — corosync loses the node and the cluster fences it itself,
- *     and fence_atca finds it off at once; a node still an online member after
- *     `deadMemberGraceMs` means the slot-to-node mapping is suspect, and is reported;
+ *     and fence_atca finds it off at once; atcad reads nothing more meanwhile (the membership
+ *     reading settles it, a blade powered again is read at once), and a node still an online
+ *     member after `deadMemberGraceMs` means the slot-to-node mapping is suspect, and is reported;
  *   - a deactivation nobody calls a fault (commanded, or of unreported cause) makes the node
  *     red so that its resources leave before its payload stops — unless the cluster's own fence
  *     is what deactivates it;
@@ -185,6 +186,8 @@ function decideOnce(state: PolicyState, input: PolicyInput, cfg: PolicyConfig): 
       return settle(maintenance(state, input), [input.slot], input.evidence.at, cfg);
     case 'membership':
       return membership(state, input, cfg);
+    case 'ack':
+      return ack(state, input);
     case 'tick':
       return settle(tick(state, input.at, cfg), [...state.slots.keys()], input.at, cfg);
   }
@@ -361,9 +364,15 @@ function finding(
       if (f.state === slot.hotswap && polledOff === slot.polledOff) return { state, decisions: [] };
       let next: SlotPolicyState = { ...slot, hotswap: f.state, polledOff };
       if (slot.polledOff && !polledOff) {
-        // Powered again: what was shown before the power cycle is a claim again, read afresh.
+        // Powered again: what was shown before the power cycle is a claim again, read afresh —
+        // at once for a fence left to the cluster while the blade read off.
         const active = new Map([...slot.active].map(([k, a]) => [k, { ...a, confirmed: false }] as const));
-        next = { ...next, active };
+        const p = slot.pending;
+        const pending =
+          p?.offSince !== undefined && !p.confirming
+            ? { ...p, offSince: undefined, dueAt: Math.min(p.dueAt, input.evidence.at) }
+            : p;
+        next = { ...next, active, pending };
       }
       return { state: withSlot(state, next), decisions: [] };
     }
@@ -558,9 +567,14 @@ function confirm(
   // The fresh reading is atcad's own: whether it shows the payload powered counts, whatever it
   // says of the fault.
   const read: SlotPolicyState = input.payloadOff === undefined ? slot : { ...slot, polledOff: input.payloadOff };
-  const again = (why: string, base: SlotPolicyState = read, before: readonly Decision[] = []): DecideResult => {
+  const again = (
+    why: string,
+    base: SlotPolicyState = read,
+    before: readonly Decision[] = [],
+    waitMs?: number,
+  ): DecideResult => {
     const attempts = pending.attempts + 1;
-    const wait = retryDelay(attempts, cfg);
+    const wait = waitMs ?? retryDelay(attempts, cfg);
     // The pending action as it was asked for (never still "confirming"); when the blade first
     // read off is kept only while it still reads off.
     const offSince = input.payloadOff === true ? (base.pending?.offSince ?? pending.offSince) : undefined;
@@ -712,7 +726,7 @@ function deadBlade(
   input: Extract<PolicyInput, { kind: 'confirmation' }>,
   ev: readonly Evidence[],
   cfg: PolicyConfig,
-  again: (why: string, base?: SlotPolicyState) => DecideResult,
+  again: (why: string, base?: SlotPolicyState, before?: readonly Decision[], waitMs?: number) => DecideResult,
 ): DecideResult {
   const node = slot.node!;
   const fault = input.fault;
@@ -735,9 +749,15 @@ function deadBlade(
   // The grace counts from the first reading that showed the blade off, not from the fault.
   const since = pending.offSince ?? input.at;
   if (input.at - since < cfg.deadMemberGraceMs) {
+    // Nothing is read again until then: the membership reading (every second anyway) settles it
+    // when corosync loses the node, and a blade that powers up again is read at once. Reading
+    // the blade, the CIB and the fencer meanwhile would only load the nodes while the cluster
+    // recovers — the second the DC pays when its CIB updates are late.
     return again(
       `the blade is verified off and ${node} is still an online member: corosync has yet to lose it, and the cluster fences it then (fence_atca finds it off); atcad adds nothing`,
       { ...slot, pending },
+      [],
+      since + cfg.deadMemberGraceMs - input.at,
     );
   }
   return {
@@ -897,12 +917,37 @@ function actionDone(state: PolicyState, input: Extract<PolicyInput, { kind: 'act
   return { state: { ...withSlot(state, r.slot), fences }, decisions: r.decisions };
 }
 
+/** An operator's acknowledgement of an active fault: kept on it (and journaled), nothing else. */
+function ack(state: PolicyState, input: Extract<PolicyInput, { kind: 'ack' }>): DecideResult {
+  const slot = state.slots.get(input.slot);
+  const a = slot?.active.get(input.fault);
+  if (!slot || !a) return { state, decisions: [] };
+  const at = input.evidence.at;
+  const active = new Map(slot.active).set(input.fault, { ...a, ack: { by: input.by, at, reason: input.reason } });
+  return {
+    state: withSlot(state, { ...slot, active }),
+    decisions: [
+      {
+        kind: 'ack',
+        slot: slot.key,
+        fault: input.fault,
+        by: input.by,
+        reason: `${input.fault}: alarm acknowledged by ${input.by}: ${input.reason}`,
+        evidence: [input.evidence],
+      },
+    ],
+  };
+}
+
 function maintenance(state: PolicyState, input: Extract<PolicyInput, { kind: 'maintenance' }>): DecideResult {
   const slot = state.slots.get(input.slot);
   if (!slot || slot.maintenance === input.on) return { state, decisions: [] };
   const next: SlotPolicyState = { ...slot, maintenance: input.on, pending: input.on ? undefined : slot.pending };
   const why = input.on ? 'maintenance on: faults are recorded, nothing is done' : 'maintenance off';
-  return { state: withSlot(state, next), decisions: [record(slot.key, why, [input.evidence])] };
+  return {
+    state: withSlot(state, next),
+    decisions: [{ kind: 'maintenance', slot: slot.key, on: input.on, reason: why, evidence: [input.evidence] }],
+  };
 }
 
 /**
@@ -931,6 +976,12 @@ function membership(
     const dropped = now && !joined && slot.healthShown && shown !== undefined && !showsOurs;
     const seen = now && showsOurs && slot.health !== 'green';
     const shownNext = seen || (slot.healthShown && !dropped && now);
+    const lost = leftToCluster(slot, now, input.at);
+    if (lost) {
+      next = withSlot(next, { ...lost.slot, nodeOnline: now, healthShown: shownNext });
+      decisions.push(lost.decision);
+      continue;
+    }
     if (now === slot.nodeOnline && !dropped && shownNext === slot.healthShown) continue;
     let s: SlotPolicyState = { ...slot, nodeOnline: now, healthShown: shownNext };
     if ((joined || dropped) && slot.health !== 'green') {
@@ -953,6 +1004,28 @@ function membership(
     next = withSlot(next, s);
   }
   return { state: next, decisions };
+}
+
+/**
+ * A fence left to the cluster (the blade verified off, its node still a member), now that the
+ * membership reading shows the node gone: settled without reading anything again.
+ */
+function leftToCluster(
+  slot: SlotPolicyState,
+  online: boolean,
+  at: number,
+): { slot: SlotPolicyState; decision: Decision } | undefined {
+  const p = slot.pending;
+  if (online || !slot.node || !slot.polledOff || p?.action !== 'fence' || p.offSince === undefined || p.confirming)
+    return undefined;
+  return {
+    slot: handled({ ...slot, pending: undefined }, p.fault),
+    decision: record(
+      slot.key,
+      `${p.fault}: the blade is verified off and ${slot.node} is out of the cluster: the cluster fences it itself (fence_atca finds it off at once); atcad adds nothing`,
+      allEvidence(slot, { source: 'cluster', at, summary: `${slot.node} not an online member` }),
+    ),
+  };
 }
 
 function tick(state: PolicyState, at: number, cfg: PolicyConfig): DecideResult {

@@ -57,6 +57,8 @@ export interface ActiveFault {
   /** When a fresh reading was last asked for it, and how many in a row came back unknown. */
   readonly askedAt?: number;
   readonly unknowns?: number;
+  /** An operator acknowledged the alarm: it stays active (and acted on) until it clears. */
+  readonly ack?: { readonly by: string; readonly at: number; readonly reason: string };
 }
 
 /**
@@ -186,6 +188,15 @@ export type PolicyInput =
       readonly evidence: Evidence;
     }
   | { readonly kind: 'maintenance'; readonly slot: string; readonly on: boolean; readonly evidence: Evidence }
+  | {
+      /** An operator acknowledges an active fault (an alarm): recorded, nothing else changes. */
+      readonly kind: 'ack';
+      readonly slot: string;
+      readonly fault: FaultClass;
+      readonly by: string;
+      readonly reason: string;
+      readonly evidence: Evidence;
+    }
   | { readonly kind: 'tick'; readonly at: number };
 
 interface DecisionBase {
@@ -219,4 +230,7 @@ export type Decision =
       /** When the slot was last active with no fault: a fence before that belongs to an earlier episode. */
       readonly healthyAt: number | undefined;
     })
-  | (DecisionBase & { readonly kind: 'blocked'; readonly wanted: PolicyAction });
+  | (DecisionBase & { readonly kind: 'blocked'; readonly wanted: PolicyAction })
+  /** An operator switched the slot's maintenance: journaled, so that it survives a restart. */
+  | (DecisionBase & { readonly kind: 'maintenance'; readonly on: boolean })
+  | (DecisionBase & { readonly kind: 'ack'; readonly fault: FaultClass; readonly by: string });

@@ -1,7 +1,13 @@
 import type { FaultClass } from '../domain/faults.js';
 import { EVENT_TYPE, SENSOR_TYPE } from '../domain/sensor-types.js';
-import { type SensorSnapshot, type SlotReading, UNIT_NAMES } from '../domain/sensors.js';
-import type { Health, PendingKind, SlotPolicyState } from '../policy/types.js';
+import {
+  type SensorSnapshot,
+  type SlotReading,
+  THRESHOLD_NAMES,
+  type ThresholdName,
+  UNIT_NAMES,
+} from '../domain/sensors.js';
+import type { Evidence, Health, PendingKind, SlotPolicyState } from '../policy/types.js';
 
 /**
  * The live model of the shelves as operators see it: per slot, the hot-swap state, each
@@ -17,6 +23,8 @@ export interface SensorView {
   readonly unit: string | undefined;
   /** Thresholds crossed (LNC…UNR) or discrete states asserted, by name. */
   readonly status: readonly string[];
+  /** The record's readable thresholds in the sensor's unit (threshold sensors with a linear conversion). */
+  readonly thresholds: Readonly<Partial<Record<ThresholdName, number>>>;
   readonly at: number | undefined;
   readonly error: string | undefined;
 }
@@ -24,7 +32,10 @@ export interface SensorView {
 export interface ReasonView {
   readonly fault: FaultClass;
   readonly since: number;
-  readonly evidence: readonly string[];
+  /** Shown by atcad's own reading (a claim, a trap or SEL entry, until then). */
+  readonly confirmed: boolean;
+  /** The evidence chain: the first link and the latest few, oldest first. */
+  readonly evidence: readonly Evidence[];
 }
 
 export interface SlotView {
@@ -61,7 +72,6 @@ export interface SlotInput {
   readonly policy: SlotPolicyState | undefined;
 }
 
-const THRESHOLD_NAMES = ['LNC', 'LC', 'LNR', 'UNC', 'UC', 'UNR'];
 const DISCRETE_NAMES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
   [SENSOR_TYPE.watchdog2]: { 0: 'expired', 1: 'hard reset', 2: 'power down', 3: 'power cycle', 8: 'interrupt' },
   [SENSOR_TYPE.processor]: { 0: 'IERR', 1: 'thermal trip', 11: 'uncorrectable MCE', 12: 'correctable MCE' },
@@ -87,6 +97,7 @@ function sensorView(s: SensorSnapshot): SensorView {
     value: s.value ?? (s.record.eventType === EVENT_TYPE.threshold ? undefined : s.reading?.raw),
     unit: s.record.unit === undefined ? undefined : UNIT_NAMES[s.record.unit],
     status: statusNames(s),
+    thresholds: s.record.thresholds,
     at: s.at,
     error: s.error,
   };
@@ -109,7 +120,7 @@ export function slotView(node: string, maintenance: boolean, member: boolean | u
     health: p?.health ?? 'green',
     standby: p?.standby ?? false,
     reasons: p
-      ? [...p.active].map(([fault, a]) => ({ fault, since: a.since, evidence: a.evidence.map((e) => e.summary) }))
+      ? [...p.active].map(([fault, a]) => ({ fault, since: a.since, confirmed: a.confirmed, evidence: a.evidence }))
       : [],
     pending: p?.pending ? { action: p.pending.action, fault: p.pending.fault } : undefined,
     sensors: i.sensors.map(sensorView),

@@ -16,6 +16,7 @@ const rec = (sensorType: number, eventType: number, name: string): SensorRecord 
   name,
   unit: undefined,
   conversion: undefined,
+  thresholds: {},
 });
 const state = (record: SensorRecord, bytes: number[], error?: string): SensorState => ({
   record,

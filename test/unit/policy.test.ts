@@ -646,15 +646,56 @@ describe('policy: the fastest safe path per kind of fault (issue 9)', () => {
     );
     expect(kinds(r.decisions)).toEqual(['confirm']);
     expect(r.decisions.at(-1)?.reason).toMatch(/verified off and node2 is still an online member.*adds nothing/);
-    const gone: ClusterView = { ...CLUSTER3, votersOnline: ['node1', 'node3'] };
-    const after = run(
+    // Nothing is read again while corosync has yet to lose the node: the membership reading settles it.
+    const waiting = run(
       r.state,
-      [{ kind: 'tick', at: 600 }, off(confirmation('unexpected-deactivation', 620, 'confirmed', gone))],
+      [
+        { kind: 'tick', at: 600 },
+        { kind: 'tick', at: 1600 },
+      ],
       fresh,
     );
-    expect(kinds(after.decisions)).toEqual(['confirm']);
+    expect(waiting.decisions).toEqual([]);
+    const after = run(waiting.state, [{ kind: 'membership', at: 2000, online: ['node1', 'node3'] }], fresh);
+    expect(after.decisions.map((d) => d.kind)).toEqual(['record']);
     expect(after.decisions.at(-1)?.reason).toMatch(/out of the cluster: the cluster fences it itself/);
     expect(after.state.fences).toEqual([]);
+    expect(after.state.slots.get(SLOT)?.pending).toBeUndefined();
+    expect(kinds(run(after.state, [{ kind: 'tick', at: 40_000 }], fresh).decisions)).toEqual([]);
+  });
+
+  it('dead: the node gone in the fresh reading itself settles it at once', () => {
+    const gone: ClusterView = { ...CLUSTER3, votersOnline: ['node1', 'node3'] };
+    const r = run(
+      initial(),
+      [obs('unexpected-deactivation', 0), off(confirmation('unexpected-deactivation', 30, 'confirmed', gone))],
+      fresh,
+    );
+    expect(kinds(r.decisions)).toEqual(['confirm']);
+    expect(r.decisions.at(-1)?.reason).toMatch(/out of the cluster: the cluster fences it itself/);
+    expect(r.state.slots.get(SLOT)?.pending).toBeUndefined();
+  });
+
+  it('dead, then powered again before corosync lost the node: read again at once, and a zombie is fenced', () => {
+    const r = run(initial(), [obs('processor-ierr', 0), off(confirmation('processor-ierr', 30, 'unknown'))], fresh);
+    expect(r.state.slots.get(SLOT)?.pending?.offSince).toBe(30);
+    const up = run(r.state, [hotswap(1, 400), hotswap(4, 500)], fresh);
+    expect(up.decisions.find((d) => d.kind === 'confirm')).toMatchObject({ action: 'fence', fault: 'processor-ierr' });
+    expect(up.state.slots.get(SLOT)?.pending?.offSince).toBeUndefined();
+    // The membership reading no longer settles it: the blade is powered.
+    const m = run(up.state, [{ kind: 'membership', at: 600, online: ['node1', 'node3'] }], fresh);
+    expect(m.decisions.some((d) => /the cluster fences it itself/.test(d.reason))).toBe(false);
+    const fenced = run(up.state, [confirmation('processor-ierr', 530)], fresh);
+    expect(kinds(fenced.decisions)).toContain('fence');
+  });
+
+  it('dead: a membership reading while a fresh reading is out leaves the answer to it', () => {
+    const r = run(initial(), [obs('processor-ierr', 0), off(confirmation('processor-ierr', 30, 'unknown'))], fresh);
+    const asked = run(r.state, [{ kind: 'tick', at: 30_030 }], fresh);
+    expect(asked.state.slots.get(SLOT)?.pending?.confirming).toBe(true);
+    const m = run(asked.state, [{ kind: 'membership', at: 30_040, online: ['node1', 'node3'] }], fresh);
+    expect(m.decisions.some((d) => /the cluster fences it itself/.test(d.reason))).toBe(false);
+    expect(m.state.slots.get(SLOT)?.pending?.confirming).toBe(true);
   });
 
   it('dead, but the node stays an online member past the grace: the mapping is suspect, and nothing is fenced', () => {
@@ -881,7 +922,7 @@ describe('policy: what the second hostile review of issue 9 found', () => {
     ).state;
     state = run(
       state,
-      [{ kind: 'tick', at: 3000 }, withPower(confirmation('processor-ierr', 3001, 'unknown'), false)],
+      [{ kind: 'tick', at: 31_000 }, withPower(confirmation('processor-ierr', 31_001, 'unknown'), false)],
       fresh,
     ).state;
     expect(state.slots.get(SLOT)?.pending?.offSince).toBeUndefined();

@@ -5,9 +5,10 @@ import { convertReading, decodeSdrRepositoryInfo, decodeSensorRecord } from '../
 import { compactSensorRecord, fullSensorRecord } from '../../src/sim/sdr.js';
 
 describe('decodeSensorRecord', () => {
-  it('reads a full threshold record: owner, number, type, name, °C, linear M=1', () => {
+  it('reads a full threshold record: owner, number, type, name, °C, linear M=1, its readable thresholds', () => {
     const r = fullSensorRecord({ recordId: 7, owner: 0x9a, number: 2, entityInstance: 0x63, name: 'Temp Slot3' });
     expect(decodeSensorRecord(r)).toEqual({
+      thresholds: { UNC: 70, UC: 80, UNR: 90 },
       recordId: 7,
       owner: 0x9a,
       lun: 0,
@@ -39,6 +40,33 @@ describe('decodeSensorRecord', () => {
       name: 'Watchdog Slot1',
       unit: undefined,
       conversion: undefined,
+      thresholds: {},
+    });
+  });
+
+  it('reads only the thresholds the record marks readable, converted (a 12 V rail: M=63, R=-3)', () => {
+    const r = fullSensorRecord({
+      recordId: 1,
+      owner: 0x82,
+      number: 5,
+      entityInstance: 1,
+      name: '12V',
+      upper: [0xd0, 0xc8, 0xc0],
+    });
+    const body = 5;
+    r[body + 13] = 0x3f; // every threshold readable
+    r[body + 19] = 63;
+    r[body + 24] = 0xd0; // R = -3, B exponent 0
+    r[body + 34] = 0xa0; // LNR
+    r[body + 35] = 0xa8; // LC
+    r[body + 36] = 0xb0; // LNC
+    expect(decodeSensorRecord(r)?.thresholds).toEqual({
+      LNC: 11.088,
+      LC: 10.584,
+      LNR: 10.08,
+      UNC: 12.096,
+      UC: 12.6,
+      UNR: 13.104,
     });
   });
 

@@ -15,6 +15,7 @@ const TEMP: SensorRecord = {
   name: 'Temp Slot1',
   unit: 1,
   conversion: { m: 1, b: 0, bExp: 0, rExp: 0, format: 0 },
+  thresholds: { UNC: 70, UC: 80, UNR: 90 },
 };
 const WATCHDOG: SensorRecord = { ...TEMP, number: 2, sensorType: 0x23, eventType: 0x6f, unit: undefined };
 
