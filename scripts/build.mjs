@@ -1,5 +1,5 @@
 // Bundles the agent into one executable file and the simulator launcher into dist/.
-import { chmodSync } from 'node:fs';
+import { chmodSync, cpSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -70,3 +70,16 @@ await build({
   },
 });
 chmodSync('dist/atcad.mjs', 0o755);
+
+// The dashboard's static files, found beside the bundle (src/api/dashboard.ts).
+cpSync('src/api/dashboard', 'dist/dashboard', { recursive: true });
+
+await build({
+  ...common,
+  entryPoints: ['src/ctl/cli.ts'],
+  outfile: 'dist/atcactl.mjs',
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+});
+chmodSync('dist/atcactl.mjs', 0o755);

@@ -12,10 +12,14 @@ DEB_PACKAGES=(
   libxml2-utils iproute2
   drbd-utils
   stress-ng
+  prometheus chromium fonts-dejavu-core openssl
 )
 # drbd-utils: its OCF agent (ocf:linbit:drbd), which pcs validates when the reference cluster's
 # commands (docs/reference/pcs-resources.sh) are run against a CIB file; no kernel module.
 # stress-ng: the CPU load of the false-fence run (bench/three-node-stress.ts).
+# prometheus (with promtool): scrapes atcad and checks its metrics and alerting rules;
+# chromium: the dashboard's browser test (driven by playwright-core, no browser download);
+# openssl: the API's TLS test makes its certificate.
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { z } from 'zod';
+import { parseTokens } from '../api/tokens.js';
 import { AtcaError } from '../errors.js';
 import { crossChecks } from './cross-checks.js';
 import { executableProblems, readSecretFile } from './files.js';
@@ -110,6 +111,14 @@ export function checkSecrets(cfg: AtcadConfig, env: NodeJS.ProcessEnv = process.
     check(u.authKey, `traps.v3Users.${i}.authKey`, MIN_V3_KEY_LENGTH);
     check(u.privKey, `traps.v3Users.${i}.privKey`, MIN_V3_KEY_LENGTH);
   }
+  if (cfg.api.tokens) {
+    check(cfg.api.tokens, 'api.tokens');
+    const r = secretOf(cfg.api.tokens, env);
+    if (r.ok)
+      for (const message of parseTokens(r.value).problems)
+        issues.push({ path: 'api.tokens', message, code: 'ATCA_ERR_CONFIG_SECRET' });
+  }
+  if (cfg.api.tls) check(cfg.api.tls.key, 'api.tls.key');
   return issues;
 }
 

@@ -224,8 +224,20 @@ export const configSchema = z
       .prefault({}),
     api: z
       .object({
-        address: host.default('127.0.0.1'),
-        port: port.default(8162),
+        enabled: z.boolean().default(true),
+        /** Where the API, /metrics and the dashboard listen: loopback unless said otherwise. */
+        address: listenAddress.default('127.0.0.1'),
+        /** 0: any free port (atcad logs which). */
+        port: z.number().int().min(0).max(65535).default(8162),
+        /** A file of `name token` lines: the bearer tokens of the routes that change something (none: read-only). */
+        tokens: secretRef.optional(),
+        tls: z
+          .object({
+            cert: z.string().refine(isAbsolute, 'must be an absolute path'),
+            key: secretRef,
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -1,8 +1,16 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { Metrics } from '../api/metrics.js';
+import { SensorHistory } from '../api/sensor-history.js';
+import { buildApi } from '../api/server.js';
+import { parseTokens } from '../api/tokens.js';
 import { readSecret } from '../config/load.js';
 import type { AtcadConfig } from '../config/schema.js';
 import type { DomainEvent } from '../domain/events.js';
 import { DEFAULT_RULES } from '../domain/faults.js';
 import { Engine, type EngineStats } from '../engine/engine.js';
+import { AtcaError } from '../errors.js';
 import { hexByte } from '../ipmi/ipmitool-argv.js';
 import { PollLimiter } from '../ipmi/poll-limiter.js';
 import type { SelRecord } from '../ipmi/sel.js';
@@ -14,6 +22,7 @@ import { createActuator } from '../pacemaker/create.js';
 import type { Decision, PolicyConfig, PolicyState } from '../policy/types.js';
 import { type ModelView, slotView } from '../shelf/model.js';
 import { type ReceivedTrap, TrapReceiver } from '../snmp/trap-receiver.js';
+import { apiBackend } from './api-backend.js';
 import { pollerReader } from './slot-reader.js';
 
 export interface AppDeps {
@@ -41,6 +50,9 @@ export interface App {
   status(): AppStatus;
   /** The live model: shelves, slots, sensors, health and its reasons. */
   model(): ModelView;
+  /** Where the API listens once started (undefined: disabled, or not started). */
+  readonly apiAddress: { readonly address: string; readonly port: number; readonly tls: boolean } | undefined;
+  readonly metrics: Metrics;
 }
 
 /** Retention and the event cap are applied this often: a storm is bounded within a minute. */
@@ -99,6 +111,9 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     return v;
   };
 
+  const polls = new Map<string, { lastSeconds: number; lastAt: number; ok: boolean }>();
+  let lastDecisionAt: number | undefined;
+  let startedAt = now();
   const limiter = new PollLimiter(cfg.polling.concurrency);
   const pollers = new Map(
     cfg.shelves.map((s, i) => [
@@ -114,7 +129,14 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
           backoffMaxMs: cfg.polling.backoffMaxMs,
           limiter,
         },
-        { emit: (e) => onEvent(e, undefined), unparsedSel: (shelf, r) => onUnparsedSel(shelf, r) },
+        {
+          emit: (e) => onEvent(e, undefined),
+          unparsedSel: (shelf, r) => onUnparsedSel(shelf, r),
+          cycle: (shelf, what, ok, seconds) => {
+            polls.set(`${shelf}\t${what}`, { lastSeconds: seconds, lastAt: now(), ok });
+            metrics.poll(shelf, what, ok, seconds);
+          },
+        },
         log,
       ),
     ]),
@@ -134,7 +156,16 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     reader: pollerReader(pollers),
     log,
     now,
-    ...(deps.onDecision ? { onDecision: deps.onDecision } : {}),
+    onDecision: (d) => {
+      metrics.decision(d.kind);
+      deps.onDecision?.(d);
+    },
+    onStep: (input, _decisions, at) => {
+      lastDecisionAt = at;
+      if (input.kind === 'event' && input.event.source === 'trap')
+        metrics.trapToDecision(Math.max(0, at - input.event.at) / 1000);
+    },
+    onActionDone: (kind, status) => metrics.action(kind, status),
     onLoss: (shelf) => pollers.get(shelf)?.relevel(),
     giveUpMs: 2 * cfg.pacemaker.fenceTimeoutSec * 1000 + 60_000,
   });
@@ -314,6 +345,10 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   }
 
   async function stopOnce(): Promise<void> {
+    // The API first: no operator request lands on a daemon half stopped.
+    await api?.close().catch((e: unknown) => log.error(`api: close: ${(e as Error).message}`));
+    apiAddress = undefined;
+    clearInterval(historyTimer);
     if (nodesTimer) clearInterval(nodesTimer);
     // A reading under way lands before the engine stops (and then finds it stopping).
     await reading;
@@ -322,6 +357,85 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     await Promise.all([...pollers.values()].map((p) => p.stop()));
     if (started) await engine.stop();
     journal.close();
+  }
+
+  function model(): ModelView {
+    return {
+      shelves: cfg.shelves.map((s) => {
+        const poller = pollers.get(s.name)!;
+        return {
+          name: s.name,
+          shelfManager: poller.shelfManager,
+          slots: Object.entries(s.slots).map(([n, v]) => {
+            const slot = Number(n);
+            const policy = engine.policy.slots.get(slotKey(s.name, slot));
+            return slotView(
+              v.node,
+              policy?.maintenance ?? v.maintenance,
+              unknownNodes === undefined ? undefined : !unknownNodes.has(v.node),
+              {
+                slot,
+                ipmb: poller.ipmbOf(slot),
+                reading: poller.lastReading(slot),
+                sensors: poller.sensorStates(slot),
+                policy,
+              },
+            );
+          }),
+        };
+      }),
+    };
+  }
+
+  const history = new SensorHistory();
+  let historyTimer: NodeJS.Timeout | undefined;
+  const backend = apiBackend({
+    cfg,
+    now,
+    startedAt: () => startedAt,
+    engine,
+    journal,
+    pollers,
+    receiver: () => receiver,
+    model,
+    metrics: () => metrics,
+    polls,
+    lastDecisionAt: () => lastDecisionAt,
+    history,
+  });
+  const metrics = new Metrics({ model, status: () => backend.status() });
+  let api: FastifyInstance | undefined;
+  let apiAddress: App['apiAddress'];
+
+  /** Reads the API's token file and TLS files, builds it and listens. ATCA_ERR_API_CONFIG if it cannot. */
+  async function startApi(): Promise<void> {
+    const a = cfg.api;
+    if (!a.enabled) return;
+    const tokens = a.tokens ? parseTokens(readSecret(a.tokens, 'api.tokens', env)) : { tokens: [], problems: [] };
+    if (tokens.problems.length > 0)
+      throw new AtcaError('ATCA_ERR_API_CONFIG', `api.tokens: ${tokens.problems.join('; ')}`);
+    let https: { cert: string; key: string } | undefined;
+    if (a.tls) {
+      // A certificate is public: only the key must be private (read by the secret rule).
+      let cert: string;
+      try {
+        cert = readFileSync(a.tls.cert, 'utf8');
+      } catch (e) {
+        throw new AtcaError('ATCA_ERR_API_CONFIG', `api.tls.cert: ${(e as Error).message}`);
+      }
+      https = { cert, key: readSecret(a.tls.key, 'api.tls.key', env) };
+    }
+    api = buildApi({ backend, tokens: tokens.tokens, https, log: (m) => log.error(m) });
+    try {
+      await api.listen({ host: a.address, port: a.port });
+    } catch (e) {
+      throw new AtcaError('ATCA_ERR_API_CONFIG', `cannot listen on ${a.address}:${a.port}: ${(e as Error).message}`);
+    }
+    const addr = api.server.address() as AddressInfo;
+    apiAddress = { address: addr.address, port: addr.port, tls: https !== undefined };
+    log.info(
+      `api: listening on ${https ? 'https' : 'http'}://${addr.address}:${addr.port} (${tokens.tokens.length} tokens)`,
+    );
   }
 
   return {
@@ -334,25 +448,11 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     },
     policyState: () => engine.policy,
     status: () => ({ traps: receiver?.counters, engine: engine.stats, journal: journal.health }),
-    model: () => ({
-      shelves: cfg.shelves.map((s) => {
-        const poller = pollers.get(s.name)!;
-        return {
-          name: s.name,
-          shelfManager: poller.shelfManager,
-          slots: Object.entries(s.slots).map(([n, v]) => {
-            const slot = Number(n);
-            return slotView(v.node, v.maintenance, unknownNodes === undefined ? undefined : !unknownNodes.has(v.node), {
-              slot,
-              ipmb: poller.ipmbOf(slot),
-              reading: poller.lastReading(slot),
-              sensors: poller.sensorStates(slot),
-              policy: engine.policy.slots.get(slotKey(s.name, slot)),
-            });
-          }),
-        };
-      }),
-    }),
+    model,
+    metrics,
+    get apiAddress() {
+      return apiAddress;
+    },
     async start() {
       try {
         readSecrets();
@@ -360,6 +460,10 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
         journal.open();
         engine.start();
         started = true;
+        startedAt = now();
+        await startApi();
+        historyTimer = setInterval(() => history.sample(model()), 1000);
+        historyTimer.unref();
         prune();
         pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
         pruneTimer.unref();

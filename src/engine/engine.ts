@@ -44,6 +44,10 @@ export interface EngineOptions {
   readonly now?: () => number;
   /** Called for each decision once it is journaled (tests, the event stream). */
   readonly onDecision?: (d: Decision) => void;
+  /** Called once per step whose decisions were journaled, with its input (metrics: trap → decision). */
+  readonly onStep?: (input: CoreInput, decisions: readonly Decision[], at: number) => void;
+  /** Called when an action's outcome is known (metrics). */
+  readonly onActionDone?: (kind: 'health' | 'standby' | 'fence', status: string) => void;
   /** Inputs about this shelf were dropped (queue full): its poller should read levels again. */
   readonly onLoss?: (shelf: string) => void;
   /** Bound of the input queue (default 10,000). */
@@ -320,7 +324,10 @@ export class Engine {
       this.#state = r.state;
       this.#queue.shift();
       this.#steps++;
-      if (ids) this.#carryOut(r.decisions, ids.actionIds);
+      if (ids) {
+        this.#o.onStep?.(input, r.decisions, this.#now());
+        this.#carryOut(r.decisions, ids.actionIds);
+      }
       if (performance.now() > until) {
         this.#schedule();
         return;
@@ -469,6 +476,7 @@ export class Engine {
       },
       kind === 'health' ? 'os' : 'fsync',
     );
+    this.#o.onActionDone?.(kind, status);
     if (!r.ok) this.#o.log.error(`${kind} of ${node}: ${outcome}: ${r.error?.message ?? `exit ${r.exitCode}`}`);
     const evidence: Evidence = {
       source: 'action',

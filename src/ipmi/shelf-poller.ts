@@ -28,6 +28,8 @@ export interface PollerSinks {
   readonly emit: (e: DomainEvent) => void;
   /** A SEL entry that reports nothing we understand: kept in the journal, not dropped. */
   readonly unparsedSel: (shelf: string, r: SelRecord) => void;
+  /** One scheduled cycle ended (metrics, /status): which, whether it reached the shelf, how long. */
+  readonly cycle?: (shelf: string, what: string, ok: boolean, seconds: number) => void;
 }
 
 /**
@@ -45,6 +47,7 @@ const PROMPT_SPACING_MS = 100;
 export class ShelfPoller {
   readonly #shelf: ShelfConfig;
   readonly #emit: (e: DomainEvent) => void;
+  readonly #cycle: PollerSinks['cycle'];
   readonly #log: Logger;
   readonly #o: PollerOptions;
   readonly #sensors: SensorWatch;
@@ -72,6 +75,7 @@ export class ShelfPoller {
   constructor(shelf: ShelfConfig, password: () => string, o: PollerOptions, sinks: PollerSinks, log: Logger) {
     this.#shelf = shelf;
     this.#emit = sinks.emit;
+    this.#cycle = sinks.cycle;
     this.#log = log;
     this.#o = o;
     const copts = {
@@ -214,11 +218,16 @@ export class ShelfPoller {
     const once = async () => {
       if (this.#stopped) return;
       let ok = false;
+      let t0 = 0;
       try {
-        ok = await this.#o.limiter.run(cycle);
+        ok = await this.#o.limiter.run(() => {
+          t0 = performance.now();
+          return cycle();
+        });
       } catch (e) {
         this.#log.warn(`${this.#shelf.name}: ${what} poll failed: ${(e as Error).message}`);
       }
+      if (t0 > 0) this.#cycle?.(this.#shelf.name, what, ok, (performance.now() - t0) / 1000);
       if (first && !this.#stopped) {
         first();
         first = undefined;

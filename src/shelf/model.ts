@@ -51,6 +51,7 @@ export interface SlotView {
   readonly standby: boolean;
   readonly reasons: readonly ReasonView[];
   readonly pending: { readonly action: PendingKind; readonly fault: FaultClass } | undefined;
+  readonly inFlight: 'standby' | 'fence' | undefined;
   readonly sensors: readonly SensorView[];
 }
 
@@ -123,6 +124,7 @@ export function slotView(node: string, maintenance: boolean, member: boolean | u
       ? [...p.active].map(([fault, a]) => ({ fault, since: a.since, confirmed: a.confirmed, evidence: a.evidence }))
       : [],
     pending: p?.pending ? { action: p.pending.action, fault: p.pending.fault } : undefined,
+    inFlight: p?.inFlight,
     sensors: i.sensors.map(sensorView),
   };
 }

@@ -1,12 +1,14 @@
 // `npm start`: brings up the built-in simulated shelf (two shelf managers, four blades),
 // shows fence_atca working against it, and keeps the shelf up until Ctrl-C.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../config/load.js';
 import { buildApp } from '../daemon/app.js';
 import { DryRunActuator } from '../pacemaker/dry-run-actuator.js';
 import { hotSwapPet, hotSwapTrapOid, snmptrapV2cArgs } from './pet-trap.js';
-import { freePort } from './ports.js';
+import { canListen, freePort } from './ports.js';
 import { repoRoot } from './repo-root.js';
 import { SimulatedShelf } from './shelf.js';
 import { DEFAULT_SHELF } from './shelf-spec.js';
@@ -57,6 +59,9 @@ fence('action=reboot', 'plug=3');
 console.log('');
 console.log('atcad (dry-run) is watching the shelf; slot 3 now loses power unexpectedly:');
 const trapPort = await freePort();
+// An API token for this demo only (atcactl and the dashboard's maintenance switch), owner-only.
+const tokenFile = join(shelf.dir, 'api-tokens');
+writeFileSync(tokenFile, `demo ${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
 const cfg = parseConfig(`
 shelves:
   - name: ${DEFAULT_SHELF.name}
@@ -69,6 +74,7 @@ polling: { hotswapIntervalMs: 500, sensorIntervalMs: 1000, selIntervalMs: 1000 }
 policy: { recoveryMs: 2000 }
 pacemaker: { mode: dry-run }
 journal: { path: ${join(shelf.dir, 'atcad-journal.sqlite')} }
+api: { port: ${(await canListen(8162)) ? 8162 : 0}, tokens: { file: ${tokenFile} } }
 `);
 /** Sends a v2c PET to atcad the way a shelf manager's PEF would (net-snmp's snmptrap). */
 function trap(pet: Buffer): void {
@@ -138,6 +144,16 @@ console.log('Try it yourself (password on stdin, never on the command line):');
 console.log(
   `  printf 'action=status\\nplug=1\\nip=127.0.0.1\\nipport=${a!.port}\\nusername=admin\\npassword=${DEFAULT_SHELF.password}\\ncipher=3\\n' | ${agent}`,
 );
+const api = app.apiAddress;
+if (api) {
+  const url = `http://${api.address}:${api.port}`;
+  console.log('');
+  console.log(`atcad's dashboard: ${url}/   (API ${url}/api/v1/shelves, metrics ${url}/metrics)`);
+  console.log(`  node dist/atcactl.mjs --url ${url} status`);
+  console.log(
+    `  node dist/atcactl.mjs --url ${url} --token-file ${tokenFile} maintenance on ${DEFAULT_SHELF.name} 4 --reason "swap the RTM"`,
+  );
+}
 console.log('The shelf stays up until Ctrl-C.');
 
 const stop = async () => {

@@ -37,3 +37,8 @@ export async function freePort(): Promise<number> {
   }
   throw new Error('no free loopback port found in 200 tries');
 }
+
+/** Whether a TCP port can be listened on at 127.0.0.1 now (the demo's API prefers 8162). */
+export function canListen(port: number): Promise<boolean> {
+  return canBindTcp(port);
+}

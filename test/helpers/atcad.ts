@@ -89,6 +89,7 @@ traps:
 pacemaker: { mode: offline, cibFile: ${cib} }
 ${o.sections ?? ''}
 ${o.sections?.includes('journal:') ? '' : `journal: { path: ${o.journalPath ?? join(dir, 'journal.sqlite')} }`}
+${o.sections?.includes('api:') ? '' : 'api: { port: 0 }'}
 `);
     app = buildApp(cfg, {
       log,

@@ -173,6 +173,7 @@ polling: { hotswapIntervalMs: 1000, sensorIntervalMs: 2000, selIntervalMs: 2000,
 policy: { recoveryMs: 2000 }
 pacemaker: { mode: live, fenceTimeoutSec: 60 }
 journal: { path: ${journalPath} }
+api: { port: 0 }
 safety: { maxFences: 2 }
 `,
   );

@@ -64,6 +64,7 @@ polling: { hotswapIntervalMs: 200, requestTimeoutMs: 3000 }
 policy: { sustainMs: 300, debounceMs: 100 }
 pacemaker: { mode: offline, cibFile: ${cib} }
 journal: { path: ${join(dir, 'journal.sqlite')} }
+api: { port: 0 }
 safety: { minNodesAfterFence: 2 }
 `);
     app = buildApp(cfg, {

@@ -52,6 +52,7 @@ traps: { address: 127.0.0.1, port: ${trapPort}, communities: [{ env: COMMUNITY }
 polling: { hotswapIntervalMs: 200, requestTimeoutMs: 300, backoffMaxMs: 1000 }
 pacemaker: { mode: offline, cibFile: ${cib} }
 journal: { path: ${join(dir, 'journal.sqlite')} }
+api: { port: 0 }
 safety: { minNodesAfterFence: 0 }
 `);
     app = buildApp(cfg, { log, env: { PW: 'x', COMMUNITY: 'Comm-hang-1' }, onDecision: (d) => decisions.push(d) });

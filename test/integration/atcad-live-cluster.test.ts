@@ -116,6 +116,7 @@ polling: { hotswapIntervalMs: 500, requestTimeoutMs: 3000 }
 policy: { sustainMs: 300, debounceMs: 100 }
 pacemaker: { mode: live, fenceTimeoutSec: 60 }
 journal: { path: ${journalPath} }
+api: { port: 0 }
 # One cluster node, and the fenced "node" is a blade no member runs on: nothing to keep quorate.
 safety: { minNodesAfterFence: 0 }
 `,

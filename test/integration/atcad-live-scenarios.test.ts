@@ -139,6 +139,7 @@ polling: { hotswapIntervalMs: 300, sensorIntervalMs: 500, selIntervalMs: 1000, r
 policy: { sustainMs: 200, debounceMs: 100, recoveryMs: 1000 }
 pacemaker: { mode: live, fenceTimeoutSec: 90 }
 journal: { path: ${journalPath} }
+api: { port: 0 }
 safety: ${safety}
 `,
       );

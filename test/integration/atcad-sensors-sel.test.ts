@@ -47,6 +47,7 @@ polling: { hotswapIntervalMs: 300, sensorIntervalMs: 500, selIntervalMs: 500, re
 policy: { sustainMs: 300, debounceMs: 100, recoveryMs: 1000 }
 pacemaker: { mode: offline, cibFile: ${cib} }
 journal: { path: ${join(dir, 'journal.sqlite')} }
+api: { port: 0 }
 safety: { minNodesAfterFence: 2 }
 `);
     app = buildApp(cfg, { log: QUIET, env: { SHELF_PW: TEST_SHELF.password }, onDecision: (d) => decisions.push(d) });

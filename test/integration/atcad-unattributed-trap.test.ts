@@ -44,6 +44,7 @@ polling: { hotswapIntervalMs: 600000, requestTimeoutMs: 3000 }
 policy: { debounceMs: 0 }
 pacemaker: { mode: dry-run }
 journal: { path: ${join(dir, 'journal.sqlite')} }
+api: { port: 0 }
 `);
     app = buildApp(cfg, {
       log: { ...QUIET, info: (m: string) => logs.push(m) },

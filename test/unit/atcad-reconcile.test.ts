@@ -49,6 +49,7 @@ shelves:
     slots: { "1": { node: node1 }, "2": { node: node2 }, "3": { node: node3 } }
 traps: { enabled: false }
 journal: { path: ${journalPath} }
+api: { port: 0 }
 `;
   return { cfgText, journalPath };
 }

@@ -1,0 +1,69 @@
+import type { ActionRow, DecisionRecord, EventRow, JournalReadModel } from '../journal/read-model.js';
+
+/**
+ * The live stream's source: the journal itself, read after its last ids every `intervalMs` by
+ * one reader shared by every client. What a client sees is what was journaled, with the
+ * journal's ids, so a client that reconnects with `Last-Event-ID` resumes exactly where it
+ * left off, and nothing shown can be missing from the journal afterwards.
+ */
+export interface Cursor {
+  readonly events: number;
+  readonly decisions: number;
+  readonly actions: number;
+}
+
+export type TailItem =
+  | { readonly type: 'event'; readonly row: EventRow }
+  | { readonly type: 'decision'; readonly row: DecisionRecord }
+  | { readonly type: 'action'; readonly row: ActionRow };
+
+/** A cursor as an SSE id: `e<events>.d<decisions>.a<actions>`. */
+export function cursorId(c: Cursor): string {
+  return `e${c.events}.d${c.decisions}.a${c.actions}`;
+}
+
+export function parseCursorId(id: string | undefined): Cursor | undefined {
+  const m = id === undefined ? null : /^e(\d{1,15})\.d(\d{1,15})\.a(\d{1,15})$/.exec(id.trim());
+  return m ? { events: Number(m[1]), decisions: Number(m[2]), actions: Number(m[3]) } : undefined;
+}
+
+/** At most this many rows of each table per read: a client far behind catches up in steps. */
+export const TAIL_BATCH = 500;
+
+/**
+ * What the journal holds after `c`, oldest first, and the cursor after it. Actions are also
+ * reported again when their outcome lands (`watch`: the ids not settled yet, kept by the caller).
+ */
+export function readAfter(
+  read: JournalReadModel,
+  c: Cursor,
+  watch: Map<number, string>,
+): { items: TailItem[]; cursor: Cursor } {
+  const events = read.eventsAfter(c.events, TAIL_BATCH);
+  const decisions = read.decisionsAfter(c.decisions, TAIL_BATCH);
+  const fresh = read.actionsAfter(c.actions, TAIL_BATCH);
+  const changed = watch.size > 0 ? read.actionsById([...watch.keys()]) : [];
+  const items: TailItem[] = [];
+  for (const row of events) items.push({ type: 'event', row });
+  for (const row of decisions) items.push({ type: 'decision', row });
+  for (const row of changed) {
+    if (watch.get(row.id) === row.status) continue;
+    items.push({ type: 'action', row });
+  }
+  for (const row of fresh) items.push({ type: 'action', row });
+  for (const row of [...changed, ...fresh]) {
+    if (row.status === 'started' || row.status === 'uncertain') watch.set(row.id, row.status);
+    else watch.delete(row.id);
+  }
+  items.sort((a, b) => atOf(a) - atOf(b));
+  return {
+    items,
+    cursor: {
+      events: events.at(-1)?.id ?? c.events,
+      decisions: decisions.at(-1)?.id ?? c.decisions,
+      actions: fresh.at(-1)?.id ?? c.actions,
+    },
+  };
+}
+
+const atOf = (i: TailItem) => (i.type === 'action' ? (i.row.endedAt ?? i.row.startedAt) : i.row.at);

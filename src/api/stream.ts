@@ -1,0 +1,148 @@
+import type { ServerResponse } from 'node:http';
+import type { JournalReadModel } from '../journal/read-model.js';
+import type { ModelView } from '../shelf/model.js';
+import { type Cursor, cursorId, readAfter, type TailItem } from './journal-tail.js';
+
+/**
+ * Server-Sent Events of what atcad journals (events, decisions, actions, each with the
+ * journal's cursor as its id) and of model changes (a slot's view, as `slot`). One timer for
+ * every client; clients at the same cursor share one read of the journal. A client that cannot
+ * keep up (its socket buffers more than MAX_BUFFERED) is dropped rather than held in memory:
+ * it reconnects with Last-Event-ID and resumes from the journal.
+ */
+export interface StreamSource {
+  journal(): JournalReadModel | undefined;
+  model(): ModelView;
+}
+
+export const MAX_STREAMS = 200;
+const MAX_BUFFERED = 1 << 20;
+const HEARTBEAT_MS = 15_000;
+
+interface Client {
+  readonly res: ServerResponse;
+  cursor: Cursor;
+  watch: Map<number, string>;
+}
+
+export class EventStream {
+  readonly #clients = new Set<Client>();
+  readonly #src: StreamSource;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #beat: NodeJS.Timeout | undefined;
+  #slots = new Map<string, string>();
+
+  constructor(src: StreamSource, intervalMs = 200) {
+    this.#src = src;
+    this.#intervalMs = intervalMs;
+  }
+
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  /** The cursor of the journal's head (a new client starts there), or undefined while it is closed. */
+  head(): Cursor | undefined {
+    const j = this.#src.journal();
+    return j?.lastIds();
+  }
+
+  /** Starts streaming to `res` (headers written here) from `from`. */
+  add(res: ServerResponse, from: Cursor): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // The reconnection delay, then a first comment so that the client knows it is connected.
+    res.write(`retry: 2000\nid: ${cursorId(from)}\n: connected\n\n`);
+    const c: Client = { res, cursor: from, watch: new Map() };
+    this.#clients.add(c);
+    res.on('close', () => this.#remove(c));
+    if (this.#clients.size === 1) this.#begin();
+    this.#tick();
+  }
+
+  close(): void {
+    for (const c of this.#clients) c.res.end();
+    this.#clients.clear();
+    this.#end();
+  }
+
+  #begin(): void {
+    this.#slots = this.#slotTexts();
+    this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
+    this.#beat = setInterval(() => {
+      for (const c of this.#clients) this.#write(c, ': keep-alive\n\n');
+    }, HEARTBEAT_MS);
+  }
+
+  #end(): void {
+    clearInterval(this.#timer);
+    clearInterval(this.#beat);
+    this.#timer = undefined;
+    this.#beat = undefined;
+  }
+
+  #remove(c: Client): void {
+    this.#clients.delete(c);
+    if (this.#clients.size === 0) this.#end();
+  }
+
+  #write(c: Client, text: string): void {
+    if (c.res.writableLength > MAX_BUFFERED) {
+      // Too far behind: it resumes from the journal when it reconnects.
+      c.res.destroy();
+      this.#remove(c);
+      return;
+    }
+    c.res.write(text);
+  }
+
+  #slotTexts(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const s of this.#src.model().shelves)
+      for (const v of s.slots) m.set(`${s.name}/${v.slot}`, JSON.stringify({ shelf: s.name, ...v }));
+    return m;
+  }
+
+  #tick(): void {
+    const j = this.#src.journal();
+    if (j) {
+      // One read per distinct cursor: clients that are caught up share it.
+      const reads = new Map<string, { items: TailItem[]; cursor: Cursor; watch: Map<number, string> }>();
+      for (const c of this.#clients) {
+        const key = cursorId(c.cursor);
+        let r = reads.get(key);
+        if (!r) {
+          const watch = new Map(c.watch);
+          r = { ...readAfter(j, c.cursor, watch), watch };
+          reads.set(key, r);
+        }
+        if (r.items.length > 0) {
+          // The cursor rides on the batch's last item: a client cut off mid-batch resumes
+          // before it and sees some rows twice (each carries its journal id), never none.
+          const last = r.items.length - 1;
+          const text = r.items
+            .map(
+              (i, n) =>
+                `event: ${i.type}\n${n === last ? `id: ${cursorId(r.cursor)}\n` : ''}data: ${JSON.stringify(i.row)}\n\n`,
+            )
+            .join('');
+          this.#write(c, text);
+        }
+        c.cursor = r.cursor;
+        c.watch = r.watch;
+      }
+    }
+    const now = this.#slotTexts();
+    const changed: string[] = [];
+    for (const [k, v] of now) if (this.#slots.get(k) !== v) changed.push(v);
+    this.#slots = now;
+    if (changed.length === 0) return;
+    const text = changed.map((v) => `event: slot\ndata: ${v}\n\n`).join('');
+    for (const c of this.#clients) this.#write(c, text);
+  }
+}
