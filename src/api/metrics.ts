@@ -13,6 +13,7 @@ import type { StatusView } from './backend.js';
 export interface MetricsSource {
   model(): ModelView;
   status(): StatusView;
+  now(): number;
 }
 
 const HEALTHS = ['green', 'yellow', 'red'] as const;
@@ -149,6 +150,11 @@ export class Metrics {
       help: 'Inputs dropped because the decision queue was full.',
       registers: r,
     });
+    const blocked = new Gauge({
+      name: 'atcad_engine_blocked_seconds',
+      help: 'How long the decision queue has waited for the journal (0: it does not).',
+      registers: r,
+    });
     const up = new Gauge({
       name: 'atcad_start_time_seconds',
       help: 'When atcad started.',
@@ -207,6 +213,7 @@ export class Metrics {
       if (st.journal.sizeBytes !== null) jSize.set(st.journal.sizeBytes);
       if (st.engine.lastDecisionAt !== null) lastDecision.set(st.engine.lastDecisionAt / 1000);
       queued.set(st.engine.queued);
+      blocked.set(st.engine.blockedSince === null ? 0 : Math.max(0, (src.now() - st.engine.blockedSince) / 1000));
       setCount(engineDropped, st.engine.dropped);
       up.reset();
       up.set({ version: st.version, mode: st.mode }, st.startedAt / 1000);

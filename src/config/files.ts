@@ -78,7 +78,7 @@ function ownerProblem(file: string, st: Stats, what: string): string | undefined
  * Opens a secret file, checks it by the rules above and, if it passes, returns its first line
  * (trailing CR removed). On failure, returns every problem found (none of which quotes it).
  */
-export function readSecretFile(file: string): SecretFileResult {
+export function readSecretFile(file: string, whole = false): SecretFileResult {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO must not hang the daemon (it is refused below, unread).
@@ -121,7 +121,13 @@ export function readSecretFile(file: string): SecretFileResult {
       };
     }
     if (n === 0) return { ok: false, problems: [`${file} is empty`] };
-    const value = buf.toString('utf8', 0, n).split('\n')[0]!.replace(/\r$/, '');
+    // A secret is the first line; a file of several (API tokens, a TLS key) is read whole.
+    const text = buf.toString('utf8', 0, n);
+    if (whole)
+      return text.trim() === ''
+        ? { ok: false, problems: [`${file} holds only blank lines`] }
+        : { ok: true, value: text };
+    const value = text.split('\n')[0]!.replace(/\r$/, '');
     if (value === '')
       return { ok: false, problems: [`${file}: its first line is empty (the secret is the first line)`] };
     return { ok: true, value };

@@ -62,13 +62,13 @@ type SecretResult =
   | { readonly ok: true; readonly value: string }
   | { readonly ok: false; readonly problems: readonly string[] };
 
-function secretOf(ref: SecretRef, env: NodeJS.ProcessEnv): SecretResult {
+function secretOf(ref: SecretRef, env: NodeJS.ProcessEnv, whole = false): SecretResult {
   if (ref.env !== undefined) {
     const v = env[ref.env];
     if (v === undefined || v === '') return { ok: false, problems: [`environment variable ${ref.env} is not set`] };
     return { ok: true, value: v };
   }
-  return readSecretFile(ref.file!);
+  return readSecretFile(ref.file!, whole);
 }
 
 /**
@@ -77,8 +77,8 @@ function secretOf(ref: SecretRef, env: NodeJS.ProcessEnv): SecretResult {
  * mode & 077 == 0, first line not empty); otherwise ATCA_ERR_CONFIG_SECRET names the file and
  * the fix, never the value.
  */
-export function readSecret(ref: SecretRef, where: string, env: NodeJS.ProcessEnv = process.env): string {
-  const r = secretOf(ref, env);
+export function readSecret(ref: SecretRef, where: string, env: NodeJS.ProcessEnv = process.env, whole = false): string {
+  const r = secretOf(ref, env, whole);
   if (!r.ok) throw new AtcaError('ATCA_ERR_CONFIG_SECRET', `${where}: ${r.problems.join('; ')}`);
   return r.value;
 }
@@ -111,14 +111,14 @@ export function checkSecrets(cfg: AtcadConfig, env: NodeJS.ProcessEnv = process.
     check(u.authKey, `traps.v3Users.${i}.authKey`, MIN_V3_KEY_LENGTH);
     check(u.privKey, `traps.v3Users.${i}.privKey`, MIN_V3_KEY_LENGTH);
   }
-  if (cfg.api.tokens) {
-    check(cfg.api.tokens, 'api.tokens');
-    const r = secretOf(cfg.api.tokens, env);
-    if (r.ok)
-      for (const message of parseTokens(r.value).problems)
-        issues.push({ path: 'api.tokens', message, code: 'ATCA_ERR_CONFIG_SECRET' });
-  }
-  if (cfg.api.tls) check(cfg.api.tls.key, 'api.tls.key');
+  // Files read whole: every line of a token file, every line of a PEM key.
+  const whole = (ref: SecretRef, path: string, parse?: (v: string) => string[]) => {
+    const r = secretOf(ref, env, true);
+    const problems = r.ok ? (parse?.(r.value) ?? []) : r.problems;
+    for (const message of problems) issues.push({ path, message, code: 'ATCA_ERR_CONFIG_SECRET' });
+  };
+  if (cfg.api.enabled && cfg.api.tokens) whole(cfg.api.tokens, 'api.tokens', (v) => parseTokens(v).problems);
+  if (cfg.api.enabled && cfg.api.tls) whole(cfg.api.tls.key, 'api.tls.key');
   return issues;
 }
 

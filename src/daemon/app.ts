@@ -403,7 +403,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     lastDecisionAt: () => lastDecisionAt,
     history,
   });
-  const metrics = new Metrics({ model, status: () => backend.status() });
+  const metrics = new Metrics({ model, status: () => backend.status(), now });
   let api: FastifyInstance | undefined;
   let apiAddress: App['apiAddress'];
 
@@ -411,7 +411,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
   async function startApi(): Promise<void> {
     const a = cfg.api;
     if (!a.enabled) return;
-    const tokens = a.tokens ? parseTokens(readSecret(a.tokens, 'api.tokens', env)) : { tokens: [], problems: [] };
+    const tokens = a.tokens ? parseTokens(readSecret(a.tokens, 'api.tokens', env, true)) : { tokens: [], problems: [] };
     if (tokens.problems.length > 0)
       throw new AtcaError('ATCA_ERR_API_CONFIG', `api.tokens: ${tokens.problems.join('; ')}`);
     let https: { cert: string; key: string } | undefined;
@@ -423,7 +423,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
       } catch (e) {
         throw new AtcaError('ATCA_ERR_API_CONFIG', `api.tls.cert: ${(e as Error).message}`);
       }
-      https = { cert, key: readSecret(a.tls.key, 'api.tls.key', env) };
+      https = { cert, key: readSecret(a.tls.key, 'api.tls.key', env, true) };
     }
     api = buildApi({ backend, tokens: tokens.tokens, https, log: (m) => log.error(m) });
     try {

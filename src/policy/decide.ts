@@ -946,7 +946,16 @@ function maintenance(state: PolicyState, input: Extract<PolicyInput, { kind: 'ma
   const why = input.on ? 'maintenance on: faults are recorded, nothing is done' : 'maintenance off';
   return {
     state: withSlot(state, next),
-    decisions: [{ kind: 'maintenance', slot: slot.key, on: input.on, reason: why, evidence: [input.evidence] }],
+    decisions: [
+      {
+        kind: 'maintenance',
+        slot: slot.key,
+        on: input.on,
+        // Who and why, where an operator asked: the decision log reads without its evidence.
+        reason: input.evidence.source === 'operator' ? `${why} (${input.evidence.summary})` : why,
+        evidence: [input.evidence],
+      },
+    ],
   };
 }
 

@@ -36,9 +36,22 @@
       const sm = s.shelfManager;
       const state = sm.up === null ? 'unknown' : sm.up ? 'up' : 'down';
       const row = el('div', { class: 'slots' });
-      for (const v of s.slots) {
-        slots.set(`${s.name}/${v.slot}`, v);
-        row.append(slotCard(v));
+      // Every front-board position of the shelf, as the hardware shows them: slots atcad does
+      // not watch are drawn empty.
+      const last = Math.max(14, ...s.slots.map((v) => v.slot));
+      for (let n = 1; n <= last; n++) {
+        const v = s.slots.find((x) => x.slot === n);
+        if (v) {
+          slots.set(`${s.name}/${v.slot}`, v);
+          row.append(slotCard(v));
+        } else
+          row.append(
+            el(
+              'div',
+              { class: 'slot empty', title: `slot ${n}: not watched by atcad` },
+              el('span', { class: 'n' }, String(n)),
+            ),
+          );
       }
       root.append(
         el(
@@ -112,7 +125,7 @@
               r.confirmed ? 'confirmed' : 'claimed, not confirmed yet',
               ' since ',
               time(r.since),
-              ...r.evidence.map((e) => el('div', { class: 'ev' }, time(e.at), `${e.source}: ${e.summary}`)),
+              ...r.evidence.map((e) => el('div', { class: 'ev' }, time(e.at), ` ${e.source}: ${e.summary}`)),
             ),
           )),
     );
