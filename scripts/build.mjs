@@ -42,6 +42,7 @@ for (const [entry, out] of [
   ['bench/lib/sender-main.ts', 'dist/bench-sender.mjs'],
   ['bench/three-node.ts', 'dist/three-node.mjs'],
   ['bench/three-node-stress.ts', 'dist/three-node-stress.mjs'],
+  ['bench/api.ts', 'dist/bench-api.mjs'],
 ]) {
   await build({
     ...common,

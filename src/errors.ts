@@ -67,6 +67,7 @@ export const ERRORS = {
   ATCA_ERR_API_NOT_FOUND: { message: 'No such resource', fence: 'usage' },
   ATCA_ERR_API_UNAVAILABLE: { message: 'atcad cannot answer this now', fence: 'internal' },
   ATCA_ERR_API_CONFIG: { message: 'The API cannot start with this configuration', fence: 'usage' },
+  ATCA_ERR_API_CONFLICT: { message: 'The request conflicts with the configuration', fence: 'usage' },
 } as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -47,7 +47,6 @@ traps:
   communities: [{ env: COMMUNITY }]
 ${block('polling', o.polling)}${block('policy', o.policy)}pacemaker: { mode: ${o.mode} }
 journal: { path: ${o.journal}, maxEvents: 100000000 }
-api: { port: 0 }
 api: { address: 127.0.0.1, port: ${o.apiPort} }
 `;
 }

@@ -22,8 +22,17 @@ export interface ApiBackend {
   /** The configured slot of a node (the events carry slots, not nodes). */
   slotOfNode(node: string): { readonly shelf: string; readonly slot: number } | undefined;
   alarms(): AlarmView[];
-  /** False: no such slot. The switch is journaled as a decision with who and why. */
-  setMaintenance(shelf: string, slot: number, on: boolean, by: string, reason: string): boolean;
+  /**
+   * The switch goes to the policy, which journals it as a decision with who and why. Not done:
+   * no such slot, already so, or the configuration holds the slot in maintenance (a floor).
+   */
+  setMaintenance(
+    shelf: string,
+    slot: number,
+    on: boolean,
+    by: string,
+    reason: string,
+  ): 'accepted' | 'no-slot' | 'unchanged' | 'configured';
   /** False: no such shelf. Re-reads every slot's state and sensors now; journaled as an event. */
   pollNow(shelf: string, by: string, reason: string | undefined): boolean;
   /** False: no such active alarm. */

@@ -28,7 +28,7 @@ export function parseCursorId(id: string | undefined): Cursor | undefined {
 }
 
 /** At most this many rows of each table per read: a client far behind catches up in steps. */
-export const TAIL_BATCH = 500;
+export const TAIL_BATCH = 200;
 
 /**
  * What the journal holds after `c`, oldest first, and the cursor after it. Actions are also

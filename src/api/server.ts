@@ -16,7 +16,7 @@ import type { ApiBackend } from './backend.js';
 import { dashboardRoutes } from './dashboard.js';
 import { parseCursorId } from './journal-tail.js';
 import * as S from './schemas.js';
-import { EventStream, MAX_STREAMS } from './stream.js';
+import { EventStream, MAX_STREAMS, MAX_STREAMS_PER_ADDRESS } from './stream.js';
 import { AuthFailures, bearerOf, type TokenEntry, tokenName } from './tokens.js';
 
 export interface ApiOptions {
@@ -33,6 +33,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   ATCA_ERR_API_BAD_REQUEST: 400,
   ATCA_ERR_API_UNAUTHORIZED: 401,
   ATCA_ERR_API_NOT_FOUND: 404,
+  ATCA_ERR_API_CONFLICT: 409,
   ATCA_ERR_API_RATE_LIMITED: 429,
   ATCA_ERR_API_UNAVAILABLE: 503,
 };
@@ -97,13 +98,17 @@ export function buildApi(o: ApiOptions): FastifyInstance {
     logger: false,
     // Bodies are small: a maintenance reason.
     bodyLimit: 16 * 1024,
+    // Keep-alive connections are closed at stop too, not waited for.
+    forceCloseConnections: true,
     ...(o.https ? { https: { cert: o.https.cert, key: o.https.key } } : {}),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const failures = new AuthFailures();
   const stream = new EventStream(backend, o.streamIntervalMs);
-  app.addHook('onClose', async () => stream.close());
+  // Before the server closes: it waits for every connection, and an event stream never ends
+  // by itself (a stop must not hang on an open dashboard).
+  app.addHook('preClose', async () => stream.close());
 
   app.register(fastifySwagger, {
     openapi: {
@@ -147,31 +152,37 @@ export function buildApi(o: ApiOptions): FastifyInstance {
   );
 
   /** The caller's token name, or a reply sent (401, 429) and undefined. */
+  /**
+   * A valid token always works: one address's failures (every local user shares 127.0.0.1)
+   * must not lock an operator out. Wrong tokens are counted per address, and past the limit
+   * they are answered 429 so that a client guessing is slowed; a request with no token at
+   * all is not a guess. Tokens are long (MIN_TOKEN_LENGTH and up): guessing is not the threat
+   * the limit answers, a noisy client is.
+   */
   function who(req: FastifyRequest, reply: FastifyReply): string | undefined {
     const now = backend.now();
     const addr = req.ip;
-    const wait = failures.blockedFor(addr, now);
+    const token = bearerOf(req.headers.authorization);
+    const name = token === undefined ? undefined : tokenName(o.tokens, token);
+    if (name !== undefined) return name;
+    const wait = token === undefined ? 0 : failures.blockedFor(addr, now);
     if (wait > 0) {
       reply.header('retry-after', String(Math.ceil(wait / 1000)));
       send(reply, 'ATCA_ERR_API_RATE_LIMITED', `from ${addr}`);
       return undefined;
     }
-    const token = bearerOf(req.headers.authorization);
-    const name = token === undefined ? undefined : tokenName(o.tokens, token);
-    if (name === undefined) {
-      failures.fail(addr, now);
-      reply.header('www-authenticate', 'Bearer realm="atcad"');
-      send(
-        reply,
-        'ATCA_ERR_API_UNAUTHORIZED',
-        o.tokens.length === 0
-          ? 'this atcad has no api.tokens: the API is read-only'
-          : token === undefined
-            ? 'no bearer token (Authorization: Bearer …)'
-            : 'the token is not one of api.tokens',
-      );
-    }
-    return name;
+    if (token !== undefined) failures.fail(addr, now);
+    reply.header('www-authenticate', 'Bearer realm="atcad"');
+    send(
+      reply,
+      'ATCA_ERR_API_UNAUTHORIZED',
+      o.tokens.length === 0
+        ? 'this atcad has no api.tokens: the API is read-only'
+        : token === undefined
+          ? 'no bearer token (Authorization: Bearer …)'
+          : 'the token is not one of api.tokens',
+    );
+    return undefined;
   }
 
   function journalOr503(reply: FastifyReply) {
@@ -328,9 +339,14 @@ export function buildApi(o: ApiOptions): FastifyInstance {
         const j = journalOr503(reply);
         if (!j) return reply;
         const q = req.query;
+        // A node's decisions are its slot's: blocked fences, records and maintenance name the
+        // slot, not the node.
+        const at = q.node === undefined ? undefined : backend.slotOfNode(q.node);
+        if (at && ((q.shelf !== undefined && q.shelf !== at.shelf) || (q.slot !== undefined && q.slot !== at.slot)))
+          return { items: [], next: null };
         const rows = j.decisions({
           ...filterOf(q),
-          node: q.node,
+          ...(at ? { shelf: at.shelf, slot: at.slot } : { node: q.node }),
           kind: q.severity !== undefined ? 'set-health' : q.kind,
           fault: q.fault,
           value: q.severity,
@@ -386,6 +402,12 @@ export function buildApi(o: ApiOptions): FastifyInstance {
         if (!head) return send(reply, 'ATCA_ERR_API_UNAVAILABLE', 'the journal is not open');
         if (stream.size >= MAX_STREAMS)
           return send(reply, 'ATCA_ERR_API_UNAVAILABLE', `${MAX_STREAMS} streams are open already`);
+        if (stream.countOf(req.ip) >= MAX_STREAMS_PER_ADDRESS)
+          return send(
+            reply,
+            'ATCA_ERR_API_UNAVAILABLE',
+            `${MAX_STREAMS_PER_ADDRESS} streams are open from ${req.ip} already`,
+          );
         const last = req.headers['last-event-id'];
         const given = typeof last === 'string' ? last : req.query.from;
         const from = given === undefined ? head : parseCursorId(given);
@@ -394,7 +416,7 @@ export function buildApi(o: ApiOptions): FastifyInstance {
             { field: 'headers.last-event-id', problem: 'expected e<n>.d<n>.a<n>' },
           ]);
         reply.hijack();
-        stream.add(reply.raw, from);
+        stream.add(reply.raw, from, req.ip, given !== undefined);
       },
     );
 
@@ -408,16 +430,31 @@ export function buildApi(o: ApiOptions): FastifyInstance {
           ...secured,
           params: S.slotParams,
           body: S.maintenanceBody,
-          response: { 202: S.accepted, ...ERROR_RESPONSES },
+          response: { 200: S.accepted, 202: S.accepted, 409: S.errorBody, ...ERROR_RESPONSES },
         },
       },
       async (req, reply) => {
         const by = who(req, reply);
         if (by === undefined) return reply;
         const { shelf, slot } = req.params;
-        if (!backend.setMaintenance(shelf, slot, req.body.enabled, by, req.body.reason))
+        const r = backend.setMaintenance(shelf, slot, req.body.enabled, by, req.body.reason);
+        if (r === 'no-slot')
           return send(reply, 'ATCA_ERR_API_NOT_FOUND', `no slot ${slot} on shelf ${shelf} in the configuration`);
-        return reply.code(202).send({ accepted: true, journaled: `decision maintenance by ${by}` });
+        if (r === 'configured')
+          return send(
+            reply,
+            'ATCA_ERR_API_CONFLICT',
+            `slot ${slot} of ${shelf} is in maintenance in atcad's configuration: only the configuration ends it`,
+          );
+        if (r === 'unchanged')
+          return reply.code(200).send({
+            accepted: false,
+            note: `slot ${slot} of ${shelf} is ${req.body.enabled ? 'in maintenance' : 'out of maintenance'} already: nothing to do`,
+          });
+        return reply.code(202).send({
+          accepted: true,
+          note: 'decided in order with everything else, then journaled as a maintenance decision with your name and reason (GET /api/v1/decisions?kind=maintenance)',
+        });
       },
     );
 
@@ -437,7 +474,10 @@ export function buildApi(o: ApiOptions): FastifyInstance {
         if (by === undefined) return reply;
         if (!backend.pollNow(req.params.shelf, by, req.body?.reason))
           return send(reply, 'ATCA_ERR_API_NOT_FOUND', `no shelf ${req.params.shelf} in the configuration`);
-        return reply.code(202).send({ accepted: true, journaled: `event poll by ${by}` });
+        return reply.code(202).send({
+          accepted: true,
+          note: 'journaled as an operator event with your name; the shelf is read again as soon as its turn comes',
+        });
       },
     );
 
@@ -458,7 +498,10 @@ export function buildApi(o: ApiOptions): FastifyInstance {
         const a = backend.alarms().find((x) => x.id === req.params.id);
         if (!a || !backend.ack(a.shelf, a.slot, a.fault, by, req.body.reason))
           return send(reply, 'ATCA_ERR_API_NOT_FOUND', `no active alarm ${req.params.id}`);
-        return reply.code(202).send({ accepted: true, journaled: `decision ack by ${by}` });
+        return reply.code(202).send({
+          accepted: true,
+          note: 'decided in order, then journaled as an ack decision with your name and reason',
+        });
       },
     );
 

@@ -16,12 +16,20 @@ export interface StreamSource {
 }
 
 export const MAX_STREAMS = 200;
+/** Streams one client address may hold: one address must not take every stream. */
+export const MAX_STREAMS_PER_ADDRESS = 10;
+/** Distinct cursors read per tick: clients far behind catch up in turns, not all at once. */
+const READS_PER_TICK = 4;
+/** On resume, the current state of this many actions before the cursor is sent again. */
+const RESUME_ACTIONS = 100;
 const MAX_BUFFERED = 1 << 20;
 const HEARTBEAT_MS = 15_000;
 
 interface Client {
   readonly res: ServerResponse;
+  readonly address: string;
   cursor: Cursor;
+  /** Actions this client has seen not settled, with the status it saw: sent again when it changes. */
   watch: Map<number, string>;
 }
 
@@ -32,6 +40,7 @@ export class EventStream {
   #timer: NodeJS.Timeout | undefined;
   #beat: NodeJS.Timeout | undefined;
   #slots = new Map<string, string>();
+  #turn = 0;
 
   constructor(src: StreamSource, intervalMs = 200) {
     this.#src = src;
@@ -48,8 +57,19 @@ export class EventStream {
     return j?.lastIds();
   }
 
-  /** Starts streaming to `res` (headers written here) from `from`. */
-  add(res: ServerResponse, from: Cursor): void {
+  /** Streams held by a client address. */
+  countOf(address: string): number {
+    let n = 0;
+    for (const c of this.#clients) if (c.address === address) n++;
+    return n;
+  }
+
+  /**
+   * Starts streaming to `res` (headers written here) from `from`. A resumed client (`resumed`)
+   * first gets the current state of the actions just before its cursor: an outcome that landed
+   * while it was away is not lost. Every client watches the actions not settled yet.
+   */
+  add(res: ServerResponse, from: Cursor, address: string, resumed: boolean): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -58,7 +78,26 @@ export class EventStream {
     });
     // The reconnection delay, then a first comment so that the client knows it is connected.
     res.write(`retry: 2000\nid: ${cursorId(from)}\n: connected\n\n`);
-    const c: Client = { res, cursor: from, watch: new Map() };
+    const j = this.#src.journal();
+    // A cursor beyond the journal's head is from another journal (a new file): from its start.
+    const head = j?.lastIds();
+    if (head)
+      from = {
+        events: from.events > head.events ? 0 : from.events,
+        decisions: from.decisions > head.decisions ? 0 : from.decisions,
+        actions: from.actions > head.actions ? 0 : from.actions,
+      };
+    const watch = new Map<number, string>();
+    for (const a of j?.unfinishedActions() ?? []) if (a.id <= from.actions) watch.set(a.id, a.status);
+    if (j && resumed && from.actions > 0) {
+      const recent = j.actionsAfter(Math.max(0, from.actions - RESUME_ACTIONS), RESUME_ACTIONS);
+      const text = recent
+        .filter((a) => a.id <= from.actions && !watch.has(a.id))
+        .map((a) => `event: action\ndata: ${JSON.stringify(a)}\n\n`)
+        .join('');
+      if (text) res.write(text);
+    }
+    const c: Client = { res, address, cursor: from, watch };
     this.#clients.add(c);
     res.on('close', () => this.#remove(c));
     if (this.#clients.size === 1) this.#begin();
@@ -111,30 +150,24 @@ export class EventStream {
   #tick(): void {
     const j = this.#src.journal();
     if (j) {
-      // One read per distinct cursor: clients that are caught up share it.
-      const reads = new Map<string, { items: TailItem[]; cursor: Cursor; watch: Map<number, string> }>();
+      // One read per distinct cursor: clients that are caught up share it, with every action
+      // any of them watches. A few distinct cursors per tick, the rest next tick.
+      const groups = new Map<string, Client[]>();
       for (const c of this.#clients) {
         const key = cursorId(c.cursor);
-        let r = reads.get(key);
-        if (!r) {
-          const watch = new Map(c.watch);
-          r = { ...readAfter(j, c.cursor, watch), watch };
-          reads.set(key, r);
-        }
-        if (r.items.length > 0) {
-          // The cursor rides on the batch's last item: a client cut off mid-batch resumes
-          // before it and sees some rows twice (each carries its journal id), never none.
-          const last = r.items.length - 1;
-          const text = r.items
-            .map(
-              (i, n) =>
-                `event: ${i.type}\n${n === last ? `id: ${cursorId(r.cursor)}\n` : ''}data: ${JSON.stringify(i.row)}\n\n`,
-            )
-            .join('');
-          this.#write(c, text);
-        }
-        c.cursor = r.cursor;
-        c.watch = r.watch;
+        const g = groups.get(key);
+        if (g) g.push(c);
+        else groups.set(key, [c]);
+      }
+      const keys = [...groups.keys()];
+      const start = this.#turn % Math.max(1, keys.length);
+      this.#turn++;
+      for (let k = 0; k < Math.min(READS_PER_TICK, keys.length); k++) {
+        const group = groups.get(keys[(start + k) % keys.length]!)!;
+        const watch = new Map<number, string>();
+        for (const c of group) for (const [id, st] of c.watch) watch.set(id, st);
+        const r = { ...readAfter(j, group[0]!.cursor, watch), watch };
+        for (const c of group) this.#send(c, r);
       }
     }
     const now = this.#slotTexts();
@@ -144,5 +177,22 @@ export class EventStream {
     if (changed.length === 0) return;
     const text = changed.map((v) => `event: slot\ndata: ${v}\n\n`).join('');
     for (const c of this.#clients) this.#write(c, text);
+  }
+
+  #send(c: Client, r: { items: TailItem[]; cursor: Cursor; watch: Map<number, string> }): void {
+    if (r.items.length > 0) {
+      // The cursor rides on the batch's last item: a client cut off mid-batch resumes before
+      // it and sees some rows twice (each carries its journal id), never none.
+      const last = r.items.length - 1;
+      const text = r.items
+        .map(
+          (i, n) =>
+            `event: ${i.type}\n${n === last ? `id: ${cursorId(r.cursor)}\n` : ''}data: ${JSON.stringify(i.row)}\n\n`,
+        )
+        .join('');
+      this.#write(c, text);
+    }
+    c.cursor = r.cursor;
+    c.watch = new Map(r.watch);
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { parseTokens } from '../api/tokens.js';
@@ -118,7 +118,19 @@ export function checkSecrets(cfg: AtcadConfig, env: NodeJS.ProcessEnv = process.
     for (const message of problems) issues.push({ path, message, code: 'ATCA_ERR_CONFIG_SECRET' });
   };
   if (cfg.api.enabled && cfg.api.tokens) whole(cfg.api.tokens, 'api.tokens', (v) => parseTokens(v).problems);
-  if (cfg.api.enabled && cfg.api.tls) whole(cfg.api.tls.key, 'api.tls.key');
+  if (cfg.api.enabled && cfg.api.tls) {
+    whole(cfg.api.tls.key, 'api.tls.key');
+    // The certificate is public (any mode), but it must be there.
+    try {
+      accessSync(cfg.api.tls.cert, constants.R_OK);
+    } catch (e) {
+      issues.push({
+        path: 'api.tls.cert',
+        message: `${cfg.api.tls.cert}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        code: 'ATCA_ERR_CONFIG_SECRET',
+      });
+    }
+  }
   return issues;
 }
 

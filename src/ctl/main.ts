@@ -15,6 +15,7 @@ export const EXIT = {
   notFound: 5,
   badRequest: 6,
   unavailable: 7,
+  rateLimited: 8,
 } as const;
 
 class CtlError extends Error {
@@ -56,8 +57,16 @@ function tokenOf(g: Global): string {
   return token;
 }
 
+function timeoutMs(g: Global): number {
+  const n = Number(g.timeout);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new CtlError(`--timeout: seconds, a positive number, not ${g.timeout}`, EXIT.usage);
+  return n * 1000;
+}
+
 async function call(g: Global, method: string, path: string, body?: unknown, token?: string): Promise<unknown> {
   let r: Response;
+  const ms = timeoutMs(g);
   try {
     r = await fetch(new URL(path, g.url), {
       method,
@@ -67,7 +76,7 @@ async function call(g: Global, method: string, path: string, body?: unknown, tok
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(Number(g.timeout) * 1000),
+      signal: AbortSignal.timeout(ms),
     });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
@@ -76,7 +85,12 @@ async function call(g: Global, method: string, path: string, body?: unknown, tok
       EXIT.unreachable,
     );
   }
-  const text = await r.text();
+  let text: string;
+  try {
+    text = await r.text();
+  } catch (e) {
+    throw new CtlError(`atcad stopped answering at ${g.url}: ${(e as Error).message}`, EXIT.unreachable);
+  }
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
@@ -87,15 +101,17 @@ async function call(g: Global, method: string, path: string, body?: unknown, tok
   const err = parsed as { code?: string; message?: string; fields?: { field: string; problem: string }[] } | undefined;
   const msg = `${err?.message ?? `HTTP ${r.status}`}${err?.code ? ` [${err.code}]` : ''}`;
   const exit =
-    r.status === 401 || r.status === 429
-      ? EXIT.unauthorized
-      : r.status === 404
-        ? EXIT.notFound
-        : r.status === 400
-          ? EXIT.badRequest
-          : r.status === 503
-            ? EXIT.unavailable
-            : EXIT.failed;
+    r.status === 429
+      ? EXIT.rateLimited
+      : r.status === 401
+        ? EXIT.unauthorized
+        : r.status === 404
+          ? EXIT.notFound
+          : r.status === 400
+            ? EXIT.badRequest
+            : r.status === 503
+              ? EXIT.unavailable
+              : EXIT.failed;
   throw new CtlError(msg, exit);
 }
 
@@ -255,22 +271,47 @@ function program(): Command {
   };
 
   listCommand('events', 'journaled events, newest first')
+    .option('--source <source>', 'trap, poll, sel, operator')
     .option('--follow', 'then stream new ones as they are journaled')
     .action(async (o: Record<string, string | undefined>) => {
-      const page = (await call(g(), 'GET', `/api/v1/events?${query(o)}`)) as { items: Record<string, unknown>[] };
       if (!o.follow) {
+        const page = (await call(g(), 'GET', `/api/v1/events?${query(o)}`)) as { items: Record<string, unknown>[] };
         print(g(), page, () => page.items.map(line.events!).join('\n') || 'no events');
         return;
       }
-      for (const r of [...page.items].reverse())
-        process.stdout.write(`${g().json ? JSON.stringify(r) : line.events!(r)}\n`);
-      await follow(g(), (type, row) => {
-        if (type !== 'event') return;
-        if (o.shelf && row.shelf !== o.shelf) return;
-        if (o.slot && String(row.slot) !== o.slot) return;
-        if (o.kind && row.kind !== o.kind) return;
+      // The stream first, then the page: nothing journaled in between is missed (rows are told
+      // apart by their id). Events name slots, not nodes: a node is its configured slot.
+      let shelf = o.shelf;
+      let slot = o.slot;
+      if (o.node) {
+        const shelves = (await call(g(), 'GET', '/api/v1/shelves')) as { slots: SlotSummary[] }[];
+        const at = shelves.flatMap((x) => x.slots).find((x) => x.node === o.node);
+        if (!at) throw new CtlError(`no slot of atcad's configuration runs node ${o.node}`, EXIT.notFound);
+        shelf = at.shelf;
+        slot = String(at.slot);
+      }
+      let shown = 0;
+      const show = (row: Record<string, unknown>) => {
+        if ((row.id as number) <= shown) return;
+        shown = row.id as number;
         process.stdout.write(`${g().json ? JSON.stringify(row) : line.events!(row)}\n`);
+      };
+      const queued: Record<string, unknown>[] = [];
+      let paging = true;
+      const streaming = follow(g(), (type, row) => {
+        if (type !== 'event') return;
+        if (shelf && row.shelf !== shelf) return;
+        if (slot && String(row.slot) !== slot) return;
+        if (o.kind && row.kind !== o.kind) return;
+        if (o.source && row.source !== o.source) return;
+        if (paging) queued.push(row);
+        else show(row);
       });
+      const page = (await call(g(), 'GET', `/api/v1/events?${query(o)}`)) as { items: Record<string, unknown>[] };
+      for (const r of [...page.items].reverse()) show(r);
+      paging = false;
+      for (const r of queued) show(r);
+      await streaming;
     });
   for (const name of ['decisions', 'actions'] as const) {
     listCommand(name, `journaled ${name}, newest first`).action(async (o: Record<string, string | undefined>) => {
@@ -329,11 +370,25 @@ async function follow(g: Global, on: (type: string, row: Record<string, unknown>
       await new Promise((res) => setTimeout(res, 2000));
       continue;
     }
+    if (r.status === 503) {
+      // atcad starting or stopping (journal not open), or every stream taken: try again.
+      await r.body?.cancel();
+      await new Promise((res) => setTimeout(res, 2000));
+      continue;
+    }
     if (!r.ok || !r.body) throw new CtlError(`the stream answered HTTP ${r.status}`, EXIT.failed);
     const parser = createParser({
       onEvent: (m) => {
         if (m.id) last = m.id;
-        if (m.event && m.data) on(m.event, JSON.parse(m.data) as Record<string, unknown>);
+        if (!m.event || !m.data) return;
+        let row: Record<string, unknown>;
+        try {
+          row = JSON.parse(m.data) as Record<string, unknown>;
+        } catch {
+          process.stderr.write(`atcactl: the stream sent data that is not JSON (${m.event}): skipped\n`);
+          return;
+        }
+        on(m.event, row);
       },
     });
     const dec = new TextDecoder();

@@ -129,14 +129,16 @@ export function apiBackend(p: BackendParts): ApiBackend {
     alarms,
     setMaintenance(shelf, slot, on, by, reason) {
       const k = slotOf(shelf, slot);
-      if (!k) return false;
+      if (!k) return 'no-slot';
+      if (!on && cfg.shelves.find((s) => s.name === shelf)?.slots[String(slot)]?.maintenance) return 'configured';
+      if (engine.policy.slots.get(k)?.maintenance === on) return 'unchanged';
       engine.submit({
         kind: 'maintenance',
         slot: k,
         on,
         evidence: { source: 'operator', at: p.now(), summary: `maintenance ${on ? 'on' : 'off'} by ${by}: ${reason}` },
       });
-      return true;
+      return 'accepted';
     },
     pollNow(shelf, by, reason) {
       const poller = p.pollers.get(shelf);

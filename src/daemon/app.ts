@@ -59,6 +59,7 @@ export interface App {
 const PRUNE_EVERY_MS = 60_000;
 
 const slotKey = (shelf: string, slot: number) => `${shelf}/${slot}`;
+const isLoopback = (a: string) => a === '::1' || a.startsWith('127.');
 
 export function policyConfig(cfg: AtcadConfig): PolicyConfig {
   return {
@@ -425,12 +426,21 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
       }
       https = { cert, key: readSecret(a.tls.key, 'api.tls.key', env, true) };
     }
-    api = buildApi({ backend, tokens: tokens.tokens, https, log: (m) => log.error(m) });
+    try {
+      // A key or certificate that does not parse fails here (node's TLS), not at the first request.
+      api = buildApi({ backend, tokens: tokens.tokens, https, log: (m) => log.error(m) });
+    } catch (e) {
+      throw new AtcaError('ATCA_ERR_API_CONFIG', `api.tls: ${(e as Error).message}`);
+    }
     try {
       await api.listen({ host: a.address, port: a.port });
     } catch (e) {
       throw new AtcaError('ATCA_ERR_API_CONFIG', `cannot listen on ${a.address}:${a.port}: ${(e as Error).message}`);
     }
+    if (!https && !isLoopback(a.address))
+      log.warn(
+        `api: listening on ${a.address} without TLS: the journal can be read by anyone who reaches it, and tokens cross the network in clear (set api.tls, or listen on 127.0.0.1)`,
+      );
     const addr = api.server.address() as AddressInfo;
     apiAddress = { address: addr.address, port: addr.port, tls: https !== undefined };
     log.info(

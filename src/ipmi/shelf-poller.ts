@@ -61,6 +61,8 @@ export class ShelfPoller {
   readonly #claims = new Map<number, number>();
   readonly #ipmbToSlot = new Map<number, number>();
   #shmcUp: boolean | undefined;
+  /** A sensor sweep out of turn waits for the limiter. */
+  #sensorsWaiting = false;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #running = new Set<Promise<void>>();
   #stopped = false;
@@ -162,12 +164,25 @@ export class ShelfPoller {
     this.#sensorsNow();
   }
 
+  /**
+   * A sensor sweep out of turn. Asks while one waits for its turn are served by it, so that a
+   * burst of them (operators' polls, a flapping shelf manager) cannot queue sweep after sweep
+   * ahead of every shelf's hot-swap polling in the shared limiter.
+   */
   #sensorsNow(): void {
+    if (this.#sensorsWaiting) return;
+    this.#sensorsWaiting = true;
     const p = this.#o.limiter
-      .run(() => this.#sensorCycle())
+      .run(() => {
+        this.#sensorsWaiting = false;
+        return this.#sensorCycle();
+      })
       .then(
         () => undefined,
-        (e: unknown) => this.#log.warn(`${this.#shelf.name}: sensor re-read failed: ${(e as Error).message}`),
+        (e: unknown) => {
+          this.#sensorsWaiting = false;
+          this.#log.warn(`${this.#shelf.name}: sensor re-read failed: ${(e as Error).message}`);
+        },
       );
     this.#running.add(p);
     void p.finally(() => this.#running.delete(p));

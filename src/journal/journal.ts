@@ -355,7 +355,9 @@ export class Journal {
     const before = now - retentionDays * 86_400_000;
     return this.#tx('prune', 'os', () => {
       const db = this.#db!;
-      let n = db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
+      // The newest row of each table is kept, whatever its age: ids then never go back (SQLite
+      // reuses max(id) + 1), so a stream's or a page's cursor never skips new rows.
+      let n = db.prepare('DELETE FROM events WHERE at < ? AND id < (SELECT max(id) FROM events)').run(before).changes;
       const span = db.prepare('SELECT min(id) AS lo, max(id) AS hi, count(*) AS n FROM events').get() as {
         lo: number | null;
         hi: number | null;
@@ -366,11 +368,17 @@ export class Journal {
         n += db.prepare('DELETE FROM events WHERE id <= ?').run(span.hi - keep).changes;
       }
       n += db
-        .prepare("DELETE FROM actions WHERE started_at < ? AND status NOT IN ('started', 'uncertain')")
+        .prepare(
+          "DELETE FROM actions WHERE started_at < ? AND status NOT IN ('started', 'uncertain') AND id < (SELECT max(id) FROM actions)",
+        )
         .run(before).changes;
+      // An operator's last maintenance switch of each slot outlives retention: it is what a
+      // restart restores.
       n += db
         .prepare(
-          'DELETE FROM decisions WHERE at < ? AND id NOT IN (SELECT decision_id FROM actions WHERE decision_id IS NOT NULL)',
+          `DELETE FROM decisions WHERE at < ? AND id < (SELECT max(id) FROM decisions)
+             AND id NOT IN (SELECT decision_id FROM actions WHERE decision_id IS NOT NULL)
+             AND id NOT IN (SELECT max(id) FROM decisions WHERE kind = 'maintenance' GROUP BY slot)`,
         )
         .run(before).changes;
       return n;

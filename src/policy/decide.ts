@@ -231,9 +231,12 @@ function settle(r: DecideResult, keys: readonly string[], at: number, cfg: Polic
         (other && PENDING_RANK[other.action] > PENDING_RANK[waiting.action]) ||
         // A reading that came back unknown takes turns with the others of its rank, so that one
         // that never answers does not keep another fault's action waiting for ever.
+        // Not a fence left to the cluster while the blade reads off: its wait is for corosync,
+        // and another fault of the same blade would only read it again and restart the grace.
         (other &&
           other.fault !== waiting.fault &&
           waiting.attempts > 0 &&
+          waiting.offSince === undefined &&
           PENDING_RANK[other.action] === PENDING_RANK[waiting.action] &&
           (otherFault?.askedAt ?? Number.NEGATIVE_INFINITY) < (f.askedAt ?? Number.NEGATIVE_INFINITY))
       ) {
@@ -753,11 +756,14 @@ function deadBlade(
     // when corosync loses the node, and a blade that powers up again is read at once. Reading
     // the blade, the CIB and the fencer meanwhile would only load the nodes while the cluster
     // recovers — the second the DC pays when its CIB updates are late.
+    // A poll that landed while this reading was out may show the blade powered again (its
+    // hot-swap state moved on): then it is read again soon, as any unknown is.
+    const stillOff = slot.hotswap === undefined || slot.hotswap <= 1;
     return again(
       `the blade is verified off and ${node} is still an online member: corosync has yet to lose it, and the cluster fences it then (fence_atca finds it off); atcad adds nothing`,
       { ...slot, pending },
       [],
-      since + cfg.deadMemberGraceMs - input.at,
+      stillOff ? since + cfg.deadMemberGraceMs - input.at : undefined,
     );
   }
   return {

@@ -96,8 +96,11 @@ function backend(): ApiBackend {
     slotOfNode: (node) => (node === 'node2' ? { shelf: 's1', slot: 2 } : undefined),
     alarms: () => alarms,
     setMaintenance: (shelf, n, on, by, reason) => {
+      if (shelf !== 's1' || n > 3) return 'no-slot';
+      if (n === 3 && !on) return 'configured';
+      if (n === 1 && on === model.shelves[0]!.slots.find((x) => x.slot === 1)!.maintenance) return 'unchanged';
       calls.push(`maintenance ${shelf}/${n} ${on} ${by} ${reason}`);
-      return shelf === 's1' && n <= 3;
+      return 'accepted';
     },
     pollNow: (shelf, by) => {
       calls.push(`poll ${shelf} ${by}`);
@@ -412,6 +415,16 @@ describe('api: routes that change something need a token', () => {
     expect(calls).toEqual([]);
   });
 
+  it('maintenance already so is a 200 that says so; ending one the configuration holds is a 409', async () => {
+    const same = await post('/api/v1/shelves/s1/slots/1/maintenance', { enabled: false, reason: 'x' }, TOKEN);
+    expect(same.statusCode).toBe(200);
+    expect(same.json()).toMatchObject({ accepted: false, note: expect.stringMatching(/already/) });
+    const floor = await post('/api/v1/shelves/s1/slots/3/maintenance', { enabled: false, reason: 'x' }, TOKEN);
+    expect(floor.statusCode).toBe(409);
+    expect(floor.json().code).toBe('ATCA_ERR_API_CONFLICT');
+    expect(calls).toEqual([]);
+  });
+
   it('a slot, shelf or alarm that does not exist: 404 (authenticated)', async () => {
     expect(
       (await post('/api/v1/shelves/s1/slots/9/maintenance', { enabled: true, reason: 'x' }, TOKEN)).statusCode,
@@ -420,13 +433,16 @@ describe('api: routes that change something need a token', () => {
     expect((await post('/api/v1/alarms/s1:1:none/ack', { reason: 'x' }, TOKEN)).statusCode).toBe(404);
   });
 
-  it('failed authentications are limited per address: the 11th try in a minute is 429, even with the right token', async () => {
+  it('wrong tokens are limited per address (the 11th in a minute is 429); a valid token still works', async () => {
     const url = '/api/v1/shelves/s1/poll';
     for (let i = 0; i < 10; i++) expect((await post(url, {}, `wrong-token-${i}-0123456789`)).statusCode).toBe(401);
-    const limited = await post(url, {}, TOKEN);
+    const limited = await post(url, {}, 'wrong-token-again-0123456789');
     expect(limited.statusCode).toBe(429);
     expect(limited.json().code).toBe('ATCA_ERR_API_RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // The operator sharing the address is not locked out; no token at all is a 401, not a guess.
+    expect((await post(url, {}, TOKEN)).statusCode).toBe(202);
+    expect((await post(url, {})).statusCode).toBe(401);
     // Reads need no token and are not limited.
     expect((await get('/api/v1/shelves')).statusCode).toBe(200);
   });
@@ -502,6 +518,8 @@ describe('api: the live stream over a real socket', () => {
             resolve(text);
           }
         });
+        // The server ended it: what came so far.
+        res.on('close', () => resolve(text));
       });
       req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
       req.setTimeout(5000, () => reject(new Error('stream: nothing in 5 s')));
@@ -534,6 +552,38 @@ describe('api: the live stream over a real socket', () => {
     await new Promise((r) => setTimeout(r, 100));
     journal.completeAction(actionId, { status: 'succeeded', at: 1000, exitCode: 0 }, 'os');
     expect(await outcome).toContain('"status":"succeeded"');
+  });
+
+  it('an outcome that lands while the client is away is sent when it resumes', async () => {
+    const port = await listen();
+    seed();
+    const head = `e5.d3.a${journal.read.actions(1)[0]!.id}`;
+    journal.completeAction(journal.read.actions(1)[0]!.id, { status: 'succeeded', at: 1000, exitCode: 0 }, 'os');
+    const resumed = await readStream(port, { 'last-event-id': head }, (t) => t.includes('"status":"succeeded"'));
+    expect(resumed).toMatch(/event: action\ndata: \{[^\n]*"status":"succeeded"/);
+  });
+
+  it('stopping the API with streams open does not wait for them', async () => {
+    const port = await listen();
+    const open = readStream(port, {}, () => false).catch(() => 'closed');
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = await Promise.race([
+      app.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+    ]);
+    expect(closed).toBe('closed');
+    await open;
+  });
+
+  it('one address holds at most 10 streams', async () => {
+    const port = await listen();
+    const streams = Array.from({ length: 10 }, () => readStream(port, {}, () => false).catch(() => undefined));
+    await new Promise((r) => setTimeout(r, 200));
+    const eleventh = await fetch(`http://127.0.0.1:${port}/api/v1/stream`);
+    expect(eleventh.status).toBe(503);
+    expect(((await eleventh.json()) as { message: string }).message).toMatch(/10 streams are open from/);
+    await app.close();
+    await Promise.all(streams);
   });
 
   it('a Last-Event-ID it never sent is a 400; the journal closed is a 503', async () => {

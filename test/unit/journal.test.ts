@@ -43,6 +43,34 @@ function breakWrites(file: string, table: string): () => void {
   };
 }
 
+describe('journal: pruning keeps what cursors and restarts rely on', () => {
+  it("keeps each table's newest row, so ids never go back, and each slot's last maintenance switch", () => {
+    const j = open();
+    for (let i = 0; i < 3; i++)
+      j.appendEvent({ at: i, shelf: 's', source: 'poll', kind: 'x', understood: true, body: {} });
+    j.flush();
+    j.commit(
+      [
+        decision({ at: 1, slot: 's/1', kind: 'maintenance', body: { on: true } }),
+        decision({ at: 2, slot: 's/2', kind: 'maintenance', body: { on: true } }),
+        decision({ at: 3, slot: 's/2', kind: 'maintenance', body: { on: false } }),
+        decision({ at: 4, slot: 's/3', kind: 'record' }),
+        decision({ at: 5, slot: 's/3', kind: 'record' }),
+      ],
+      'os',
+    );
+    j.prune(1, 10 * 86_400_000);
+    expect(j.read.events(10).map((e) => e.at)).toEqual([2]);
+    expect(j.read.decisions(10).map((d) => d.at)).toEqual([5, 3, 1]);
+    expect(j.read.lastMaintenance('s/1')).toBe(true);
+    expect(j.read.lastMaintenance('s/2')).toBe(false);
+    j.appendEvent({ at: 11, shelf: 's', source: 'poll', kind: 'x', understood: true, body: {} });
+    j.flush();
+    expect(j.read.events(1)[0]?.id).toBe(4);
+    j.close();
+  });
+});
+
 describe('journal', () => {
   it('opens nothing at construction', () => {
     const p = path();
@@ -288,20 +316,22 @@ describe('journal', () => {
       const seed = new Journal(p).open();
       for (let i = 0; i < 2000; i++) seed.appendEvent({ ...ev(i), body: { pad: 'x'.repeat(200) } });
       seed.flush();
-      // Pruned: the rows go, their pages stay in the file for reuse (statfs does not see them).
-      expect(seed.prune(1, Date.now())).toBe(2000);
+      // Pruned: the rows go (all but the newest, which keeps ids from going back), their pages
+      // stay in the file for reuse (statfs does not see them).
+      expect(seed.prune(1, Date.now())).toBe(1999);
       seed.close();
       const min = 64 * 1024;
       let fs = min / 2;
       const j = new Journal(p, { minFreeBytes: min, freeBytes: () => fs }).open();
       j.appendEvent(ev(1));
       j.flush();
-      expect(j.read.events()).toHaveLength(1);
+      // The pruned journal's newest row, and the one just written.
+      expect(j.read.events()).toHaveLength(2);
       // Below half the reserve on the filesystem itself: held, whatever the file owns.
       fs = min / 2 - 1;
       j.appendEvent(ev(2));
       j.flush();
-      expect(j.read.events()).toHaveLength(1);
+      expect(j.read.events()).toHaveLength(2);
       j.close();
       // A fresh journal owns no free pages: half the reserve is not enough for it.
       const fresh = open({ minFreeBytes: min, freeBytes: () => min / 2 });

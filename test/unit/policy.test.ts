@@ -749,6 +749,50 @@ describe('policy: the fastest safe path per kind of fault (issue 9)', () => {
   });
 });
 
+describe('policy: a dead blade left to the cluster (what the review of the wait found)', () => {
+  const fresh = { ...CFG, sustainMs: 0 };
+  const off = (input: PolicyInput): PolicyInput =>
+    input.kind === 'confirmation' ? { ...input, payloadOff: true } : input;
+
+  it('two fence-worthy faults on a dead blade: one wait, no re-reads taking turns, and the grace ends', () => {
+    let r = run(initial(), [obs('processor-ierr', 0), obs('watchdog-expired', 10)], fresh);
+    let state = r.state;
+    const decisions: Decision[] = [...r.decisions];
+    const readAt: number[] = [];
+    for (let at = 100; at < 80_000; at += 100) {
+      r = run(state, [{ kind: 'tick', at }], fresh);
+      state = r.state;
+      decisions.push(...r.decisions);
+      if (r.decisions.some((d) => d.kind === 'confirm' && d.action === 'fence')) readAt.push(at);
+      const p = state.slots.get(SLOT)?.pending;
+      if (p?.confirming) {
+        r = run(state, [off(confirmation(p.fault, at + 50, 'unknown'))], fresh);
+        state = r.state;
+        decisions.push(...r.decisions);
+      }
+    }
+    // Per fault, its first reading and one at its grace's end: no re-reads taking turns.
+    const fenceReads = decisions.filter((d) => d.kind === 'confirm' && d.action === 'fence');
+    expect(fenceReads.length).toBeLessThanOrEqual(4);
+    expect(readAt.filter((t) => t > 200 && t < 30_000)).toEqual([]);
+    expect(decisions.some((d) => d.kind === 'blocked' && /mapping .* is suspect/.test(d.reason))).toBe(true);
+    expect(kinds(decisions)).not.toContain('fence');
+  });
+
+  it('a reading that showed the blade off, answered after a poll showed it powered again, is read again soon', () => {
+    const r = run(
+      initial({ hotswap: 4 }),
+      [obs('processor-ierr', 0), hotswap(1, 150), hotswap(2, 400), hotswap(4, 600)],
+      fresh,
+    );
+    const after = run(r.state, [off(confirmation('processor-ierr', 700, 'unknown'))], fresh);
+    const p = after.state.slots.get(SLOT)?.pending;
+    expect(p?.dueAt).toBeLessThanOrEqual(700 + CFG.confirmRetryMaxMs / 10);
+    const again = run(after.state, [{ kind: 'tick', at: 2000 }], fresh);
+    expect(again.decisions.find((d) => d.kind === 'confirm')).toMatchObject({ action: 'fence' });
+  });
+});
+
 describe('policy: what the hostile review of issue 9 found (each a sequence that went wrong)', () => {
   const fresh = { ...CFG, sustainMs: 0 };
   const trapState = (state: HotSwapState, at: number): PolicyInput => ({

@@ -241,9 +241,14 @@
   function connect() {
     const es = new EventSource('/api/v1/stream');
     const live = $('#live');
+    // At every (re)connection the page is read again: what changed while it was not connected
+    // (a blip, atcad restarting) must not be missing from it.
     es.onopen = () => {
       live.textContent = 'live';
       live.className = 'tag on';
+      refresh().catch((e) => {
+        $('#shelves').replaceChildren(el('p', { class: 'err' }, `cannot read atcad: ${e.message}`));
+      });
     };
     es.onerror = () => {
       live.textContent = 'reconnecting…';
@@ -263,7 +268,7 @@
     for (const c of document.querySelectorAll('.slot.selected')) c.classList.remove('selected');
   });
 
-  (async () => {
+  async function refresh() {
     const [shelves, st, decisions] = await Promise.all([
       get('/api/v1/shelves'),
       get('/api/v1/status'),
@@ -272,8 +277,9 @@
     $('#mode').textContent = `${st.mode} · ${st.version}`;
     drawShelves(shelves);
     $('#decisions').replaceChildren(...decisions.items.map(decisionItem));
-    connect();
-  })().catch((e) => {
-    $('#shelves').replaceChildren(el('p', { class: 'err' }, `cannot read atcad: ${e.message}`));
-  });
+    if (open) await openSlot(open.shelf, open.slot, true);
+  }
+
+  // The stream first: each (re)connection reads the page afresh.
+  connect();
 })();
