@@ -14,6 +14,7 @@ import type { ActionRow, DecisionRecord, EventRow, JournalFilter } from '../jour
 import type { SlotView } from '../shelf/model.js';
 import type { ApiBackend } from './backend.js';
 import { dashboardRoutes } from './dashboard.js';
+import { FreshCache } from './fresh-cache.js';
 import { parseCursorId } from './journal-tail.js';
 import * as S from './schemas.js';
 import { EventStream, MAX_STREAMS, MAX_STREAMS_PER_ADDRESS } from './stream.js';
@@ -25,6 +26,8 @@ export interface ApiOptions {
   readonly https?: { readonly cert: string; readonly key: string } | undefined;
   /** How often the live stream reads the journal's tail. */
   readonly streamIntervalMs?: number;
+  /** How stale /api/v1/shelves and /metrics may be (ms; default 250). */
+  readonly cacheMs?: number;
   /** Where request errors go (never with a token or a body). */
   readonly log?: (msg: string) => void;
 }
@@ -105,6 +108,20 @@ export function buildApi(o: ApiOptions): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const failures = new AuthFailures();
+  // The summary is serialised here, once per build (a string is sent as it is): the schema
+  // documents it, and a test checks the cached text against it.
+  const shelvesCache = new FreshCache(
+    () =>
+      JSON.stringify(
+        backend.model().shelves.map((s) => ({
+          name: s.name,
+          shelfManager: { up: nullish(s.shelfManager.up), peer: nullish(s.shelfManager.peer) },
+          slots: [...s.slots].sort((a, b) => a.slot - b.slot).map((v) => summary(s.name, v)),
+        })),
+      ),
+    o.cacheMs ?? 250,
+  );
+  const metricsCache = new FreshCache(() => backend.metrics(), o.cacheMs ?? 250);
   const stream = new EventStream(backend, o.streamIntervalMs);
   // Before the server closes: it waits for every connection, and an event stream never ends
   // by itself (a stop must not hang on an open dashboard).
@@ -236,12 +253,8 @@ export function buildApi(o: ApiOptions): FastifyInstance {
           response: { 200: z.array(S.shelf) },
         },
       },
-      async () =>
-        backend.model().shelves.map((s) => ({
-          name: s.name,
-          shelfManager: { up: nullish(s.shelfManager.up), peer: nullish(s.shelfManager.peer) },
-          slots: [...s.slots].sort((a, b) => a.slot - b.slot).map((v) => summary(s.name, v)),
-        })),
+      // Already JSON (fastify sends a string as it is): the type provider expects the object.
+      async (_req, reply) => reply.type('application/json; charset=utf-8').send((await shelvesCache.get()) as never),
     );
 
     r.get(
@@ -506,7 +519,7 @@ export function buildApi(o: ApiOptions): FastifyInstance {
     );
 
     r.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-      const m = await backend.metrics();
+      const m = await metricsCache.get();
       return reply.type(m.contentType).send(m.body);
     });
 

@@ -267,6 +267,15 @@ describe('Prometheus and promtool', () => {
         return r && r.length > 0 ? r : undefined;
       });
       expect(hs.find((x) => x.metric.slot === '1')?.value[1]).toBe('4');
+      // Every query of the shipped Grafana dashboard is valid PromQL, and the health panel
+      // gives one value per slot.
+      const dash = JSON.parse(readFileSync(join(REPO, 'docs/prometheus/grafana-dashboard.json'), 'utf8')) as {
+        panels: { title: string; targets: { expr: string }[] }[];
+      };
+      for (const p of dash.panels)
+        for (const t of p.targets) expect(await q(t.expr), `${p.title}: ${t.expr}`).toBeDefined();
+      const healthPanel = await q(dash.panels[0]!.targets[0]!.expr);
+      expect(healthPanel?.map((x) => x.value[1]).sort()).toEqual(['1', '1', '1']);
       const rules = await fetch(`http://127.0.0.1:${port}/api/v1/rules`).then(
         (r) => r.json() as Promise<{ data: { groups: { rules: unknown[] }[] } }>,
       );

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { AlarmView, ApiBackend, StatusView } from '../../src/api/backend.js';
+import * as S from '../../src/api/schemas.js';
 import { buildApi } from '../../src/api/server.js';
 import { parseTokens } from '../../src/api/tokens.js';
 import { ERRORS } from '../../src/errors.js';
@@ -130,7 +132,7 @@ beforeEach(async () => {
   };
   alarms = [];
   calls.length = 0;
-  app = buildApi({ backend: backend(), tokens, streamIntervalMs: 20 });
+  app = buildApi({ backend: backend(), tokens, streamIntervalMs: 20, cacheMs: 0 });
   await app.ready();
 });
 
@@ -205,6 +207,30 @@ describe('api: the shelves and a slot', () => {
     expect(body[0].slots.map((s: { slot: number }) => s.slot)).toEqual([1, 2, 3]);
     expect(body[0].shelfManager).toEqual({ up: true, peer: '127.0.0.1:623' });
     expect(body[1].shelfManager).toEqual({ up: null, peer: null });
+    // Sent as text built once per build: what the schema documents all the same.
+    expect(z.array(S.shelf).safeParse(body).success).toBe(true);
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('/api/v1/shelves and /metrics are built at most once per cacheMs', async () => {
+    let builds = 0;
+    const b = backend();
+    const cached = buildApi({
+      backend: {
+        ...b,
+        model: () => {
+          builds++;
+          return model;
+        },
+      },
+      tokens,
+      cacheMs: 60_000,
+    });
+    const first = (await cached.inject({ method: 'GET', url: '/api/v1/shelves' })).body;
+    (model.shelves[0] as { shelfManager: unknown }).shelfManager = { up: false, peer: undefined };
+    expect((await cached.inject({ method: 'GET', url: '/api/v1/shelves' })).body).toBe(first);
+    expect(builds).toBe(1);
+    await cached.close();
   });
 
   it('one slot: IPMC address, sensors with thresholds, reasons with evidence, alarms', async () => {
