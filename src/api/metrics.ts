@@ -129,6 +129,17 @@ export function snapshotFamilies(m: ModelView, st: StatusView, now: number): Fam
       s.up === null ? [] : [{ labels: labels({ shelf: s.shelf }), value: s.up ? 1 : 0 }],
     ),
   );
+  gauge(
+    'atca_shelf_manager_answering',
+    'Each configured shelf manager as atcad last saw it: 1 answering (or answered last), 0 failed; absent until tried. atcad talks to one at a time.',
+    m.shelves.flatMap((s) =>
+      (s.shelfManager.managers ?? []).flatMap((x) =>
+        x.state === 'not tried'
+          ? []
+          : [{ labels: labels({ shelf: s.name, manager: x.name }), value: x.state === 'failed' ? 0 : 1 }],
+      ),
+    ),
+  );
   const t = st.traps;
   counter(
     'atcad_traps_received_total',

@@ -89,6 +89,18 @@ export const shelf = z
     shelfManager: z.object({
       up: z.boolean().nullable().describe('null: not asked yet'),
       peer: z.string().nullable().describe('the shelf manager answering now, host:port'),
+      managers: z
+        .array(
+          z.object({
+            name: z.string().describe('host:port'),
+            state: z
+              .enum(['answering', 'answered', 'failed', 'not tried'])
+              .describe('atcad talks to one at a time: the other shows its last state, not a probe'),
+            at: z.number().nullable(),
+            error: z.string().nullable(),
+          }),
+        )
+        .describe('each configured shelf manager, in order'),
     }),
     slots: z.array(slotSummary),
   })

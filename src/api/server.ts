@@ -115,7 +115,16 @@ export function buildApi(o: ApiOptions): FastifyInstance {
       JSON.stringify(
         backend.model().shelves.map((s) => ({
           name: s.name,
-          shelfManager: { up: nullish(s.shelfManager.up), peer: nullish(s.shelfManager.peer) },
+          shelfManager: {
+            up: nullish(s.shelfManager.up),
+            peer: nullish(s.shelfManager.peer),
+            managers: (s.shelfManager.managers ?? []).map((m) => ({
+              name: m.name,
+              state: m.state as 'answering' | 'answered' | 'failed' | 'not tried',
+              at: nullish(m.at),
+              error: nullish(m.error),
+            })),
+          },
           slots: [...s.slots].sort((a, b) => a.slot - b.slot).map((v) => summary(s.name, v)),
         })),
       ),

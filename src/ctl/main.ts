@@ -165,14 +165,13 @@ function program(): Command {
     .action(async () => {
       const shelves = (await call(g(), 'GET', '/api/v1/shelves')) as {
         name: string;
-        shelfManager: { up: boolean | null; peer: string | null };
+        shelfManager: { up: boolean | null; peer: string | null; managers: { name: string; state: string }[] };
         slots: SlotSummary[];
       }[];
       print(g(), shelves, () =>
         shelves
           .map((s) => {
-            const sm =
-              s.shelfManager.up === null ? 'not asked yet' : s.shelfManager.up ? `up (${s.shelfManager.peer})` : 'DOWN';
+            const sm = `${s.shelfManager.up === null ? 'not asked yet' : s.shelfManager.up ? 'up' : paint('red', 'DOWN')} (${s.shelfManager.managers.map((m) => `${m.name} ${m.state}`).join(', ')})`;
             const rows = s.slots.map((v) => [
               String(v.slot),
               v.node,

@@ -3,6 +3,14 @@ import type { Logger } from '../log.js';
 import { Picmg } from './picmg.js';
 import type { IpmiEndpoint, IpmiSession } from './session.js';
 
+/** One shelf manager as atcad last saw it (ShelfConnection.managers). */
+export interface ManagerState {
+  readonly name: string;
+  readonly state: 'answering' | 'answered' | 'failed' | 'not tried';
+  readonly at?: number | undefined;
+  readonly error?: string | undefined;
+}
+
 export type OpenSession = (ep: IpmiEndpoint) => Promise<IpmiSession>;
 
 /**
@@ -45,6 +53,7 @@ export class ShelfConnection {
   #pending: Promise<IpmiSession> | undefined;
   /** Bumped by close(): a login that completes after it is closed at once, and nothing is rerun. */
   #epoch = 0;
+  readonly #seen = new Map<string, { ok: boolean; at: number; error?: string }>();
 
   constructor(endpoints: readonly IpmiEndpoint[], open: OpenSession, log: Logger) {
     this.#endpoints = endpoints;
@@ -54,6 +63,29 @@ export class ShelfConnection {
 
   get peer(): string | undefined {
     return this.#session?.peer;
+  }
+
+  /**
+   * What atcad last saw of each shelf manager, in configured order: answering (the session in
+   * use), failed (when, and why), or not tried yet. atcad talks to one at a time: the other's
+   * state is its last, not a probe's.
+   */
+  managers(): ManagerState[] {
+    return this.#endpoints.map((ep) => {
+      const name = `${ep.host}:${ep.port}`;
+      const seen = this.#seen.get(name);
+      const inUse = this.#session !== undefined && this.#endpoints[this.#index] === ep;
+      return inUse
+        ? { name, state: 'answering', at: seen?.at }
+        : seen
+          ? { name, state: seen.ok ? 'answered' : 'failed', at: seen.at, error: seen.error }
+          : { name, state: 'not tried' };
+    });
+  }
+
+  #saw(ep: IpmiEndpoint | string, ok: boolean, error?: string): void {
+    const name = typeof ep === 'string' ? ep : `${ep.host}:${ep.port}`;
+    this.#seen.set(name, { ok, at: Date.now(), ...(error === undefined ? {} : { error }) });
   }
 
   /**
@@ -86,6 +118,7 @@ export class ShelfConnection {
       } catch (e) {
         if (!isTransportFailure(e)) throw e;
         failures.push(e as AtcaError);
+        this.#saw(ep, false, (e as Error).message);
         const more = n + 1 < this.#endpoints.length;
         this.#log.warn(
           `shelf manager ${ep.host}:${ep.port} failed: ${(e as Error).message}${more ? '; failing over' : ''}`,
@@ -100,6 +133,7 @@ export class ShelfConnection {
         break;
       }
       this.#session = s;
+      this.#saw(ep, true);
       if (failures.length > 0) this.#log.warn(`using shelf manager ${ep.host}:${ep.port} instead`);
       return s;
     }
@@ -161,6 +195,7 @@ export class ShelfConnection {
    */
   async #drop(s: IpmiSession, e: AtcaError): Promise<void> {
     if (this.#session === s) {
+      this.#saw(this.#endpoints[this.#index]!, false, e.message);
       this.#session = undefined;
       const more = this.#endpoints.length > 1;
       this.#log.warn(`shelf manager ${s.peer} stopped answering (${e.message})${more ? '; failing over' : ''}`);

@@ -9,7 +9,7 @@ import type { SelRecord } from './sel.js';
 import { SelWatch } from './sel-watch.js';
 import { type SensorState, SensorWatch } from './sensor-watch.js';
 import type { IpmiSession } from './session.js';
-import { ShelfConnection } from './shelf-connection.js';
+import { type ManagerState, ShelfConnection } from './shelf-connection.js';
 import { IpmitoolShellSession } from './shell-session.js';
 
 export type { SlotReading };
@@ -116,8 +116,12 @@ export class ShelfPoller {
   }
 
   /** The shelf manager answering now (host:port), if any. */
-  get shelfManager(): { readonly up: boolean | undefined; readonly peer: string | undefined } {
-    return { up: this.#shmcUp, peer: this.#conn.peer };
+  get shelfManager(): {
+    readonly up: boolean | undefined;
+    readonly peer: string | undefined;
+    readonly managers: readonly ManagerState[];
+  } {
+    return { up: this.#shmcUp, peer: this.#conn.peer, managers: this.#conn.managers() };
   }
 
   /** What atcad last read of a slot's sensors (empty until its IPMC address is known). */

@@ -462,6 +462,7 @@ function raise(
       kind: 'blocked',
       slot: slot.key,
       wanted: action,
+      fault,
       reason: 'no Pacemaker node is mapped to this slot',
       evidence: evs,
     });
@@ -524,7 +525,7 @@ function standbyInstead(
   ev: readonly Evidence[],
 ): { slot: SlotPolicyState; decisions: Decision[] } {
   const decisions: Decision[] = [
-    { kind: 'blocked', slot: slot.key, wanted: 'fence', reason: `fence blocked: ${why}`, evidence: ev },
+    { kind: 'blocked', slot: slot.key, wanted: 'fence', fault, reason: `fence blocked: ${why}`, evidence: ev },
   ];
   let next: SlotPolicyState = handled({ ...slot, pending: undefined }, fault);
   if (!slot.standby && !slot.inFlight && slot.node) {
@@ -666,6 +667,7 @@ function confirm(
           kind: 'blocked',
           slot: slot.key,
           wanted: pending.action,
+          fault: input.fault,
           reason: `${confirmed.inFlight} already in progress on this slot`,
           evidence: ev,
         },
@@ -773,6 +775,7 @@ function deadBlade(
         kind: 'blocked',
         slot: slot.key,
         wanted: 'fence',
+        fault,
         reason: `fence blocked: the blade has been verified off for ${Math.round((input.at - since) / 1000)} s, yet ${node} is still an online cluster member: the slot-to-node mapping (atcad's slots, the fence device's pcmk_host_map) is suspect; a fence would power off a slot already off and report ${node} fenced`,
         evidence: ev,
       },

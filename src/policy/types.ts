@@ -230,7 +230,12 @@ export type Decision =
       /** When the slot was last active with no fault: a fence before that belongs to an earlier episode. */
       readonly healthyAt: number | undefined;
     })
-  | (DecisionBase & { readonly kind: 'blocked'; readonly wanted: PolicyAction })
+  | (DecisionBase & {
+      readonly kind: 'blocked';
+      readonly wanted: PolicyAction;
+      /** The fault the blocked action was for (decisions?fault= finds it). */
+      readonly fault?: FaultClass;
+    })
   /** An operator switched the slot's maintenance: journaled, so that it survives a restart. */
   | (DecisionBase & { readonly kind: 'maintenance'; readonly on: boolean })
   | (DecisionBase & { readonly kind: 'ack'; readonly fault: FaultClass; readonly by: string });

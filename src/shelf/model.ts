@@ -57,7 +57,17 @@ export interface SlotView {
 
 export interface ShelfView {
   readonly name: string;
-  readonly shelfManager: { readonly up: boolean | undefined; readonly peer: string | undefined };
+  readonly shelfManager: {
+    readonly up: boolean | undefined;
+    readonly peer: string | undefined;
+    /** Each configured shelf manager as atcad last saw it. */
+    readonly managers?: readonly {
+      readonly name: string;
+      readonly state: string;
+      readonly at?: number | undefined;
+      readonly error?: string | undefined;
+    }[];
+  };
   readonly slots: readonly SlotView[];
 }
 

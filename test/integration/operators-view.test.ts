@@ -88,7 +88,10 @@ describe('the API of a running atcad', () => {
     expect(a.app.apiAddress?.address).toBe('127.0.0.1');
     const shelves = await json('/api/v1/shelves');
     expect(shelves.status).toBe(200);
-    expect(shelves.body[0]).toMatchObject({ name: 's1', shelfManager: { up: true } });
+    expect(shelves.body[0]).toMatchObject({
+      name: 's1',
+      shelfManager: { up: true, managers: [{ name: expect.stringMatching(/^127\.0\.0\.1:\d+$/), state: 'answering' }] },
+    });
     const s = await json('/api/v1/shelves/s1/slots/1');
     expect(s.body).toMatchObject({ hotswap: 'M4', ipmb: '0x82', health: 'green' });
     expect((s.body.sensors as { thresholds: object }[]).some((x) => Object.keys(x.thresholds).length > 0)).toBe(true);
@@ -122,7 +125,7 @@ describe('atcactl against it', () => {
   it('status: a plain table when piped, JSON with --json', async () => {
     const plain = await ctl(['--url', base, 'status']);
     expect(plain.status, plain.stderr).toBe(0);
-    expect(plain.stdout).toMatch(/^s1 {2}shelf manager up/);
+    expect(plain.stdout).toMatch(/^s1 {2}shelf manager up \(127\.0\.0\.1:\d+ answering\)/);
     expect(plain.stdout).toMatch(/\n1 +node1 +M4 +green/);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no colour when piped
     expect(plain.stdout).not.toMatch(/\x1b\[/);
@@ -215,6 +218,7 @@ describe('Prometheus and promtool', () => {
     expect(text).toMatch(/^atca_slot_hotswap_state\{shelf="s1",slot="1",node="node1"\} 4$/m);
     expect(text).toMatch(/^atca_temperature_celsius\{shelf="s1",slot="1",node="node1",sensor="[^"]+",id="\d+"\} \d+/m);
     expect(text).toMatch(/^atca_shelf_manager_up\{shelf="s1"\} 1$/m);
+    expect(text).toMatch(/^atca_shelf_manager_answering\{shelf="s1",manager="127\.0\.0\.1:\d+"\} 1$/m);
     expect(text).toMatch(/^atcad_traps_received_total\{outcome="accepted"\} \d+$/m);
   });
 
@@ -312,7 +316,7 @@ describe('the dashboard in Chromium', () => {
       await page.waitForSelector('#live.on');
       expect(await page.locator('button.slot').count()).toBe(3);
       expect(await page.locator('.slot.empty').count()).toBe(11);
-      expect(await page.locator('.shmc').first().textContent()).toMatch(/ShMC up/);
+      expect(await page.locator('.shmc').first().textContent()).toMatch(/ShMC 127\.0\.0\.1:\d+: answering/);
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-1-shelf.png') });
 
       // A fault on the shelf: the page shows it through the event stream, without a reload.

@@ -205,8 +205,8 @@ describe('api: the shelves and a slot', () => {
     const body = r.json();
     expect(body.map((s: { name: string }) => s.name)).toEqual(['s1', 's2']);
     expect(body[0].slots.map((s: { slot: number }) => s.slot)).toEqual([1, 2, 3]);
-    expect(body[0].shelfManager).toEqual({ up: true, peer: '127.0.0.1:623' });
-    expect(body[1].shelfManager).toEqual({ up: null, peer: null });
+    expect(body[0].shelfManager).toEqual({ up: true, peer: '127.0.0.1:623', managers: [] });
+    expect(body[1].shelfManager).toEqual({ up: null, peer: null, managers: [] });
     // Sent as text built once per build: what the schema documents all the same.
     expect(z.array(S.shelf).safeParse(body).success).toBe(true);
     expect(r.headers['content-type']).toMatch(/^application\/json/);

@@ -272,3 +272,19 @@ describe('AtcaDevice: an IPMC without activation policy support (CC 0xC1)', () =
     await expect(dev.activationPolicy('1')).rejects.toMatchObject({ code: 'ATCA_ERR_IPMI_CC' });
   });
 });
+
+describe('ShelfConnection.managers (what the operators see of each shelf manager)', () => {
+  it('not tried, answering, failed with its reason, and the state of the one not in use kept', async () => {
+    const { a, conn } = shelf();
+    expect(conn.managers().map((m) => m.state)).toEqual(['not tried', 'not tried']);
+    await conn.run(step(0x2d));
+    expect(conn.managers().map((m) => m.state)).toEqual(['answering', 'not tried']);
+    a.script = ['lost'];
+    await conn.run(step(0x2d));
+    const [ma, mb] = conn.managers();
+    expect(ma).toMatchObject({ name: 'shmm-a:623', state: 'failed', error: expect.stringMatching(/no answer/) });
+    expect(mb).toMatchObject({ name: 'shmm-b:623', state: 'answering' });
+    await conn.close();
+    expect(conn.managers().map((m) => m.state)).toEqual(['failed', 'answered']);
+  });
+});

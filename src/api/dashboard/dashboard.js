@@ -33,8 +33,17 @@
     const root = $('#shelves');
     root.replaceChildren();
     for (const s of shelves) {
-      const sm = s.shelfManager;
-      const state = sm.up === null ? 'unknown' : sm.up ? 'up' : 'down';
+      // Each shelf manager marked as atcad last saw it: the one answering, the other's last state.
+      const managers = (s.shelfManager.managers ?? []).map((m) =>
+        el(
+          'span',
+          {
+            class: `shmc ${m.state === 'failed' ? 'down' : m.state === 'not tried' ? 'unknown' : 'up'}`,
+            title: m.error ?? m.state,
+          },
+          `ShMC ${m.name}: ${m.state}`,
+        ),
+      );
       const row = el('div', { class: 'slots' });
       // Every front-board position of the shelf, as the hardware shows them: slots atcad does
       // not watch are drawn empty.
@@ -53,23 +62,7 @@
             ),
           );
       }
-      root.append(
-        el(
-          'div',
-          { class: 'shelf', 'data-shelf': s.name },
-          el(
-            'h2',
-            {},
-            s.name,
-            el(
-              'span',
-              { class: `shmc ${state}`, title: sm.peer ?? 'no shelf manager answers' },
-              `ShMC ${state}${sm.peer ? ` (${sm.peer})` : ''}`,
-            ),
-          ),
-          row,
-        ),
-      );
+      root.append(el('div', { class: 'shelf', 'data-shelf': s.name }, el('h2', {}, s.name, ...managers), row));
     }
   }
 
