@@ -23,8 +23,9 @@ export interface ApiBackend {
   slotOfNode(node: string): { readonly shelf: string; readonly slot: number } | undefined;
   alarms(): AlarmView[];
   /**
-   * The switch goes to the policy, which journals it as a decision with who and why. Not done:
-   * no such slot, already so, or the configuration holds the slot in maintenance (a floor).
+   * The switch goes to the policy, in order with everything else, which journals it as a
+   * decision with who and why (one that changes nothing is not journaled). Not done: no such
+   * slot, or the configuration holds the slot in maintenance (a floor).
    */
   setMaintenance(
     shelf: string,
@@ -32,7 +33,7 @@ export interface ApiBackend {
     on: boolean,
     by: string,
     reason: string,
-  ): 'accepted' | 'no-slot' | 'unchanged' | 'configured';
+  ): 'accepted' | 'no-slot' | 'configured';
   /** False: no such shelf. Re-reads every slot's state and sensors now; journaled as an event. */
   pollNow(shelf: string, by: string, reason: string | undefined): boolean;
   /** False: no such active alarm. */

@@ -19,16 +19,19 @@ export class FreshCache<T> {
   async get(): Promise<T> {
     if (this.#value !== undefined && this.now() - this.#at < this.maxAgeMs) return this.#value;
     // Requests that arrive while it is built share the build.
-    this.#pending ??= (async () => {
-      try {
-        const v = await this.build();
+    if (this.#pending) return this.#pending;
+    // A build that throws (at once or later) is not kept: the next request builds again.
+    const p = Promise.resolve()
+      .then(() => this.build())
+      .then((v) => {
         this.#value = v;
         this.#at = this.now();
         return v;
-      } finally {
-        this.#pending = undefined;
-      }
-    })();
-    return this.#pending;
+      })
+      .finally(() => {
+        if (this.#pending === p) this.#pending = undefined;
+      });
+    this.#pending = p;
+    return p;
   }
 }

@@ -31,33 +31,28 @@ export function parseCursorId(id: string | undefined): Cursor | undefined {
 export const TAIL_BATCH = 200;
 
 /**
- * What the journal holds after `c`, oldest first, and the cursor after it. Actions are also
- * reported again when their outcome lands (`watch`: the ids not settled yet, kept by the caller).
+ * What the journal holds after `c`, oldest first within each table, and the cursor after it;
+ * and the current rows of the actions in `watched` (not settled when last sent), for each
+ * client to compare with what it was sent.
  */
 export function readAfter(
   read: JournalReadModel,
   c: Cursor,
-  watch: Map<number, string>,
-): { items: TailItem[]; cursor: Cursor } {
+  watched: ReadonlySet<number>,
+): { items: TailItem[]; changed: ActionRow[]; cursor: Cursor } {
   const events = read.eventsAfter(c.events, TAIL_BATCH);
   const decisions = read.decisionsAfter(c.decisions, TAIL_BATCH);
   const fresh = read.actionsAfter(c.actions, TAIL_BATCH);
-  const changed = watch.size > 0 ? read.actionsById([...watch.keys()]) : [];
-  const items: TailItem[] = [];
-  for (const row of events) items.push({ type: 'event', row });
-  for (const row of decisions) items.push({ type: 'decision', row });
-  for (const row of changed) {
-    if (watch.get(row.id) === row.status) continue;
-    items.push({ type: 'action', row });
-  }
-  for (const row of fresh) items.push({ type: 'action', row });
-  for (const row of [...changed, ...fresh]) {
-    if (row.status === 'started' || row.status === 'uncertain') watch.set(row.id, row.status);
-    else watch.delete(row.id);
-  }
-  items.sort((a, b) => atOf(a) - atOf(b));
+  const changed = watched.size > 0 ? read.actionsById([...watched]) : [];
+  // Table by table, each in id order: a client may tell rows apart by their id.
+  const items: TailItem[] = [
+    ...events.map((row) => ({ type: 'event' as const, row })),
+    ...decisions.map((row) => ({ type: 'decision' as const, row })),
+    ...fresh.map((row) => ({ type: 'action' as const, row })),
+  ];
   return {
     items,
+    changed,
     cursor: {
       events: events.at(-1)?.id ?? c.events,
       decisions: decisions.at(-1)?.id ?? c.decisions,
@@ -66,4 +61,5 @@ export function readAfter(
   };
 }
 
-const atOf = (i: TailItem) => (i.type === 'action' ? (i.row.endedAt ?? i.row.startedAt) : i.row.at);
+/** Whether an action is still to be watched for its outcome. */
+export const unsettled = (a: ActionRow) => a.status === 'started' || a.status === 'uncertain';

@@ -231,9 +231,7 @@ export const maintenanceBody = z.object({ enabled: z.boolean(), reason: why }).s
 export const reasonBody = z.object({ reason: why }).strict();
 export const pollBody = z.object({ reason: why.optional() }).strict().optional();
 
-export const accepted = z
-  .object({ accepted: z.boolean().describe('false: nothing to do'), note: z.string() })
-  .meta({ id: 'Accepted' });
+export const accepted = z.object({ accepted: z.literal(true), note: z.string() }).meta({ id: 'Accepted' });
 
 export const status = z
   .object({

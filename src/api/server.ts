@@ -17,7 +17,7 @@ import { dashboardRoutes } from './dashboard.js';
 import { FreshCache } from './fresh-cache.js';
 import { parseCursorId } from './journal-tail.js';
 import * as S from './schemas.js';
-import { EventStream, MAX_STREAMS, MAX_STREAMS_PER_ADDRESS } from './stream.js';
+import { EventStream, refuseStream } from './stream.js';
 import { AuthFailures, bearerOf, type TokenEntry, tokenName } from './tokens.js';
 
 export interface ApiOptions {
@@ -422,14 +422,8 @@ export function buildApi(o: ApiOptions): FastifyInstance {
       async (req, reply) => {
         const head = stream.head();
         if (!head) return send(reply, 'ATCA_ERR_API_UNAVAILABLE', 'the journal is not open');
-        if (stream.size >= MAX_STREAMS)
-          return send(reply, 'ATCA_ERR_API_UNAVAILABLE', `${MAX_STREAMS} streams are open already`);
-        if (stream.countOf(req.ip) >= MAX_STREAMS_PER_ADDRESS)
-          return send(
-            reply,
-            'ATCA_ERR_API_UNAVAILABLE',
-            `${MAX_STREAMS_PER_ADDRESS} streams are open from ${req.ip} already`,
-          );
+        const refused = refuseStream(stream.size, stream.countOf(req.ip), req.ip);
+        if (refused) return send(reply, 'ATCA_ERR_API_UNAVAILABLE', refused);
         const last = req.headers['last-event-id'];
         const given = typeof last === 'string' ? last : req.query.from;
         const from = given === undefined ? head : parseCursorId(given);
@@ -452,7 +446,7 @@ export function buildApi(o: ApiOptions): FastifyInstance {
           ...secured,
           params: S.slotParams,
           body: S.maintenanceBody,
-          response: { 200: S.accepted, 202: S.accepted, 409: S.errorBody, ...ERROR_RESPONSES },
+          response: { 202: S.accepted, 409: S.errorBody, ...ERROR_RESPONSES },
         },
       },
       async (req, reply) => {
@@ -468,14 +462,9 @@ export function buildApi(o: ApiOptions): FastifyInstance {
             'ATCA_ERR_API_CONFLICT',
             `slot ${slot} of ${shelf} is in maintenance in atcad's configuration: only the configuration ends it`,
           );
-        if (r === 'unchanged')
-          return reply.code(200).send({
-            accepted: false,
-            note: `slot ${slot} of ${shelf} is ${req.body.enabled ? 'in maintenance' : 'out of maintenance'} already: nothing to do`,
-          });
         return reply.code(202).send({
           accepted: true,
-          note: 'decided in order with everything else, then journaled as a maintenance decision with your name and reason (GET /api/v1/decisions?kind=maintenance)',
+          note: 'decided in order with everything else, then journaled as a maintenance decision with your name and reason (GET /api/v1/decisions?kind=maintenance); a switch to what the slot already is changes nothing and is not journaled',
         });
       },
     );

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { JournalReadModel } from '../journal/read-model.js';
+import type { ActionRow, JournalReadModel } from '../journal/read-model.js';
 import type { ModelView } from '../shelf/model.js';
-import { type Cursor, cursorId, readAfter, type TailItem } from './journal-tail.js';
+import { type Cursor, cursorId, readAfter, type TailItem, unsettled } from './journal-tail.js';
 
 /**
  * Server-Sent Events of what atcad journals (events, decisions, actions, each with the
@@ -18,6 +18,18 @@ export interface StreamSource {
 export const MAX_STREAMS = 200;
 /** Streams one client address may hold: one address must not take every stream. */
 export const MAX_STREAMS_PER_ADDRESS = 10;
+/**
+ * Why a new stream from `ip` is refused, or undefined: the global bound, and the per-address
+ * one except for loopback (every local user, SSH tunnel and reverse proxy at once).
+ */
+export function refuseStream(total: number, fromAddress: number, ip: string): string | undefined {
+  if (total >= MAX_STREAMS) return `${MAX_STREAMS} streams are open already`;
+  const loopback = ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+  if (!loopback && fromAddress >= MAX_STREAMS_PER_ADDRESS)
+    return `${MAX_STREAMS_PER_ADDRESS} streams are open from ${ip} already`;
+  return undefined;
+}
+
 /** Distinct cursors read per tick: clients far behind catch up in turns, not all at once. */
 const READS_PER_TICK = 4;
 /** On resume, the current state of this many actions before the cursor is sent again. */
@@ -70,7 +82,17 @@ export class EventStream {
    * first gets the current state of the actions just before its cursor: an outcome that landed
    * while it was away is not lost. Every client watches the actions not settled yet.
    */
-  add(res: ServerResponse, from: Cursor, address: string, resumed: boolean): void {
+  add(res: ServerResponse, given: Cursor, address: string, resumed: boolean): void {
+    const j = this.#src.journal();
+    // A cursor beyond the journal's head is from another journal (a new file): from its start.
+    const head = j?.lastIds();
+    const from: Cursor = head
+      ? {
+          events: given.events > head.events ? 0 : given.events,
+          decisions: given.decisions > head.decisions ? 0 : given.decisions,
+          actions: given.actions > head.actions ? 0 : given.actions,
+        }
+      : given;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -79,21 +101,13 @@ export class EventStream {
     });
     // The reconnection delay, then a first comment so that the client knows it is connected.
     res.write(`retry: 2000\nid: ${cursorId(from)}\n: connected\n\n`);
-    const j = this.#src.journal();
-    // A cursor beyond the journal's head is from another journal (a new file): from its start.
-    const head = j?.lastIds();
-    if (head)
-      from = {
-        events: from.events > head.events ? 0 : from.events,
-        decisions: from.decisions > head.decisions ? 0 : from.decisions,
-        actions: from.actions > head.actions ? 0 : from.actions,
-      };
     const watch = new Map<number, string>();
     for (const a of j?.unfinishedActions() ?? []) if (a.id <= from.actions) watch.set(a.id, a.status);
     if (j && resumed && from.actions > 0) {
+      // As they are now: an outcome (or an "uncertain") that landed while it was away.
       const recent = j.actionsAfter(Math.max(0, from.actions - RESUME_ACTIONS), RESUME_ACTIONS);
       const text = recent
-        .filter((a) => a.id <= from.actions && !watch.has(a.id))
+        .filter((a) => a.id <= from.actions)
         .map((a) => `event: action\ndata: ${JSON.stringify(a)}\n\n`)
         .join('');
       if (text) res.write(text);
@@ -160,14 +174,27 @@ export class EventStream {
         if (g) g.push(c);
         else groups.set(key, [c]);
       }
-      const keys = [...groups.keys()];
-      const start = this.#turn % Math.max(1, keys.length);
+      // Clients at the head (the furthest cursor) are read every tick; those behind take turns.
+      const weight = (k: string) => {
+        const c = groups.get(k)![0]!.cursor;
+        return c.events + c.decisions + c.actions;
+      };
+      const keys = [...groups.keys()].sort((a, b) => weight(b) - weight(a));
+      const behind = keys.slice(1);
+      const start = this.#turn % Math.max(1, behind.length);
       this.#turn++;
-      for (let k = 0; k < Math.min(READS_PER_TICK, keys.length); k++) {
-        const group = groups.get(keys[(start + k) % keys.length]!)!;
-        const watch = new Map<number, string>();
-        for (const c of group) for (const [id, st] of c.watch) watch.set(id, st);
-        const r = { ...readAfter(j, group[0]!.cursor, watch), watch };
+      const chosen = [
+        ...keys.slice(0, 1),
+        ...Array.from(
+          { length: Math.min(READS_PER_TICK - 1, behind.length) },
+          (_, k) => behind[(start + k) % behind.length]!,
+        ),
+      ];
+      for (const key of chosen) {
+        const group = groups.get(key)!;
+        const watched = new Set<number>();
+        for (const c of group) for (const id of c.watch.keys()) watched.add(id);
+        const r = readAfter(j, group[0]!.cursor, watched);
         for (const c of group) this.#send(c, r);
       }
     }
@@ -183,12 +210,26 @@ export class EventStream {
     for (const c of this.#clients) this.#write(c, text);
   }
 
-  #send(c: Client, r: { items: TailItem[]; cursor: Cursor; watch: Map<number, string> }): void {
-    if (r.items.length > 0) {
+  #send(c: Client, r: { items: TailItem[]; changed: ActionRow[]; cursor: Cursor }): void {
+    // An outcome is sent to each client that saw the action otherwise.
+    const items: TailItem[] = [
+      ...r.changed
+        .filter((a) => c.watch.has(a.id) && c.watch.get(a.id) !== a.status)
+        .map((row) => ({ type: 'action' as const, row })),
+      ...r.items,
+    ];
+    for (const a of [
+      ...r.changed.filter((x) => c.watch.has(x.id)),
+      ...r.items.flatMap((i) => (i.type === 'action' ? [i.row] : [])),
+    ]) {
+      if (unsettled(a)) c.watch.set(a.id, a.status);
+      else c.watch.delete(a.id);
+    }
+    if (items.length > 0) {
       // The cursor rides on the batch's last item: a client cut off mid-batch resumes before
       // it and sees some rows twice (each carries its journal id), never none.
-      const last = r.items.length - 1;
-      const text = r.items
+      const last = items.length - 1;
+      const text = items
         .map(
           (i, n) =>
             `event: ${i.type}\n${n === last ? `id: ${cursorId(r.cursor)}\n` : ''}data: ${JSON.stringify(i.row)}\n\n`,
@@ -197,6 +238,5 @@ export class EventStream {
       this.#write(c, text);
     }
     c.cursor = r.cursor;
-    c.watch = new Map(r.watch);
   }
 }

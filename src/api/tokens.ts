@@ -12,6 +12,8 @@ export interface TokenEntry {
 
 /** Tokens shorter than this are refused: a guessable token protects nothing. */
 export const MIN_TOKEN_LENGTH = 16;
+/** …and this many different characters: "aaaaaaaaaaaaaaaa" is not a token. */
+export const MIN_DISTINCT = 10;
 
 const digestOf = (token: string) => createHash('sha256').update(token, 'utf8').digest();
 
@@ -29,9 +31,14 @@ export function parseTokens(text: string): { tokens: TokenEntry[]; problems: str
       return;
     }
     const [, name, token] = m as unknown as [string, string, string];
+    // Problems name the line only: a line with its columns swapped would put a token in the log.
     if (token.length < MIN_TOKEN_LENGTH)
-      problems.push(`line ${i + 1} (${name}): the token is shorter than ${MIN_TOKEN_LENGTH} characters`);
-    else if (names.has(name)) problems.push(`line ${i + 1}: the name ${name} is given twice`);
+      problems.push(`line ${i + 1}: the token is shorter than ${MIN_TOKEN_LENGTH} characters`);
+    else if (new Set(token).size < MIN_DISTINCT)
+      problems.push(
+        `line ${i + 1}: the token has fewer than ${MIN_DISTINCT} different characters: make one with openssl rand -base64 32`,
+      );
+    else if (names.has(name)) problems.push(`line ${i + 1}: its name is given on an earlier line too`);
     else {
       names.add(name);
       tokens.push({ name, digest: digestOf(token) });

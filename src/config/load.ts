@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { parseTokens } from '../api/tokens.js';
@@ -123,6 +123,8 @@ export function checkSecrets(cfg: AtcadConfig, env: NodeJS.ProcessEnv = process.
     // The certificate is public (any mode), but it must be there.
     try {
       accessSync(cfg.api.tls.cert, constants.R_OK);
+      if (!statSync(cfg.api.tls.cert).isFile())
+        throw Object.assign(new Error('not a file'), { code: 'not a regular file' });
     } catch (e) {
       issues.push({
         path: 'api.tls.cert',

@@ -59,8 +59,9 @@ function tokenOf(g: Global): string {
 
 function timeoutMs(g: Global): number {
   const n = Number(g.timeout);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new CtlError(`--timeout: seconds, a positive number, not ${g.timeout}`, EXIT.usage);
+  // AbortSignal.timeout takes at most 2^31 - 1 ms (about 24 days).
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
+    throw new CtlError(`--timeout: seconds, more than 0 and at most 86400, not ${g.timeout}`, EXIT.usage);
   return n * 1000;
 }
 
@@ -289,15 +290,22 @@ function program(): Command {
         shelf = at.shelf;
         slot = String(at.slot);
       }
-      let shown = 0;
+      // Rows are told apart by their id (a bounded set: the page and a stream's resume overlap).
+      const seen = new Set<number>();
       const show = (row: Record<string, unknown>) => {
-        if ((row.id as number) <= shown) return;
-        shown = row.id as number;
+        const id = row.id as number;
+        if (seen.has(id)) return;
+        seen.add(id);
+        if (seen.size > 10_000) seen.delete(seen.values().next().value!);
         process.stdout.write(`${g().json ? JSON.stringify(row) : line.events!(row)}\n`);
       };
       const queued: Record<string, unknown>[] = [];
       let paging = true;
-      const streaming = follow(g(), (type, row) => {
+      let connected!: () => void;
+      const ready = new Promise<void>((r) => {
+        connected = r;
+      });
+      const streaming = follow(g(), connected, (type, row) => {
         if (type !== 'event') return;
         if (shelf && row.shelf !== shelf) return;
         if (slot && String(row.slot) !== slot) return;
@@ -306,6 +314,8 @@ function program(): Command {
         if (paging) queued.push(row);
         else show(row);
       });
+      // The page once the stream is connected (or has failed: then its error is the answer).
+      await Promise.race([ready, streaming]);
       const page = (await call(g(), 'GET', `/api/v1/events?${query(o)}`)) as { items: Record<string, unknown>[] };
       for (const r of [...page.items].reverse()) show(r);
       paging = false;
@@ -355,7 +365,11 @@ function program(): Command {
 }
 
 /** Streams /api/v1/stream until interrupted, resuming after a cut (Last-Event-ID). */
-async function follow(g: Global, on: (type: string, row: Record<string, unknown>) => void): Promise<void> {
+async function follow(
+  g: Global,
+  connected: () => void,
+  on: (type: string, row: Record<string, unknown>) => void,
+): Promise<void> {
   let last: string | undefined;
   for (;;) {
     let r: Response;
@@ -375,7 +389,9 @@ async function follow(g: Global, on: (type: string, row: Record<string, unknown>
       await new Promise((res) => setTimeout(res, 2000));
       continue;
     }
-    if (!r.ok || !r.body) throw new CtlError(`the stream answered HTTP ${r.status}`, EXIT.failed);
+    if (!r.ok || !r.body)
+      throw new CtlError(`the stream answered HTTP ${r.status}`, r.status === 400 ? EXIT.badRequest : EXIT.failed);
+    connected();
     const parser = createParser({
       onEvent: (m) => {
         if (m.id) last = m.id;

@@ -131,7 +131,8 @@ export function apiBackend(p: BackendParts): ApiBackend {
       const k = slotOf(shelf, slot);
       if (!k) return 'no-slot';
       if (!on && cfg.shelves.find((s) => s.name === shelf)?.slots[String(slot)]?.maintenance) return 'configured';
-      if (engine.policy.slots.get(k)?.maintenance === on) return 'unchanged';
+      // Always to the policy, in order: what it holds now may be about to change (a switch
+      // still queued), and a switch that changes nothing is simply not journaled.
       engine.submit({
         kind: 'maintenance',
         slot: k,

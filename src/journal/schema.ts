@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS actions (
   command TEXT, exit_code INTEGER, duration_ms REAL, stdout TEXT, stderr TEXT, note TEXT, value TEXT);
 CREATE INDEX IF NOT EXISTS actions_status ON actions(status);
 CREATE INDEX IF NOT EXISTS actions_kind_started ON actions(kind, started_at);
+-- Pruning decisions checks each against actions.decision_id: without it, a table scan per row.
+CREATE INDEX IF NOT EXISTS actions_decision ON actions(decision_id);
 `;
 
 export function migrate(db: Database.Database): void {

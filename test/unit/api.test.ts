@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { AlarmView, ApiBackend, StatusView } from '../../src/api/backend.js';
 import * as S from '../../src/api/schemas.js';
 import { buildApi } from '../../src/api/server.js';
+import { refuseStream } from '../../src/api/stream.js';
 import { parseTokens } from '../../src/api/tokens.js';
 import { ERRORS } from '../../src/errors.js';
 import { Journal } from '../../src/journal/journal.js';
@@ -100,7 +101,6 @@ function backend(): ApiBackend {
     setMaintenance: (shelf, n, on, by, reason) => {
       if (shelf !== 's1' || n > 3) return 'no-slot';
       if (n === 3 && !on) return 'configured';
-      if (n === 1 && on === model.shelves[0]!.slots.find((x) => x.slot === 1)!.maintenance) return 'unchanged';
       calls.push(`maintenance ${shelf}/${n} ${on} ${by} ${reason}`);
       return 'accepted';
     },
@@ -441,10 +441,7 @@ describe('api: routes that change something need a token', () => {
     expect(calls).toEqual([]);
   });
 
-  it('maintenance already so is a 200 that says so; ending one the configuration holds is a 409', async () => {
-    const same = await post('/api/v1/shelves/s1/slots/1/maintenance', { enabled: false, reason: 'x' }, TOKEN);
-    expect(same.statusCode).toBe(200);
-    expect(same.json()).toMatchObject({ accepted: false, note: expect.stringMatching(/already/) });
+  it('ending a maintenance the configuration holds is a 409, and nothing is asked', async () => {
     const floor = await post('/api/v1/shelves/s1/slots/3/maintenance', { enabled: false, reason: 'x' }, TOKEN);
     expect(floor.statusCode).toBe(409);
     expect(floor.json().code).toBe('ATCA_ERR_API_CONFLICT');
@@ -589,6 +586,21 @@ describe('api: the live stream over a real socket', () => {
     expect(resumed).toMatch(/event: action\ndata: \{[^\n]*"status":"succeeded"/);
   });
 
+  it('a fence going from started to uncertain reaches every client that saw it started, resumed or not', async () => {
+    const port = await listen();
+    seed();
+    const id = journal.read.actions(1)[0]!.id;
+    // One client connected now (the action is started), one that will resume from before it.
+    const live = readStream(port, {}, (t) => t.includes('"status":"uncertain"'));
+    await new Promise((r) => setTimeout(r, 100));
+    journal.completeAction(id, { status: 'uncertain', at: 1000, note: 'timed out' }, 'os');
+    expect(await live).toMatch(/event: action\n(id: [^\n]*\n)?data: \{[^\n]*"status":"uncertain"/);
+    const resumed = await readStream(port, { 'last-event-id': `e5.d3.a${id}` }, (t) =>
+      t.includes('"status":"uncertain"'),
+    );
+    expect(resumed).toContain('"status":"uncertain"');
+  });
+
   it('stopping the API with streams open does not wait for them', async () => {
     const port = await listen();
     const open = readStream(port, {}, () => false).catch(() => 'closed');
@@ -601,15 +613,15 @@ describe('api: the live stream over a real socket', () => {
     await open;
   });
 
-  it('one address holds at most 10 streams', async () => {
+  it('streams: 200 in all, 10 per address, loopback (every local user, tunnel and proxy) bound by the total only', async () => {
+    expect(refuseStream(200, 0, '10.0.0.1')).toMatch(/200 streams are open/);
+    expect(refuseStream(20, 10, '10.0.0.1')).toMatch(/10 streams are open from 10.0.0.1/);
+    expect(refuseStream(20, 9, '10.0.0.1')).toBeUndefined();
+    for (const ip of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) expect(refuseStream(20, 15, ip)).toBeUndefined();
+    // Over a real socket from loopback: an eleventh is served.
     const port = await listen();
-    const streams = Array.from({ length: 10 }, () => readStream(port, {}, () => false).catch(() => undefined));
-    await new Promise((r) => setTimeout(r, 200));
-    const eleventh = await fetch(`http://127.0.0.1:${port}/api/v1/stream`);
-    expect(eleventh.status).toBe(503);
-    expect(((await eleventh.json()) as { message: string }).message).toMatch(/10 streams are open from/);
-    await app.close();
-    await Promise.all(streams);
+    const streams = Array.from({ length: 11 }, () => readStream(port, {}, (t) => t.includes(': connected')));
+    expect((await Promise.all(streams)).every((t) => t.includes(': connected'))).toBe(true);
   });
 
   it('a Last-Event-ID it never sent is a 400; the journal closed is a 503', async () => {

@@ -44,3 +44,31 @@ describe('Prometheus exposition', () => {
     );
   });
 });
+
+describe('FreshCache', () => {
+  it('serves one build for maxAgeMs; a build that throws, at once or later, is not kept', async () => {
+    const { FreshCache } = await import('../../src/api/fresh-cache.js');
+    let t = 0;
+    let n = 0;
+    let fail: 'sync' | 'async' | undefined = 'sync';
+    const c = new FreshCache(
+      () => {
+        n++;
+        if (fail === 'sync') throw new Error('boom');
+        if (fail === 'async') return Promise.reject(new Error('later'));
+        return n;
+      },
+      100,
+      () => t,
+    );
+    await expect(c.get()).rejects.toThrow('boom');
+    fail = 'async';
+    await expect(c.get()).rejects.toThrow('later');
+    fail = undefined;
+    expect(await c.get()).toBe(3);
+    t = 50;
+    expect(await c.get()).toBe(3);
+    t = 150;
+    expect(await c.get()).toBe(4);
+  });
+});

@@ -246,6 +246,12 @@
     es.onerror = () => {
       live.textContent = 'reconnecting…';
       live.className = 'tag off';
+      // The browser gives up after an answer that is not the stream (a 503 while atcad starts,
+      // every stream taken): start again a little later.
+      if (es.readyState === EventSource.CLOSED) {
+        es.close();
+        setTimeout(connect, 3000);
+      }
     };
     es.addEventListener('slot', (e) => slotChanged(JSON.parse(e.data)));
     es.addEventListener('decision', (e) => {
