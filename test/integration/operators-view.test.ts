@@ -196,7 +196,8 @@ describe('atcactl against it', () => {
       out += c.toString();
     });
     try {
-      await new Promise((r) => setTimeout(r, 500));
+      // Following once it has printed its first page (the stream is open before the page).
+      await until('atcactl printed its first page', () => out.length > 0, 20_000);
       await fetch(`${base}/api/v1/shelves/s1/poll`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
@@ -338,6 +339,9 @@ describe('the dashboard in Chromium', () => {
       await page.dispatchEvent('#token', 'change');
       await page.fill('#m-reason', 'swap the blade');
       await page.click('#m-toggle');
+      // What atcad answered, if it refused (the message is on the page).
+      await page.waitForSelector('#m-msg:not(:empty)');
+      expect(await page.locator('#m-msg').textContent()).toMatch(/asked/);
       await page.waitForSelector('[data-slot="s1/1"].maintenance', { timeout: 10_000 });
       expect(a.app.model().shelves[0]?.slots[0]?.maintenance).toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-4-maintenance.png') });

@@ -151,8 +151,21 @@
     }
   }
 
+  /**
+   * The maintenance switch of the open slot. Built once per slot and then only updated: the
+   * slot's view changes often (each sensor reading), and rebuilding would wipe a reason being
+   * typed.
+   */
+  let maint; // { key, d, state, button, reason, msg }
   function drawMaintenance(d) {
-    const box = $('#d-maint');
+    const key = `${d.shelf}/${d.slot}`;
+    if (maint && maint.key === key) {
+      maint.d = d;
+      maint.state.textContent = `maintenance: ${d.maintenance ? 'on' : 'off'} `;
+      maint.button.textContent = d.maintenance ? 'End maintenance' : 'Start maintenance';
+      return;
+    }
+    const state = el('span', {}, `maintenance: ${d.maintenance ? 'on' : 'off'} `);
     const reason = el('input', { type: 'text', placeholder: 'why (journaled)', size: '24', id: 'm-reason' });
     const msg = el('span', { id: 'm-msg' });
     const button = el(
@@ -161,10 +174,11 @@
         type: 'button',
         id: 'm-toggle',
         onclick: async () => {
-          const r = await fetch(`/api/v1/shelves/${encodeURIComponent(d.shelf)}/slots/${d.slot}/maintenance`, {
+          const cur = maint.d;
+          const r = await fetch(`/api/v1/shelves/${encodeURIComponent(cur.shelf)}/slots/${cur.slot}/maintenance`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenInput.value}` },
-            body: JSON.stringify({ enabled: !d.maintenance, reason: reason.value }),
+            body: JSON.stringify({ enabled: !cur.maintenance, reason: reason.value }),
           });
           const body = await r.json();
           msg.textContent = r.ok ? ' asked; it shows when applied' : ` ${body.message}`;
@@ -173,7 +187,8 @@
       },
       d.maintenance ? 'End maintenance' : 'Start maintenance',
     );
-    box.replaceChildren(el('p', {}, `maintenance: ${d.maintenance ? 'on' : 'off'} `, button, ' ', reason, msg));
+    maint = { key, d, state, button, reason, msg };
+    $('#d-maint').replaceChildren(el('p', {}, state, button, ' ', reason, msg));
   }
 
   /** Recent readings of the slot's sensors with a unit: from atcad's ring, then live. */
