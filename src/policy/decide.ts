@@ -363,9 +363,15 @@ function finding(
   }
   switch (f.kind) {
     case 'hotswap': {
-      const polledOff = input.evidence.source === 'poll' ? f.state === 0 || f.state === 1 : slot.polledOff;
-      if (f.state === slot.hotswap && polledOff === slot.polledOff) return { state, decisions: [] };
-      let next: SlotPolicyState = { ...slot, hotswap: f.state, polledOff };
+      const polled = input.evidence.source === 'poll';
+      const polledOff = polled ? f.state === 0 || f.state === 1 : slot.polledOff;
+      const polledOnAt = polled && !polledOff ? input.evidence.at : slot.polledOnAt;
+      if (f.state === slot.hotswap && polledOff === slot.polledOff) {
+        return polledOnAt === slot.polledOnAt
+          ? { state, decisions: [] }
+          : { state: withSlot(state, { ...slot, polledOnAt }), decisions: [] };
+      }
+      let next: SlotPolicyState = { ...slot, hotswap: f.state, polledOff, polledOnAt };
       if (slot.polledOff && !polledOff) {
         // Powered again: what was shown before the power cycle is a claim again, read afresh —
         // at once for a fence left to the cluster while the blade read off.
@@ -569,8 +575,13 @@ function confirm(
     };
   }
   // The fresh reading is atcad's own: whether it shows the payload powered counts, whatever it
-  // says of the fault.
-  const read: SlotPolicyState = input.payloadOff === undefined ? slot : { ...slot, polledOff: input.payloadOff };
+  // says of the fault — unless a poll since it was asked showed the blade powered: then its
+  // "off" is older news (the blade came back meanwhile), and it is taken as "powered".
+  const askedAt = slot.active.get(input.fault)?.askedAt;
+  const staleOff =
+    input.payloadOff === true && askedAt !== undefined && slot.polledOnAt !== undefined && slot.polledOnAt > askedAt;
+  const payloadOff = staleOff ? false : input.payloadOff;
+  const read: SlotPolicyState = payloadOff === undefined ? slot : { ...slot, polledOff: payloadOff };
   const again = (
     why: string,
     base: SlotPolicyState = read,
@@ -581,7 +592,7 @@ function confirm(
     const wait = waitMs ?? retryDelay(attempts, cfg);
     // The pending action as it was asked for (never still "confirming"); when the blade first
     // read off is kept only while it still reads off.
-    const offSince = input.payloadOff === true ? (base.pending?.offSince ?? pending.offSince) : undefined;
+    const offSince = payloadOff === true ? (base.pending?.offSince ?? pending.offSince) : undefined;
     const a = base.active.get(input.fault);
     const active = a ? new Map(base.active).set(input.fault, { ...a, unknowns: attempts }) : base.active;
     const { offSince: _was, ...asked } = pending;
@@ -601,7 +612,7 @@ function confirm(
       ],
     };
   };
-  if (pending.action === 'fence' && input.payloadOff && input.verdict !== 'refuted') {
+  if (pending.action === 'fence' && payloadOff && input.verdict !== 'refuted') {
     // Whatever the sensor said, a blade the fresh reading shows without payload power is what
     // a fence makes of it. Only the fresh reading decides this, never a state a trap claimed.
     const offSince = pending.offSince ?? at;
@@ -758,14 +769,11 @@ function deadBlade(
     // when corosync loses the node, and a blade that powers up again is read at once. Reading
     // the blade, the CIB and the fencer meanwhile would only load the nodes while the cluster
     // recovers — the second the DC pays when its CIB updates are late.
-    // A poll that landed while this reading was out may show the blade powered again (its
-    // hot-swap state moved on): then it is read again soon, as any unknown is.
-    const stillOff = slot.hotswap === undefined || slot.hotswap <= 1;
     return again(
       `the blade is verified off and ${node} is still an online member: corosync has yet to lose it, and the cluster fences it then (fence_atca finds it off); atcad adds nothing`,
       { ...slot, pending },
       [],
-      stillOff ? since + cfg.deadMemberGraceMs - input.at : undefined,
+      since + cfg.deadMemberGraceMs - input.at,
     );
   }
   return {

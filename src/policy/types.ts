@@ -105,6 +105,11 @@ export interface SlotPolicyState {
    */
   readonly polledOff: boolean;
   /**
+   * When a poll last showed the payload powered (M2–M7): a fresh reading asked before it that
+   * answers "off" is older news, and does not make the blade dead again.
+   */
+  readonly polledOnAt?: number | undefined;
+  /**
    * The slot was fenced (by atcad or by the cluster) during the current fault episode; the
    * episode ends when the slot reads M4 again with no fault active.
    */

@@ -793,6 +793,38 @@ describe('policy: a dead blade left to the cluster (what the review of the wait 
   });
 });
 
+describe('policy: a fresh reading of "off" that is older than a poll showing power (the second review)', () => {
+  const fresh = { ...CFG, sustainMs: 0 };
+  const off = (input: PolicyInput): PolicyInput =>
+    input.kind === 'confirmation' ? { ...input, payloadOff: true } : input;
+  const trapState = (st: HotSwapState, at: number): PolicyInput => ({
+    kind: 'finding',
+    slot: SLOT,
+    finding: { kind: 'hotswap', state: st },
+    evidence: { source: 'trap', at, summary: `M${st} (trap)` },
+  });
+
+  it('a zombie whose reading said "off" after a poll showed it powered is fenced, not left to corosync', () => {
+    const r = run(initial({ hotswap: 4 }), [obs('processor-ierr', 0), hotswap(1, 100), hotswap(4, 300)], fresh);
+    const fenced = run(r.state, [off(confirmation('processor-ierr', 400))], fresh);
+    expect(kinds(fenced.decisions)).toContain('fence');
+    expect(fenced.state.slots.get(SLOT)?.polledOff).toBe(false);
+  });
+
+  it("a trap claiming M4 on a dead blade does not end the quiet wait (only atcad's own poll does)", () => {
+    let r = run(initial(), [obs('processor-ierr', 0), off(confirmation('processor-ierr', 30, 'unknown'))], fresh);
+    r = run(r.state, [trapState(4, 100)], fresh);
+    for (let at = 200; at < 29_000; at += 500) {
+      const t = run(r.state, [{ kind: 'tick', at }], fresh);
+      expect(
+        t.decisions.filter((d) => d.kind === 'confirm'),
+        `at ${at}`,
+      ).toEqual([]);
+      r = t;
+    }
+  });
+});
+
 describe('policy: what the hostile review of issue 9 found (each a sequence that went wrong)', () => {
   const fresh = { ...CFG, sustainMs: 0 };
   const trapState = (state: HotSwapState, at: number): PolicyInput => ({
