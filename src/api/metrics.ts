@@ -153,7 +153,7 @@ export function snapshotFamilies(m: ModelView, st: StatusView, now: number): Fam
   counter(
     'atcad_trap_kernel_drops_total',
     'Datagrams the kernel dropped on the trap socket (receive buffer full).',
-    t ? [{ labels: '', value: t.kernelDrops ?? 0 }] : [],
+    t?.kernelDrops === undefined ? [] : [{ labels: '', value: t.kernelDrops }],
   );
   const j = st.journal;
   counter('atcad_journal_write_errors_total', 'Journal writes that failed.', [{ labels: '', value: j.writeErrors }]);

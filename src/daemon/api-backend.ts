@@ -75,13 +75,20 @@ export function apiBackend(p: BackendParts): ApiBackend {
     const now = p.now();
     const e = engine.stats;
     const j = p.journal.health;
-    const traps = p.receiver()?.counters;
+    const receiver = p.receiver();
+    const counters = receiver?.counters;
+    // Where /proc does not tell the kernel's drops, they are not shown as 0: they are unknown.
+    const traps = counters
+      ? Object.fromEntries(
+          Object.entries(counters).filter(([k]) => k !== 'kernelDrops' || receiver!.kernelDropsAvailable),
+        )
+      : undefined;
     return {
       version: VERSION,
       startedAt: p.startedAt(),
       uptimeSeconds: Math.max(0, (now - p.startedAt()) / 1000),
       mode: cfg.pacemaker.mode,
-      traps: traps ? { ...traps } : null,
+      traps: traps ?? null,
       shelfManagers: [...p.pollers.values()].map((x) => ({
         shelf: x.name,
         up: nullish(x.shelfManager.up),

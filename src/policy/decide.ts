@@ -540,7 +540,8 @@ function standbyInstead(
       slot: slot.key,
       node: slot.node,
       on: true,
-      reason: 'standby instead of a fence: it cannot destroy data',
+      // The fault first, as every decision about one: decisions?fault= finds it.
+      reason: `${fault}: standby instead of a fence: it cannot destroy data`,
       evidence: ev,
     });
     next = { ...next, standby: true, inFlight: 'standby', standbyRetry: undefined };
