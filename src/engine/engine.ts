@@ -325,7 +325,8 @@ export class Engine {
       this.#queue.shift();
       this.#steps++;
       if (ids) {
-        this.#o.onStep?.(input, r.decisions, this.#now());
+        // An observer (metrics) must never keep a decided action from being carried out.
+        this.#observe(() => this.#o.onStep?.(input, r.decisions, this.#now()));
         this.#carryOut(r.decisions, ids.actionIds);
       }
       if (performance.now() > until) {
@@ -429,6 +430,14 @@ export class Engine {
     });
   }
 
+  #observe(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.#o.log.error(`internal: an observer failed: ${(e as Error).stack ?? e}`);
+    }
+  }
+
   #track<T>(p: Promise<T>): void {
     const q = p.catch((e) => this.#o.log.error(`internal: ${(e as Error).stack ?? e}`));
     this.#running.add(q);
@@ -476,7 +485,8 @@ export class Engine {
       },
       kind === 'health' ? 'os' : 'fsync',
     );
-    this.#o.onActionDone?.(kind, status);
+    // An observer must never keep the outcome from reaching the policy (the slot would stay in flight).
+    this.#observe(() => this.#o.onActionDone?.(kind, status));
     if (!r.ok) this.#o.log.error(`${kind} of ${node}: ${outcome}: ${r.error?.message ?? `exit ${r.exitCode}`}`);
     const evidence: Evidence = {
       source: 'action',

@@ -185,6 +185,41 @@ describe('engine', () => {
     r.journal.close();
   });
 
+  it("an operator's maintenance switch survives a restart, and a zombie in maintenance is not fenced", async () => {
+    const path = join(dir, 'j.sqlite');
+    const a = rig(path);
+    a.engine.start();
+    a.engine.submit({
+      kind: 'maintenance',
+      slot: 's1/2',
+      on: true,
+      evidence: { source: 'operator', at: Date.now(), summary: 'maintenance on by ops: swap the RTM' },
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(a.engine.slot('s1/2')?.maintenance).toBe(true);
+    await stop(a);
+    const b = rig(path);
+    b.engine.start();
+    expect(b.engine.slot('s1/2')?.maintenance).toBe(true);
+    submit(b, 2, m4(2));
+    submit(b, 2, ierr(2));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(b.cluster.fenced).toEqual([]);
+    // Switched off, and restarted again: off.
+    b.engine.submit({
+      kind: 'maintenance',
+      slot: 's1/2',
+      on: false,
+      evidence: { source: 'operator', at: Date.now(), summary: 'maintenance off by ops: done' },
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    await stop(b);
+    const c = rig(path);
+    c.engine.start();
+    expect(c.engine.slot('s1/2')?.maintenance).toBe(false);
+    await stop(c);
+  });
+
   it('a restart keeps the fault episode a fence left open: the same persisting fault is not fenced again', async () => {
     const path = join(dir, 'j.sqlite');
     const a = rig(path);
