@@ -1,4 +1,5 @@
 import type { ActionRow, DecisionRecord, EventRow, JournalReadModel } from '../journal/read-model.js';
+import { UNSETTLED } from '../journal/schema.js';
 
 /**
  * The live stream's source: the journal itself, read after its last ids every `intervalMs` by
@@ -62,4 +63,4 @@ export function readAfter(
 }
 
 /** Whether an action is still to be watched for its outcome. */
-export const unsettled = (a: ActionRow) => a.status === 'started' || a.status === 'uncertain';
+export const unsettled = (a: ActionRow) => UNSETTLED.includes(a.status);

@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { ModelView } from '../shelf/model.js';
+import { TRAP_OUTCOMES } from '../snmp/trap-receiver.js';
 import type { StatusView } from './backend.js';
 import { type Family, labels, render, type Sample } from './exposition.js';
 
@@ -41,17 +42,6 @@ function sensorFamily(unit: string | undefined): SensorFamily {
   // A temperature sensor without a linear conversion reads raw: not in °C.
   return OTHER_SENSOR;
 }
-
-/** Trap counters that are not outcomes (replies, key budget) or are shown apart (kernel drops). */
-const NOT_OUTCOMES = new Set([
-  'received',
-  'kernelDrops',
-  'keysRefused',
-  'repliesSent',
-  'replyErrors',
-  'repliesLimited',
-  'repliesWithheld',
-]);
 
 /** The families of the model and status, as they are now. Pure. */
 export function snapshotFamilies(m: ModelView, st: StatusView, now: number): Family[] {
@@ -144,11 +134,7 @@ export function snapshotFamilies(m: ModelView, st: StatusView, now: number): Fam
   counter(
     'atcad_traps_received_total',
     'Datagrams on the trap port, by outcome.',
-    t
-      ? Object.entries(t)
-          .filter(([k]) => !NOT_OUTCOMES.has(k))
-          .map(([k, n]) => ({ labels: labels({ outcome: k }), value: n }))
-      : [],
+    t ? TRAP_OUTCOMES.map((k) => ({ labels: labels({ outcome: k }), value: t[k] ?? 0 })) : [],
   );
   counter(
     'atcad_trap_kernel_drops_total',

@@ -19,6 +19,7 @@ import { parseCursorId } from './journal-tail.js';
 import * as S from './schemas.js';
 import { EventStream, refuseStream } from './stream.js';
 import { AuthFailures, bearerOf, type TokenEntry, tokenName } from './tokens.js';
+import { nullish } from './values.js';
 
 export interface ApiOptions {
   readonly backend: ApiBackend;
@@ -62,8 +63,6 @@ function splitKey(key: string): { shelf: string; slot: number } {
   const i = key.lastIndexOf('/');
   return { shelf: key.slice(0, i), slot: Number(key.slice(i + 1)) };
 }
-
-const nullish = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
 function eventOut(r: EventRow) {
   return { ...r, shelf: nullish(r.shelf), slot: nullish(r.slot) };

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ActionRow, JournalReadModel } from '../journal/read-model.js';
 import type { ModelView } from '../shelf/model.js';
 import { type Cursor, cursorId, readAfter, type TailItem, unsettled } from './journal-tail.js';
+import { isLoopback } from './values.js';
 
 /**
  * Server-Sent Events of what atcad journals (events, decisions, actions, each with the
@@ -24,8 +25,7 @@ export const MAX_STREAMS_PER_ADDRESS = 10;
  */
 export function refuseStream(total: number, fromAddress: number, ip: string): string | undefined {
   if (total >= MAX_STREAMS) return `${MAX_STREAMS} streams are open already`;
-  const loopback = ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
-  if (!loopback && fromAddress >= MAX_STREAMS_PER_ADDRESS)
+  if (!isLoopback(ip) && fromAddress >= MAX_STREAMS_PER_ADDRESS)
     return `${MAX_STREAMS_PER_ADDRESS} streams are open from ${ip} already`;
   return undefined;
 }

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import type { AlarmView, ApiBackend, StatusView } from '../api/backend.js';
 import type { Metrics } from '../api/metrics.js';
 import type { SensorHistory } from '../api/sensor-history.js';
+import { nullish } from '../api/values.js';
 import type { AtcadConfig } from '../config/schema.js';
 import type { FaultClass } from '../domain/faults.js';
 import type { Engine } from '../engine/engine.js';
@@ -10,6 +11,15 @@ import type { Journal } from '../journal/journal.js';
 import type { ModelView } from '../shelf/model.js';
 import type { TrapReceiver } from '../snmp/trap-receiver.js';
 import { VERSION } from '../version.js';
+
+/** The last cycle of one shelf's polling loop (hot-swap, sensor, SEL). */
+export interface PollCycle {
+  readonly shelf: string;
+  readonly cycle: string;
+  readonly lastSeconds: number;
+  readonly lastAt: number;
+  readonly ok: boolean;
+}
 
 /** What atcad's parts give the API (app.ts fills it in). */
 export interface BackendParts {
@@ -22,13 +32,12 @@ export interface BackendParts {
   readonly receiver: () => TrapReceiver | undefined;
   readonly model: () => ModelView;
   readonly metrics: () => Metrics;
-  readonly polls: ReadonlyMap<string, { lastSeconds: number; lastAt: number; ok: boolean }>;
+  readonly polls: ReadonlyMap<string, PollCycle>;
   readonly lastDecisionAt: () => number | undefined;
   readonly history: SensorHistory;
 }
 
 const key = (shelf: string, slot: number) => `${shelf}/${slot}`;
-const nullish = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
 function fileSize(path: string): number | null {
   let n = 0;
@@ -94,10 +103,7 @@ export function apiBackend(p: BackendParts): ApiBackend {
         up: nullish(x.shelfManager.up),
         peer: nullish(x.shelfManager.peer),
       })),
-      polls: [...p.polls].map(([k, v]) => {
-        const [shelf, cycle] = k.split('\t') as [string, string];
-        return { shelf, cycle, lastSeconds: v.lastSeconds, lastAt: v.lastAt, ok: v.ok };
-      }),
+      polls: [...p.polls.values()],
       engine: {
         queued: e.queued,
         dropped: e.dropped,

@@ -5,6 +5,7 @@ import { Metrics } from '../api/metrics.js';
 import { SensorHistory } from '../api/sensor-history.js';
 import { buildApi } from '../api/server.js';
 import { parseTokens } from '../api/tokens.js';
+import { isLoopback } from '../api/values.js';
 import { readSecret } from '../config/load.js';
 import type { AtcadConfig } from '../config/schema.js';
 import type { DomainEvent } from '../domain/events.js';
@@ -22,7 +23,7 @@ import { createActuator } from '../pacemaker/create.js';
 import type { Decision, PolicyConfig, PolicyState } from '../policy/types.js';
 import { type ModelView, slotView } from '../shelf/model.js';
 import { type ReceivedTrap, TrapReceiver } from '../snmp/trap-receiver.js';
-import { apiBackend } from './api-backend.js';
+import { apiBackend, type PollCycle } from './api-backend.js';
 import { pollerReader } from './slot-reader.js';
 
 export interface AppDeps {
@@ -59,7 +60,6 @@ export interface App {
 const PRUNE_EVERY_MS = 60_000;
 
 const slotKey = (shelf: string, slot: number) => `${shelf}/${slot}`;
-const isLoopback = (a: string) => a === '::1' || a.startsWith('127.');
 
 export function policyConfig(cfg: AtcadConfig): PolicyConfig {
   return {
@@ -112,7 +112,8 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
     return v;
   };
 
-  const polls = new Map<string, { lastSeconds: number; lastAt: number; ok: boolean }>();
+  /** The last cycle of each shelf's polling loops, by shelf and loop: for /status. */
+  const polls = new Map<string, PollCycle>();
   let lastDecisionAt: number | undefined;
   let startedAt = now();
   const limiter = new PollLimiter(cfg.polling.concurrency);
@@ -134,7 +135,7 @@ export function buildApp(cfg: AtcadConfig, deps: AppDeps): App {
           emit: (e) => onEvent(e, undefined),
           unparsedSel: (shelf, r) => onUnparsedSel(shelf, r),
           cycle: (shelf, what, ok, seconds) => {
-            polls.set(`${shelf}\t${what}`, { lastSeconds: seconds, lastAt: now(), ok });
+            polls.set(`${shelf} ${what}`, { shelf, cycle: what, lastSeconds: seconds, lastAt: now(), ok });
             metrics.poll(shelf, what, ok, seconds);
           },
         },
